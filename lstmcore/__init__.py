@@ -1,0 +1,13 @@
+"""lstmcore: a fast LSTM for biological sequences.
+
+The recurrent core is compiled (Cython + OpenMP, BLAS for the products);
+the API is Keras's, so ported scripts run with their imports changed.
+"""
+__version__ = "0.1.0"
+
+from . import _check_build  # noqa: F401  (clear message when the kernels are not built)
+from ._config import show_config
+from ._threads import get_num_threads, set_num_threads
+from . import ops
+
+__all__ = ["__version__", "ops", "get_num_threads", "set_num_threads", "show_config"]

@@ -1,0 +1,1 @@
+"""Compiled LSTM kernels (see lstm.pyx for the design note)."""

@@ -1,0 +1,149 @@
+"""The functional LSTM: argument checks once, then one call into native code.
+
+`lstm_forward` runs one LSTM layer, one direction, over a whole batch of
+sequences; `lstm_backward` returns the gradients of every input.  The exact
+semantics (gate equations, lengths, reverse direction) are specified by the
+NumPy reference in `lstmcore._reference`, which the tests hold this module to.
+
+Layout is Keras's: x is batch-major (B, T, D); kernel (D, 4H),
+recurrent_kernel (H, 4H), bias (4H,), gate order i, f, c, o.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _threads
+from ._lstm_types import LSTMForward, LSTMGradients
+from ._native import lstm as _kernel
+
+__all__ = ["lstm_forward", "lstm_backward", "LSTMForward", "LSTMGradients"]
+
+_DTYPES = (np.float32, np.float64)
+
+
+def _require_array(name, value, dtype, shape):
+    """Check an array argument's type, dtype, shape and contiguity; return it."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray. Received: {name} of type {type(value).__name__}")
+    if value.dtype != dtype:
+        raise ValueError(f"{name} must have dtype {np.dtype(dtype).name}, like x. Received: {name}.dtype={value.dtype}")
+    if value.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}. Received: {name}.shape={value.shape}")
+    if not value.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous (use np.ascontiguousarray). Received: a strided view")
+    return value
+
+
+def _check_lengths(lengths, batch, steps):
+    """Validate a lengths vector and return it as int64, or None for full length."""
+    if lengths is None:
+        return None
+    lengths = np.asarray(lengths)
+    if lengths.shape != (batch,):
+        raise ValueError(f"lengths must have shape ({batch},), one per sequence. Received: lengths.shape={lengths.shape}")
+    if lengths.dtype.kind not in "iu":
+        raise ValueError(f"lengths must hold integers. Received: lengths.dtype={lengths.dtype}")
+    bad = np.nonzero((lengths < 0) | (lengths > steps))[0]
+    if bad.size:
+        k = int(bad[0])
+        raise ValueError(f"lengths must lie in [0, {steps}]. Received: lengths[{k}]={int(lengths[k])}")
+    return lengths.astype(np.int64)
+
+
+class _Cache:
+    """What the native backward needs from a training forward, nothing more."""
+
+    __slots__ = ("x", "kernel", "recurrent_kernel", "has_bias", "order", "sorted_lengths",
+                 "reverse", "gates", "cells", "hiddens", "x_steps", "h0", "c0")
+
+
+def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
+                 lengths=None, reverse=False, training=False) -> LSTMForward:
+    """Run one LSTM layer over a batch of sequences in native code.
+
+    Args:
+        x: (B, T, D) float32 or float64, C-contiguous.
+        kernel: (D, 4H); recurrent_kernel: (H, 4H); bias: (4H,) or None.
+        h0, c0: (B, H) initial state, zeros when None.
+        lengths: (B,) integers in [0, T], any order; None means every sequence has T steps.
+        reverse: visit each sequence backwards inside its own length; outputs are
+            written at the position consumed, so they line up with the forward direction.
+        training: keep what `lstm_backward` needs (returned as `cache`).
+
+    Returns:
+        LSTMForward(outputs (B, T, H), h_n (B, H), c_n (B, H), cache or None).
+    """
+    x_dtype = getattr(x, "dtype", None)
+    if not isinstance(x, np.ndarray) or x.ndim != 3:
+        raise ValueError(f"x must be a 3-D array (batch, steps, features). Received: x.shape={getattr(x, 'shape', None)}")
+    if x_dtype not in _DTYPES:
+        raise ValueError(f"x must have dtype float32 or float64. Received: x.dtype={x_dtype}")
+    batch, steps, features = x.shape
+    _require_array("x", x, x_dtype, x.shape)
+    if not isinstance(recurrent_kernel, np.ndarray) or recurrent_kernel.ndim != 2 or recurrent_kernel.shape[0] < 1:
+        raise ValueError(f"recurrent_kernel must be a 2-D array (units, 4*units). Received: recurrent_kernel.shape={getattr(recurrent_kernel, 'shape', None)}")
+    units = recurrent_kernel.shape[0]
+    _require_array("kernel", kernel, x_dtype, (features, 4 * units))
+    _require_array("recurrent_kernel", recurrent_kernel, x_dtype, (units, 4 * units))
+    if bias is not None:
+        _require_array("bias", bias, x_dtype, (4 * units,))
+    zeros = np.zeros((batch, units), x_dtype)
+    h0 = zeros if h0 is None else _require_array("h0", h0, x_dtype, (batch, units))
+    c0 = zeros if c0 is None else _require_array("c0", c0, x_dtype, (batch, units))
+    lengths = _check_lengths(lengths, batch, steps)
+    if lengths is None:
+        order = np.arange(batch, dtype=np.int64)
+        sorted_lengths = np.full(batch, steps, np.int64)
+    else:
+        order = np.argsort(-lengths, kind="stable").astype(np.int64)
+        sorted_lengths = np.ascontiguousarray(lengths[order])
+    outputs, h_n, c_n, state = _kernel.forward(
+        x, kernel, recurrent_kernel, bias, h0, c0, order, sorted_lengths,
+        bool(reverse), bool(training), _threads.get_num_threads())
+    cache = None
+    if training:
+        cache = _Cache()
+        cache.x, cache.kernel, cache.recurrent_kernel = x, kernel, recurrent_kernel
+        cache.has_bias, cache.order, cache.sorted_lengths = bias is not None, order, sorted_lengths
+        cache.reverse = bool(reverse)
+        cache.gates, cache.cells, cache.hiddens, cache.x_steps, cache.h0, cache.c0 = state
+    return LSTMForward(outputs, h_n, c_n, cache)
+
+
+def lstm_backward(cache, d_outputs=None, d_h_n=None, d_c_n=None, *,
+                  retain_cache=False) -> LSTMGradients:
+    """Gradients of a scalar loss w.r.t. every input of a training `lstm_forward`.
+
+    Args:
+        cache: the `cache` of an `lstm_forward(..., training=True)` result.  It is
+            consumed (the gate buffer becomes the gate gradients, which saves a
+            buffer the size of the cache) unless `retain_cache=True`.
+        d_outputs: (B, T, H) gradient w.r.t. outputs, or None for zeros.
+        d_h_n, d_c_n: (B, H) gradients w.r.t. the final state, or None for zeros.
+
+    Returns:
+        LSTMGradients(d_x, d_kernel, d_recurrent_kernel, d_bias or None, d_h0, d_c0).
+    """
+    if not isinstance(cache, _Cache):
+        raise TypeError("cache must be the cache of lstm_forward(..., training=True). "
+                        f"Received: cache of type {type(cache).__name__}")
+    if cache.gates is None:
+        raise ValueError("cache was already consumed by an earlier lstm_backward call; run the forward again")
+    x = cache.x
+    batch, steps, _ = x.shape
+    units = cache.recurrent_kernel.shape[0]
+    if d_outputs is not None:
+        _require_array("d_outputs", d_outputs, x.dtype, (batch, steps, units))
+    if d_h_n is not None:
+        _require_array("d_h_n", d_h_n, x.dtype, (batch, units))
+    if d_c_n is not None:
+        _require_array("d_c_n", d_c_n, x.dtype, (batch, units))
+    gates = cache.gates.copy() if retain_cache else cache.gates
+    grads = _kernel.backward(
+        x, cache.kernel, cache.recurrent_kernel, cache.order, cache.sorted_lengths,
+        cache.reverse, gates, cache.cells, cache.hiddens, cache.x_steps,
+        cache.h0, cache.c0, d_outputs, d_h_n, d_c_n, _threads.get_num_threads())
+    if not retain_cache:
+        cache.gates = None
+    d_x, d_kernel, d_rkernel, d_bias, d_h0, d_c0 = grads
+    return LSTMGradients(d_x, d_kernel, d_rkernel, d_bias if cache.has_bias else None, d_h0, d_c0)

@@ -1,0 +1,95 @@
+"""Named components shared by the whole library: losses, metrics, readers, ...
+
+A registry maps a name to a component and remembers which plugin registered
+it, so that `compile(loss="poisson")` finds a loss that a plugin added and a
+name registered twice is an error naming both plugins.  Registries are filled
+by plugins (the core's own components come from an internal plugin); reading
+one first makes sure the plugins are loaded.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, Generic, Iterator, Optional, Tuple, TypeVar
+
+T = TypeVar("T")
+
+_loader: Optional[Callable[[], None]] = None
+
+
+def set_loader(loader: Optional[Callable[[], None]]) -> None:
+    """Install the function that loads plugins before a registry is first read."""
+    global _loader
+    _loader = loader
+
+
+def _ensure_loaded() -> None:
+    if _loader is not None:
+        _loader()
+
+
+class DuplicateNameError(ValueError):
+    """A component name was registered by two plugins."""
+
+
+class UnknownNameError(KeyError, ValueError):
+    """A component name that no plugin registered."""
+
+    def __str__(self):  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class Registry(Generic[T]):
+    """A name -> component map that records the owner of each name."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._items: Dict[str, Tuple[T, str]] = {}
+
+    def register(self, name: str, component: T, owner: str = "lstmcore") -> None:
+        """Add `component` under `name`; a name already taken raises DuplicateNameError."""
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"{self.kind} name must be a non-empty string. Received: {name!r}")
+        key = name.lower()
+        if key in self._items:
+            previous = self._items[key][1]
+            raise DuplicateNameError(
+                f"{self.kind} {name!r} is registered twice: by plugin {previous!r} and by plugin {owner!r}")
+        self._items[key] = (component, owner)
+
+    def unregister_owner(self, owner: str) -> None:
+        """Remove everything that `owner` registered."""
+        self._items = {k: v for k, v in self._items.items() if v[1] != owner}
+
+    def get(self, name: str) -> T:
+        """The component registered as `name` (case-insensitive)."""
+        _ensure_loaded()
+        try:
+            return self._items[str(name).lower()][0]
+        except KeyError:
+            known = ", ".join(sorted(self._items)) or "none"
+            raise UnknownNameError(f"Unknown {self.kind} {name!r}. Known: {known}") from None
+
+    def owner(self, name: str) -> str:
+        _ensure_loaded()
+        return self._items[name.lower()][1]
+
+    def __contains__(self, name: str) -> bool:
+        _ensure_loaded()
+        return str(name).lower() in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        _ensure_loaded()
+        return iter(sorted(self._items))
+
+    def items(self):
+        _ensure_loaded()
+        return [(k, v[0], v[1]) for k, v in sorted(self._items.items())]
+
+
+losses: Registry = Registry("loss")
+metrics: Registry = Registry("metric")
+optimizers: Registry = Registry("optimizer")
+readers: Registry = Registry("reader")
+encoders: Registry = Registry("encoder")
+writers: Registry = Registry("writer")
+tasks: Registry = Registry("task")
+commands: Registry = Registry("command")
