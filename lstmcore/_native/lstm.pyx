@@ -1,0 +1,462 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Fused LSTM forward and backward over whole sequences.
+
+Design note
+-----------
+One call runs one layer, one direction, over a whole batch.  The Python side
+(lstmcore/ops.py) has already checked every argument and sorted the batch by
+length, longest first (`order`, `lengths` sorted); here nothing is checked.
+
+Inside, the work is time-major and in sorted row order, so that at step s the
+sequences still running are the prefix [0, n_s) of the rows: the per-step
+GEMM and pointwise pass cover exactly the real work, and a padded tail costs
+no arithmetic.  Row i at step s consumes position p = s (forward) or
+p = len_i - 1 - s (reverse) of sequence order[i].
+
+Forward (all without the GIL):
+  1. x is gathered time-major (x_steps, zero rows for padding) and projected
+     with one GEMM:      gates[s, i] = x_steps[s, i] @ kernel
+  2. per step:         gates[s, :n] += h[s-1, :n] @ recurrent_kernel   (GEMM, or
+     GEMV when n == 1: OpenBLAS's sgemm repacks its operand on every call)
+     then the fused pointwise cell (lstm_cell.h) in `prange` over the rows,
+     leaving the gate activations in `gates` and writing c, h and the output.
+  Inference keeps one h and c row per sequence and projects the inputs in
+  blocks of steps, so its memory does not grow with the sequence length
+  beyond the output; training keeps gates, c and h of every step: the cache.
+
+Backward (without the GIL), per step in reverse: the pointwise pass turns the
+activations in `gates` into gate gradients in place, one GEMM gives the
+gradient reaching h[s-1].  After the loop one GEMM each for the kernel, the
+recurrent kernel and the inputs, and a column-parallel, fixed-order sum for
+the bias (deterministic at any thread count).
+
+BLAS calls are made only from the serial part (never inside a prange), so a
+threaded BLAS never nests inside OpenMP.  Arrays are marked IN / OUT; the
+Python wrappers allocate every output.
+"""
+import numpy as np
+
+cimport numpy as cnp
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.stdint cimport int64_t
+from libc.string cimport memcpy, memset
+from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemm, sgemv
+
+cnp.import_array()
+
+cdef extern from "lstm_cell.h" nogil:
+    void lc_cell_forward_f(int H, float* z, const float* bias, const float* c_prev,
+                           float* c_out, float* h_out, float* y)
+    void lc_cell_forward_d(int H, double* z, const double* bias, const double* c_prev,
+                           double* c_out, double* h_out, double* y)
+    void lc_cell_backward_f(int H, float* z, const float* c, const float* c_prev,
+                            const float* dh, float* dc)
+    void lc_cell_backward_d(int H, double* z, const double* c, const double* c_prev,
+                            const double* dh, double* dc)
+    void lc_add_f(int H, float* dst, const float* src)
+    void lc_add_d(int H, double* dst, const double* src)
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    #define LC_OPENMP 1
+    #else
+    #define LC_OPENMP 0
+    #endif
+    """
+    int LC_OPENMP
+
+# Inference projects the inputs this many steps at a time.
+DEF INFERENCE_BLOCK_STEPS = 64
+# Below this many cell elements per step the pointwise pass runs on one thread:
+# waking a team costs more than it saves.
+DEF PARALLEL_MIN_ELEMENTS = 8192
+
+
+def openmp_enabled():
+    """True when the kernels were compiled with OpenMP."""
+    return bool(LC_OPENMP)
+
+
+# --------------------------------------------------------------------------
+# BLAS on row-major arrays: swap the operands instead of copying.
+
+cdef inline void _gemm(bint trans_a, bint trans_b, int m, int n, int k,
+                       floating alpha, floating* a, int lda, floating* b, int ldb,
+                       floating beta, floating* c, int ldc) noexcept nogil:
+    """Row-major C (m, n) = alpha * op(A) (m, k) @ op(B) (k, n) + beta * C."""
+    cdef char ta = b'T' if trans_b else b'N'
+    cdef char tb = b'T' if trans_a else b'N'
+    if m <= 0 or n <= 0:
+        return
+    if floating is float:
+        sgemm(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc)
+    else:
+        dgemm(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc)
+
+
+cdef inline void _rows_times(bint trans_b, int m, int n, int k, floating* a, floating* b,
+                             int ldb, floating beta, floating* c) noexcept nogil:
+    """Row-major C (m, n) = A (m, k) @ op(B) + beta * C, dense rows; GEMV when m == 1."""
+    cdef char t = b'N' if not trans_b else b'T'
+    cdef int one = 1
+    cdef floating alpha = 1
+    if m != 1:
+        _gemm(False, trans_b, m, n, k, alpha, a, k, b, ldb, beta, c, n)
+        return
+    # one row: c = op(B)^T a; row-major B (k, n) is column-major (n, k)
+    cdef int rows = n if not trans_b else k
+    cdef int cols = k if not trans_b else n
+    if floating is float:
+        sgemv(&t, &rows, &cols, &alpha, b, &ldb, a, &one, &beta, c, &one)
+    else:
+        dgemv(&t, &rows, &cols, &alpha, b, &ldb, a, &one, &beta, c, &one)
+
+
+# --------------------------------------------------------------------------
+# Pointwise passes over the active rows of one step.
+
+cdef inline void _cell_forward(int H, floating* z, floating* bias, floating* c_prev,
+                               floating* c_out, floating* h_out, floating* y) noexcept nogil:
+    if floating is float:
+        lc_cell_forward_f(H, z, bias, c_prev, c_out, h_out, y)
+    else:
+        lc_cell_forward_d(H, z, bias, c_prev, c_out, h_out, y)
+
+
+cdef inline void _cell_backward(int H, floating* z, floating* c, floating* c_prev,
+                                floating* dh, floating* dc) noexcept nogil:
+    if floating is float:
+        lc_cell_backward_f(H, z, c, c_prev, dh, dc)
+    else:
+        lc_cell_backward_d(H, z, c, c_prev, dh, dc)
+
+
+cdef inline void _add(int H, floating* dst, floating* src) noexcept nogil:
+    if floating is float:
+        lc_add_f(H, dst, src)
+    else:
+        lc_add_d(H, dst, src)
+
+
+cdef inline Py_ssize_t _position(bint reverse, int64_t length, Py_ssize_t step) noexcept nogil:
+    return length - 1 - step if reverse else step
+
+
+cdef struct Dims:
+    Py_ssize_t B, T, D, H, S
+    bint reverse
+    int threads
+
+
+cdef inline int _team(Dims* d, Py_ssize_t rows) noexcept nogil:
+    """Threads for a pointwise pass over `rows` rows: 1 when the pass is small."""
+    if rows * d.H < PARALLEL_MIN_ELEMENTS or d.threads < 2:
+        return 1
+    return d.threads if rows >= d.threads else <int>rows
+
+
+cdef inline Py_ssize_t _active_rows(int64_t* lengths, Py_ssize_t n, Py_ssize_t step) noexcept nogil:
+    """Shrink `n` (rows active before) to the rows whose length exceeds `step`."""
+    while n > 0 and lengths[n - 1] <= step:
+        n -= 1
+    return n
+
+
+cdef void _gather_steps(Dims* d, floating* x, int64_t* order, int64_t* lengths,
+                        Py_ssize_t s0, Py_ssize_t s1, floating* x_steps) noexcept nogil:
+    """x_steps[s - s0, i] = x[order[i], position(i, s)] for active rows; others untouched."""
+    cdef Py_ssize_t s, i, n = d.B
+    for s in range(s0, s1):
+        n = _active_rows(lengths, n, s)
+        for i in range(n):
+            memcpy(x_steps + ((s - s0) * d.B + i) * d.D,
+                   x + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * d.D,
+                   d.D * sizeof(floating))
+
+
+cdef void _run_forward(Dims* d, floating* x, floating* kernel, floating* rkernel, floating* bias,
+                       int64_t* order, int64_t* lengths,
+                       floating* h0, floating* c0,           # IN sorted rows (B, H)
+                       floating* y,                           # OUT (B, T, H), zeroed by caller
+                       floating* gates, floating* x_steps,   # work / cache
+                       floating* hs, floating* cs,           # training: (S, B, H); inference: (B, H) state
+                       bint training) noexcept nogil:
+    cdef Py_ssize_t B = d.B, H = d.H, G = 4 * d.H
+    cdef Py_ssize_t s, i, n = B, block0 = 0, block1 = 0, team
+    cdef Py_ssize_t block = d.S if training else INFERENCE_BLOCK_STEPS
+    cdef floating* gates_s
+    cdef floating* h_prev
+    cdef floating* c_prev
+    cdef floating* h_out
+    cdef floating* c_out
+    cdef floating* y_row
+    for s in range(d.S):
+        if s == block1:                      # project the next block of steps in one GEMM
+            block0 = s
+            block1 = s + block if s + block < d.S else d.S
+            _gather_steps(d, x, order, lengths, block0, block1, x_steps)
+            _gemm(False, False, <int>((block1 - block0) * B), <int>G, <int>d.D, <floating>1,
+                  x_steps, <int>d.D, kernel, <int>G, <floating>0, gates, <int>G)
+        n = _active_rows(lengths, n, s)
+        gates_s = gates + (s - block0) * B * G
+        if training:
+            h_prev = h0 if s == 0 else hs + (s - 1) * B * H
+            c_prev = c0 if s == 0 else cs + (s - 1) * B * H
+            h_out = hs + s * B * H
+            c_out = cs + s * B * H
+        else:
+            h_prev = h_out = hs
+            c_prev = c_out = cs
+        _rows_times(False, <int>n, <int>G, <int>H, h_prev, rkernel, <int>G, <floating>1, gates_s)
+        team = _team(d, n)
+        if team == 1:
+            for i in range(n):
+                y_row = y + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * H
+                _cell_forward(<int>H, gates_s + i * G, bias, c_prev + i * H,
+                              c_out + i * H, h_out + i * H, y_row)
+        else:
+            for i in prange(n, num_threads=team, schedule="static"):
+                _cell_forward(<int>H, gates_s + i * G, bias, c_prev + i * H, c_out + i * H,
+                              h_out + i * H,
+                              y + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * H)
+
+
+cdef void _final_state(Dims* d, int64_t* order, int64_t* lengths, floating* h0, floating* c0,
+                       floating* hs, floating* cs, bint training,
+                       floating* h_n, floating* c_n) noexcept nogil:
+    """h_n[order[i]] = state after row i's own last step (h0 when its length is 0)."""
+    cdef Py_ssize_t i, H = d.H
+    cdef floating* h_src
+    cdef floating* c_src
+    for i in range(d.B):
+        if not training:
+            h_src, c_src = hs + i * H, cs + i * H
+        elif lengths[i] == 0:
+            h_src, c_src = h0 + i * H, c0 + i * H
+        else:
+            h_src = hs + ((lengths[i] - 1) * d.B + i) * H
+            c_src = cs + ((lengths[i] - 1) * d.B + i) * H
+        memcpy(h_n + order[i] * H, h_src, H * sizeof(floating))
+        memcpy(c_n + order[i] * H, c_src, H * sizeof(floating))
+
+
+cdef void _run_backward(Dims* d, floating* kernel, floating* rkernel,
+                        int64_t* order, int64_t* lengths,
+                        floating* gates, floating* cs, floating* c0,   # IN cache; gates -> dgates
+                        floating* dy,                                  # IN (B, T, H) or NULL
+                        floating* dh, floating* dc) noexcept nogil:    # IN/OUT sorted (B, H)
+    cdef Py_ssize_t B = d.B, H = d.H, G = 4 * d.H
+    cdef Py_ssize_t s, i, n = 0, team
+    cdef floating* gates_s
+    cdef floating* c_prev
+    for s in range(d.S - 1, -1, -1):
+        while n < B and lengths[n] > s:
+            n += 1
+        gates_s = gates + s * B * G
+        c_prev = c0 if s == 0 else cs + (s - 1) * B * H
+        team = _team(d, n)
+        if team == 1:
+            for i in range(n):
+                if dy != NULL:
+                    _add(<int>H, dh + i * H, dy + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * H)
+                _cell_backward(<int>H, gates_s + i * G, cs + (s * B + i) * H, c_prev + i * H,
+                               dh + i * H, dc + i * H)
+        else:
+            for i in prange(n, num_threads=team, schedule="static"):
+                if dy != NULL:
+                    _add(<int>H, dh + i * H, dy + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * H)
+                _cell_backward(<int>H, gates_s + i * G, cs + (s * B + i) * H, c_prev + i * H,
+                               dh + i * H, dc + i * H)
+        _rows_times(True, <int>n, <int>H, <int>G, gates_s, rkernel, <int>G, <floating>0, dh)
+
+
+cdef void _column_sums(Dims* d, floating* a, Py_ssize_t rows, Py_ssize_t cols,
+                       floating* out) noexcept nogil:
+    """out[j] = sum of a[:, j] in row order; columns split across threads (deterministic)."""
+    cdef Py_ssize_t chunk = 64, c0, j, r, c1
+    cdef Py_ssize_t nchunks = (cols + chunk - 1) // chunk
+    cdef Py_ssize_t k
+    memset(out, 0, cols * sizeof(floating))
+    for k in prange(nchunks, num_threads=d.threads if rows * cols >= PARALLEL_MIN_ELEMENTS * 8 else 1,
+                    schedule="static"):
+        c0 = k * chunk
+        c1 = c0 + chunk if c0 + chunk < cols else cols
+        for r in range(rows):
+            for j in range(c0, c1):
+                out[j] += a[r * cols + j]
+
+
+cdef void _parameter_gradients(Dims* d, floating* kernel, floating* gates, floating* hs,
+                               floating* h0, floating* x_steps, floating* dx_steps,
+                               floating* d_kernel, floating* d_rkernel, floating* d_bias) noexcept nogil:
+    """One GEMM each for the kernel, recurrent kernel and inputs; padding rows are zero."""
+    cdef Py_ssize_t B = d.B, H = d.H, G = 4 * d.H, D = d.D, S = d.S
+    # d_rkernel = h0^T dgates[0] + sum_s h[s-1]^T dgates[s]
+    _gemm(True, False, <int>H, <int>G, <int>B, <floating>1, h0, <int>H, gates, <int>G,
+          <floating>0, d_rkernel, <int>G)
+    _gemm(True, False, <int>H, <int>G, <int>((S - 1) * B), <floating>1, hs, <int>H,
+          gates + B * G, <int>G, <floating>1, d_rkernel, <int>G)
+    _gemm(True, False, <int>D, <int>G, <int>(S * B), <floating>1, x_steps, <int>D, gates, <int>G,
+          <floating>0, d_kernel, <int>G)
+    _gemm(False, True, <int>(S * B), <int>D, <int>G, <floating>1, gates, <int>G, kernel, <int>G,
+          <floating>0, dx_steps, <int>D)
+    _column_sums(d, gates, S * B, G, d_bias)
+
+
+cdef void _scatter_steps(Dims* d, int64_t* order, int64_t* lengths, floating* dx_steps,
+                         floating* dx) noexcept nogil:
+    """dx[order[i], position(i, s)] = dx_steps[s, i] for active rows (the inverse of gather)."""
+    cdef Py_ssize_t s, i, n = d.B
+    for s in range(d.S):
+        n = _active_rows(lengths, n, s)
+        for i in range(n):
+            memcpy(dx + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * d.D,
+                   dx_steps + (s * d.B + i) * d.D, d.D * sizeof(floating))
+
+
+cdef void _sort_rows(Py_ssize_t B, Py_ssize_t H, int64_t* order, floating* src,
+                     floating* dst) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(B):
+        memcpy(dst + i * H, src + order[i] * H, H * sizeof(floating))
+
+
+cdef void _unsort_rows(Py_ssize_t B, Py_ssize_t H, int64_t* order, floating* src,
+                       floating* dst) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(B):
+        memcpy(dst + order[i] * H, src + i * H, H * sizeof(floating))
+
+
+# --------------------------------------------------------------------------
+# Python entry points (arguments already checked by lstmcore.ops).
+
+cdef inline void* _ptr(cnp.ndarray a):
+    return cnp.PyArray_DATA(a)
+
+
+cdef Dims _dims(cnp.ndarray x, cnp.ndarray rkernel, cnp.ndarray lengths, bint reverse, int threads):
+    cdef Dims d
+    d.B, d.T, d.D = x.shape[0], x.shape[1], x.shape[2]
+    d.H = rkernel.shape[0]
+    d.S = lengths[0] if d.B > 0 else 0
+    d.reverse = reverse
+    d.threads = threads if threads > 0 else 1
+    return d
+
+
+def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
+            cnp.ndarray h0, cnp.ndarray c0, cnp.ndarray order, cnp.ndarray lengths,
+            bint reverse, bint training, int threads):
+    """Native forward; returns (outputs, h_n, c_n, cache arrays or None)."""
+    cdef Dims d = _dims(x, rkernel, lengths, reverse, threads)
+    dtype = x.dtype
+    cdef Py_ssize_t steps_kept = d.S if training else min(d.S, INFERENCE_BLOCK_STEPS)
+    a = dict(
+        x=x, kernel=kernel, rkernel=rkernel, order=order, lengths=lengths, h0=h0, c0=c0,
+        bias=np.zeros(4 * d.H, dtype) if bias is None else bias,
+        y=np.zeros((d.B, d.T, d.H), dtype),
+        h_n=np.empty((d.B, d.H), dtype), c_n=np.empty((d.B, d.H), dtype),
+        h0s=np.empty((d.B, d.H), dtype), c0s=np.empty((d.B, d.H), dtype),
+        gates=np.empty((steps_kept, d.B, 4 * d.H), dtype),
+        x_steps=np.zeros((steps_kept, d.B, d.D), dtype),
+    )
+    if training:
+        a["hs"] = np.zeros((d.S, d.B, d.H), dtype)
+        a["cs"] = np.empty((d.S, d.B, d.H), dtype)
+    else:                                   # the sorted state rows are updated in place
+        a["hs"], a["cs"] = a["h0s"], a["c0s"]
+    if dtype == np.float32:
+        _forward_typed(<float*>NULL, &d, a, training)
+    else:
+        _forward_typed(<double*>NULL, &d, a, training)
+    state = (a["gates"], a["cs"], a["hs"], a["x_steps"], a["h0s"], a["c0s"]) if training else None
+    return a["y"], a["h_n"], a["c_n"], state
+
+
+cdef void _forward_typed(floating* dtype_tag, Dims* d, dict a, bint training):
+    """Take the pointers with the GIL, then run the whole forward without it."""
+    cdef int64_t* order = <int64_t*>_ptr(a["order"])
+    cdef int64_t* lengths = <int64_t*>_ptr(a["lengths"])
+    cdef floating* h0s = <floating*>_ptr(a["h0s"])
+    cdef floating* c0s = <floating*>_ptr(a["c0s"])
+    cdef floating* hs = <floating*>_ptr(a["hs"])
+    cdef floating* cs = <floating*>_ptr(a["cs"])
+    cdef floating* h0 = <floating*>_ptr(a["h0"])
+    cdef floating* c0 = <floating*>_ptr(a["c0"])
+    cdef floating* x = <floating*>_ptr(a["x"])
+    cdef floating* kernel = <floating*>_ptr(a["kernel"])
+    cdef floating* rkernel = <floating*>_ptr(a["rkernel"])
+    cdef floating* bias = <floating*>_ptr(a["bias"])
+    cdef floating* y = <floating*>_ptr(a["y"])
+    cdef floating* gates = <floating*>_ptr(a["gates"])
+    cdef floating* x_steps = <floating*>_ptr(a["x_steps"])
+    cdef floating* h_n = <floating*>_ptr(a["h_n"])
+    cdef floating* c_n = <floating*>_ptr(a["c_n"])
+    with nogil:
+        _sort_rows(d.B, d.H, order, h0, h0s)
+        _sort_rows(d.B, d.H, order, c0, c0s)
+        _run_forward(d, x, kernel, rkernel, bias, order, lengths, h0s, c0s, y,
+                     gates, x_steps, hs, cs, training)
+        _final_state(d, order, lengths, h0s, c0s, hs, cs, training, h_n, c_n)
+
+
+def backward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, cnp.ndarray order,
+             cnp.ndarray lengths, bint reverse, cnp.ndarray gates, cnp.ndarray cs,
+             cnp.ndarray hs, cnp.ndarray x_steps, cnp.ndarray h0s, cnp.ndarray c0s,
+             d_outputs, d_h_n, d_c_n, int threads):
+    """Native backward; `gates` is overwritten.  Returns (dx, dK, dU, db, dh0, dc0)."""
+    cdef Dims d = _dims(x, rkernel, lengths, reverse, threads)
+    dtype = x.dtype
+    a = dict(
+        kernel=kernel, rkernel=rkernel, order=order, lengths=lengths, gates=gates, cs=cs,
+        hs=hs, x_steps=x_steps, h0s=h0s, c0s=c0s, dy=d_outputs,
+        dx=np.zeros((d.B, d.T, d.D), dtype),
+        dx_steps=np.empty((d.S, d.B, d.D), dtype),
+        d_kernel=np.zeros((d.D, 4 * d.H), dtype),
+        d_rkernel=np.zeros((d.H, 4 * d.H), dtype),
+        d_bias=np.zeros(4 * d.H, dtype),
+        dh=np.zeros((d.B, d.H), dtype) if d_h_n is None else d_h_n[order],
+        dc=np.zeros((d.B, d.H), dtype) if d_c_n is None else d_c_n[order],
+        d_h0=np.empty((d.B, d.H), dtype), d_c0=np.empty((d.B, d.H), dtype),
+    )
+    if dtype == np.float32:
+        _backward_typed(<float*>NULL, &d, a)
+    else:
+        _backward_typed(<double*>NULL, &d, a)
+    return a["dx"], a["d_kernel"], a["d_rkernel"], a["d_bias"], a["d_h0"], a["d_c0"]
+
+
+cdef void _backward_typed(floating* dtype_tag, Dims* d, dict a):
+    """Take the pointers with the GIL, then run the whole backward without it."""
+    cdef int64_t* order = <int64_t*>_ptr(a["order"])
+    cdef int64_t* lengths = <int64_t*>_ptr(a["lengths"])
+    cdef floating* kernel = <floating*>_ptr(a["kernel"])
+    cdef floating* rkernel = <floating*>_ptr(a["rkernel"])
+    cdef floating* gates = <floating*>_ptr(a["gates"])
+    cdef floating* cs = <floating*>_ptr(a["cs"])
+    cdef floating* hs = <floating*>_ptr(a["hs"])
+    cdef floating* x_steps = <floating*>_ptr(a["x_steps"])
+    cdef floating* h0s = <floating*>_ptr(a["h0s"])
+    cdef floating* c0s = <floating*>_ptr(a["c0s"])
+    cdef floating* dy = NULL if a["dy"] is None else <floating*>_ptr(a["dy"])
+    cdef floating* dx = <floating*>_ptr(a["dx"])
+    cdef floating* dx_steps = <floating*>_ptr(a["dx_steps"])
+    cdef floating* d_kernel = <floating*>_ptr(a["d_kernel"])
+    cdef floating* d_rkernel = <floating*>_ptr(a["d_rkernel"])
+    cdef floating* d_bias = <floating*>_ptr(a["d_bias"])
+    cdef floating* dh = <floating*>_ptr(a["dh"])
+    cdef floating* dc = <floating*>_ptr(a["dc"])
+    cdef floating* d_h0 = <floating*>_ptr(a["d_h0"])
+    cdef floating* d_c0 = <floating*>_ptr(a["d_c0"])
+    with nogil:
+        _run_backward(d, kernel, rkernel, order, lengths, gates, cs, c0s, dy, dh, dc)
+        if d.S > 0:
+            _parameter_gradients(d, kernel, gates, hs, h0s, x_steps, dx_steps,
+                                 d_kernel, d_rkernel, d_bias)
+            _scatter_steps(d, order, lengths, dx_steps, dx)
+        _unsort_rows(d.B, d.H, order, dh, d_h0)
+        _unsort_rows(d.B, d.H, order, dc, d_c0)
