@@ -11,3 +11,7 @@ from ._threads import get_num_threads, set_num_threads
 from . import ops
 
 __all__ = ["__version__", "ops", "get_num_threads", "set_num_threads", "show_config"]
+
+from .hookspecs import hookimpl  # the marker plugin authors decorate their hooks with
+from . import plugins as _plugins  # noqa: F401  (installs the plugin manager as the registries' loader)
+__all__ += ["hookimpl"]

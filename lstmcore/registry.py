@@ -59,6 +59,18 @@ class Registry(Generic[T]):
         """Remove everything that `owner` registered."""
         self._items = {k: v for k, v in self._items.items() if v[1] != owner}
 
+    def names_of(self, owner: str) -> list:
+        """The names that `owner` registered, sorted (no plugin loading: used while loading)."""
+        return sorted(k for k, v in self._items.items() if v[1] == owner)
+
+    def snapshot(self) -> dict:
+        """A copy of the current contents, for `restore` (tests and failed plugin loads)."""
+        return dict(self._items)
+
+    def restore(self, snapshot: dict) -> None:
+        """Put back the contents saved by `snapshot`."""
+        self._items = dict(snapshot)
+
     def get(self, name: str) -> T:
         """The component registered as `name` (case-insensitive)."""
         _ensure_loaded()
@@ -93,3 +105,9 @@ encoders: Registry = Registry("encoder")
 writers: Registry = Registry("writer")
 tasks: Registry = Registry("task")
 commands: Registry = Registry("command")
+
+# registry name -> registry, as the plugin hooks fill them (see lstmcore.hookspecs.HOOK_KINDS)
+ALL: Dict[str, Registry] = {
+    "tasks": tasks, "readers": readers, "encoders": encoders, "losses": losses,
+    "metrics": metrics, "optimizers": optimizers, "writers": writers, "commands": commands,
+}

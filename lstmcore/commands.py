@@ -1,0 +1,32 @@
+"""What a subcommand of `lstmcore` is, so that plugins can add their own.
+
+The core's commands (train, predict, evaluate, demo, plugins, show-config)
+are registered through the `register_commands` hook like a plugin's, and the
+command line builds its subcommands from the commands registry only.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+__all__ = ["Command"]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One `lstmcore NAME ...` subcommand.
+
+    help : one line shown in `lstmcore --help`.
+    add_arguments : `add_arguments(parser)` declares the command's options on its argparse subparser.
+    run : `run(args) -> int` does the work and returns the exit status (0 on success).
+        Raise `lstmcore.errors.UserInputError` for a user's mistake: the command
+        line prints it as one line and exits with status 2.
+    task_of : optional `task_of(args) -> Task | None`; when given, the task's own
+        `add_arguments(parser, command_name)` options are added before the final parse.
+    """
+
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    task_of: Optional[Callable[[argparse.Namespace], object]] = None

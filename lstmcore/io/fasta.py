@@ -1,0 +1,171 @@
+"""FASTA records, plain or gzip, streamed through Biopython's SimpleFastaParser.
+
+`iter_fasta` yields one `SequenceRecord` at a time, so prediction over a file
+larger than memory runs in chunks (`chunked`).  Everything a user can get
+wrong is a `UserInputError` naming the file and the record:
+
+- an empty file, or one with no records;
+- a file that is not FASTA (text before the first '>' header);
+- a binary file, or one that is not UTF-8 text, or corrupt gzip data;
+- a header without an id, a record without a sequence, an id seen twice.
+
+The letters themselves are checked by the encoders (lstmcore.encoders), which
+know the alphabet.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import zlib
+from dataclasses import dataclass, replace
+from itertools import islice
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
+
+from Bio.SeqIO.FastaIO import SimpleFastaParser
+
+from ..errors import UserInputError
+
+__all__ = ["SequenceRecord", "open_text", "iter_fasta", "read_fasta", "chunked", "FASTA_EXTENSIONS"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+FASTA_EXTENSIONS = (".fasta", ".fa", ".fna", ".ffn", ".faa", ".frn", ".fas", ".fsa", ".seq", ".nu", ".pro")
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class SequenceRecord:
+    """One FASTA record: its id (first word of the header), sequence, full header and file."""
+
+    id: str
+    sequence: str
+    description: str = ""
+    source: str = ""
+    label: Optional[str] = None
+
+    def with_label(self, label: Optional[str]) -> "SequenceRecord":
+        return replace(self, label=label)
+
+
+def open_text(path: PathLike) -> TextIO:
+    """Open `path` as UTF-8 text, decompressing gzip (recognised by its magic bytes, not its name)."""
+    try:
+        raw = open(path, "rb")
+    except FileNotFoundError:
+        raise UserInputError("no such file", file=path) from None
+    except IsADirectoryError:
+        raise UserInputError("is a folder, not a file", file=path) from None
+    except OSError as exc:
+        raise UserInputError(f"cannot be read: {exc.strerror or exc}", file=path) from None
+    binary = raw
+    if raw.peek(2)[:2] == _GZIP_MAGIC:
+        raw.close()
+        binary = gzip.open(path, "rb")
+    return io.TextIOWrapper(binary, encoding="utf-8", errors="strict", newline=None)
+
+
+class _CheckedLines:
+    """The lines of a FASTA file, refusing binary data and text before the first header.
+
+    Remembers the current record id so errors found mid-file can name it.
+    """
+
+    def __init__(self, path: PathLike, handle: TextIO):
+        self.path = os.fspath(path)
+        self.handle = handle
+        self.record: Optional[str] = None
+        self.line_number = 0
+        self.headers = 0
+
+    def __iter__(self) -> Iterator[str]:
+        while True:
+            line = self._next_line()
+            if not line:
+                return
+            self.line_number += 1
+            if "\x00" in line:
+                raise self._error("is a binary file, not FASTA text (NUL byte on line "
+                                  f"{self.line_number})")
+            if line.startswith(">"):
+                self.headers += 1
+                self.record = line[1:].split(None, 1)[0] if line[1:].strip() else f"#{self.headers}"
+            elif self.headers == 0 and line.strip():
+                raise self._error(f"is not FASTA: line {self.line_number} comes before the first '>' header "
+                                  f"({_preview(line)!r})")
+            yield line
+
+    def _next_line(self) -> str:
+        try:
+            return self.handle.readline()
+        except UnicodeDecodeError:
+            raise self._error(f"is a binary file or not UTF-8 text (undecodable bytes after line "
+                              f"{self.line_number})") from None
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise self._error(f"is corrupt gzip data ({exc})") from None
+        except OSError as exc:
+            raise self._error(f"cannot be read: {exc.strerror or exc}") from None
+
+    def _error(self, problem: str) -> UserInputError:
+        return UserInputError(problem, file=self.path, record=self.record)
+
+
+def iter_fasta(path: PathLike, seen_ids: Optional[Dict[str, str]] = None) -> Iterator[SequenceRecord]:
+    """Yield the records of one FASTA file, streamed; `seen_ids` (id -> file) catches duplicates across files."""
+    seen_ids = {} if seen_ids is None else seen_ids
+    source = os.fspath(path)
+    count = 0
+    with open_text(path) as handle:
+        lines = _CheckedLines(path, handle)
+        for title, sequence in SimpleFastaParser(lines):
+            count += 1
+            record_id = title.split(None, 1)[0] if title.strip() else ""
+            if not record_id:
+                raise UserInputError(f"the header of record {count} has no id", file=source, record=f"#{count}")
+            if record_id in seen_ids:
+                where = "earlier in this file" if seen_ids[record_id] == source else f"also in {seen_ids[record_id]}"
+                raise UserInputError(f"duplicate record id ({where})", file=source, record=record_id)
+            if not sequence:
+                raise UserInputError("has no sequence", file=source, record=record_id)
+            seen_ids[record_id] = source
+            yield SequenceRecord(record_id, sequence, title, source)
+    if count == 0:
+        raise UserInputError("is empty: no FASTA records" if _is_empty(path) else "contains no FASTA records",
+                             file=source)
+
+
+def iter_fasta_files(paths: Iterable[PathLike]) -> Iterator[SequenceRecord]:
+    """Yield the records of several FASTA files in order; an id may appear only once across them."""
+    seen_ids: Dict[str, str] = {}
+    for path in paths:
+        yield from iter_fasta(path, seen_ids)
+
+
+def read_fasta(paths: Union[PathLike, Sequence[PathLike]]) -> List[SequenceRecord]:
+    """All records of one or several FASTA files, in memory (for training and evaluation)."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    return list(iter_fasta_files(paths))
+
+
+def chunked(records: Iterable[SequenceRecord], size: int) -> Iterator[List[SequenceRecord]]:
+    """Group a stream of records into lists of at most `size` (the last may be shorter)."""
+    if size < 1:
+        raise ValueError(f"size must be a positive integer. Received: size={size}")
+    iterator = iter(records)
+    while True:
+        chunk = list(islice(iterator, size))
+        if not chunk:
+            return
+        yield chunk
+
+
+def _is_empty(path: PathLike) -> bool:
+    try:
+        return os.path.getsize(path) == 0
+    except OSError:
+        return False
+
+
+def _preview(line: str, width: int = 30) -> str:
+    line = line.strip()
+    return line if len(line) <= width else line[:width] + "..."

@@ -1,0 +1,47 @@
+"""NumPy .npz archives of named arrays, loaded without pickle."""
+from __future__ import annotations
+
+import os
+import zipfile
+from typing import Dict, Union
+
+import numpy as np
+
+from ..errors import UserInputError
+
+__all__ = ["read_npz", "require_array"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def read_npz(path: PathLike) -> Dict[str, np.ndarray]:
+    """All arrays of an .npz file, by name; object arrays (which need pickle) are refused."""
+    source = os.fspath(path)
+    try:
+        with np.load(source, allow_pickle=False) as archive:
+            if not hasattr(archive, "files"):
+                raise UserInputError("is a .npy array, not an .npz archive of named arrays", file=source)
+            return {name: _load_member(archive, name, source) for name in archive.files}
+    except UserInputError:
+        raise
+    except FileNotFoundError:
+        raise UserInputError("no such file", file=source) from None
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise UserInputError(f"is not a valid .npz file ({exc})", file=source) from None
+    except ValueError as exc:
+        raise UserInputError(f"is not a valid .npz file ({exc})", file=source) from None
+
+
+def _load_member(archive, name: str, source: str) -> np.ndarray:
+    try:
+        return archive[name]
+    except ValueError as exc:  # object arrays need allow_pickle
+        raise UserInputError(f"array cannot be read without pickle ({exc})", file=source, record=name) from None
+
+
+def require_array(arrays: Dict[str, np.ndarray], name: str, source: PathLike) -> np.ndarray:
+    """The array called `name`, or an error listing the arrays the file has."""
+    if name not in arrays:
+        raise UserInputError(f"missing array {name!r} (the file has: {', '.join(sorted(arrays)) or 'none'})",
+                             file=source)
+    return arrays[name]

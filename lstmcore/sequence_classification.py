@@ -1,0 +1,181 @@
+"""The core's one built-in task, `sequence-classification`: FASTA + labels -> a bidirectional LSTM classifier.
+
+It is small on purpose.  It makes the command line useful (and testable end
+to end) before any task plugin is installed, and it is the base that richer
+plugins build on: lstmcore-motif subclasses it to add attribution and motif
+discovery.  Everything it does goes through the shared registries: the FASTA
+reader is found by file extension (`lstmcore.io.readers.reader_for`) and the
+one-hot encoder by alphabet name, so a reader or an encoder that a plugin
+registers serves it too.
+
+Labels come from `--labels`: "header" (a `label=CLASS` word in each header,
+the default), "file" (one file per class), or a TSV/CSV with `id` and `label`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Sequence
+
+import numpy as np
+
+from . import registry
+from .classification_scores import classification_report
+from .encoders import detect_alphabet, encoder_from_config
+from .errors import UserInputError
+from .io.fasta import SequenceRecord, chunked
+from .io.labels import attach_labels
+from .io.readers import reader_for
+from .tasks import Encoded, ExampleData, Task
+
+__all__ = ["SequenceClassificationTask", "write_fasta"]
+
+
+class SequenceClassificationTask(Task):
+    """Classify whole sequences (DNA, RNA or protein) into two or more classes."""
+
+    name = "sequence-classification"
+    summary = "FASTA sequences + labels -> bidirectional LSTM classifier (probability per class)"
+    hyperparameters = {
+        "alphabet": "auto",        # "auto", or an encoder name: "dna", "rna", "protein", or a plugin's
+        "gaps": "error",           # "error", "zero" or "skip" (see lstmcore.encoders)
+        "units": 32,               # LSTM units per direction
+        "dropout": 0.0,            # dropout before the output layer
+        "learning_rate": 0.01,
+        "optimizer": "adam",
+    }
+    demo_hyperparameters = {"units": 12, "learning_rate": 0.02}
+    demo_epochs = 12
+
+    # --- the command line --------------------------------------------------------------
+    def add_arguments(self, parser, command: str) -> None:
+        if command in ("train", "evaluate"):
+            parser.add_argument("--labels", default="header", metavar="SOURCE",
+                                help="where the classes come from: 'header' (label=CLASS in each header, "
+                                     "the default), 'file' (one FASTA file per class), or a TSV/CSV "
+                                     "with columns id and label")
+
+    # --- reader ------------------------------------------------------------------------
+    def read(self, paths: Sequence[Path], options: Mapping[str, Any], *, labelled: bool) -> List[SequenceRecord]:
+        records = list(self._records(paths))
+        if labelled:
+            records = attach_labels(records, str(options.get("labels") or "header"))
+        return records
+
+    def read_chunks(self, paths: Sequence[Path], options: Mapping[str, Any]) -> Iterator[List[SequenceRecord]]:
+        return chunked(self._records(paths), self.chunk_size)
+
+    @staticmethod
+    def _records(paths: Sequence[Path]) -> Iterator[SequenceRecord]:
+        """Records of every file, through the reader its extension picks; an id may appear once."""
+        seen: Dict[str, str] = {}
+        for path in paths:
+            reader = reader_for(path)
+            if reader.kind != "sequences":
+                raise UserInputError(f"holds a {reader.kind}, but this task reads sequences (FASTA)", file=path)
+            for record in reader.read(path):
+                if record.id in seen:
+                    raise UserInputError(f"duplicate record id (also in {seen[record.id]})", file=path,
+                                         record=record.id)
+                seen[record.id] = str(path)
+                yield record
+
+    # --- encoder -----------------------------------------------------------------------
+    def fit_encoder(self, records: List[SequenceRecord], hyperparameters: Mapping[str, Any]) -> Dict[str, Any]:
+        classes = sorted({r.label for r in records})
+        if len(classes) < 2:
+            first = records[0]
+            raise UserInputError(f"all records have the label {classes[0]!r}; a classifier needs two or "
+                                 "more classes", file=first.source)
+        alphabet = hyperparameters["alphabet"]
+        if alphabet == "auto":
+            alphabet = detect_alphabet(r.sequence for r in records)
+        encoder = registry.encoders.get(alphabet).configured(gaps=hyperparameters["gaps"])
+        return {"classes": classes, "encoder": encoder.config()}
+
+    def encode(self, records: List[SequenceRecord], state: Mapping[str, Any], *, labelled: bool) -> Encoded:
+        encoder = encoder_from_config(state["encoder"])
+        x, lengths = encoder.encode_records(records)
+        y = self._class_indices(records, state["classes"]) if labelled else None
+        return Encoded(x, y, lengths)
+
+    @staticmethod
+    def _class_indices(records: List[SequenceRecord], classes: Sequence[str]) -> np.ndarray:
+        index = {name: i for i, name in enumerate(classes)}
+        for record in records:
+            if record.label not in index:
+                raise UserInputError(f"label {record.label!r} is not one of the model's classes "
+                                     f"({', '.join(classes)})", file=record.source, record=record.id)
+        return np.array([index[r.label] for r in records], dtype=np.int64)
+
+    # --- model -------------------------------------------------------------------------
+    def build_model(self, state: Mapping[str, Any], hyperparameters: Mapping[str, Any]):
+        from . import layers
+        from .models import Sequential
+
+        channels = encoder_from_config(state["encoder"]).channels
+        stack = [layers.Masking(0.0, input_shape=(None, channels)),
+                 layers.Bidirectional(layers.LSTM(int(hyperparameters["units"])))]
+        if hyperparameters["dropout"] > 0:
+            stack.append(layers.Dropout(float(hyperparameters["dropout"])))
+        stack.append(layers.Dense(len(state["classes"]), activation="softmax"))
+        model = Sequential(stack)
+        optimizer_class = registry.optimizers.get(hyperparameters["optimizer"])
+        optimizer = optimizer_class(learning_rate=float(hyperparameters["learning_rate"]))
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    # --- evaluation ----------------------------------------------------------------------
+    def evaluate(self, model, records: List[SequenceRecord], state: Mapping[str, Any]) -> Dict[str, float]:
+        encoded = self.encode(records, state, labelled=True)
+        probabilities = self.predict(model, encoded)
+        return classification_report(encoded.y, probabilities)
+
+    # --- writer --------------------------------------------------------------------------
+    def prediction_header(self, state: Mapping[str, Any]) -> List[str]:
+        return ["id", "predicted"] + [f"p_{name}" for name in state["classes"]]
+
+    def prediction_rows(self, records: List[SequenceRecord], outputs: np.ndarray,
+                        state: Mapping[str, Any]) -> Iterable[Sequence]:
+        classes = state["classes"]
+        for record, probabilities in zip(records, outputs):
+            yield [record.id, classes[int(np.argmax(probabilities))], *map(float, probabilities)]
+
+    # --- demo ----------------------------------------------------------------------------
+    def make_example_data(self, folder: Path, seed: int = 0) -> ExampleData:
+        """DNA with the E-box CACGTG planted in the class 'motif' and not in 'background'."""
+        rng = np.random.default_rng(seed)
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        files = {}
+        for part, count in (("train", 160), ("evaluate", 60), ("predict", 20)):
+            records = [_planted_record(rng, f"{part}{i:03d}", planted=bool(i % 2)) for i in range(count)]
+            if part == "predict":
+                records = [(rid, seq, None) for rid, seq, _ in records]
+            files[part] = folder / f"{part}.fasta"
+            write_fasta(files[part], records)
+        return ExampleData(folder, [files["train"]], [files["evaluate"]], [files["predict"]],
+                           {"labels": "header"},
+                           "random DNA of 24-40 nt; class 'motif' carries CACGTG at a random position")
+
+
+def _planted_record(rng: np.random.Generator, record_id: str, planted: bool, motif: str = "CACGTG"):
+    length = int(rng.integers(24, 41))
+    sequence = "".join(rng.choice(list("ACGT"), size=length))
+    while not planted and motif in sequence:
+        sequence = "".join(rng.choice(list("ACGT"), size=length))
+    if planted:
+        start = int(rng.integers(0, length - len(motif) + 1))
+        sequence = sequence[:start] + motif + sequence[start + len(motif):]
+    return record_id, sequence, "motif" if planted else "background"
+
+
+def write_fasta(path: Path, records: Iterable[tuple]) -> None:
+    """Write (id, sequence, label-or-None) tuples as FASTA, the label as `label=CLASS` in the header."""
+    from .io.atomic import atomic_open
+
+    with atomic_open(path, "w", encoding="utf-8") as handle:
+        for record_id, sequence, label in records:
+            header = record_id if label is None else f"{record_id} label={label}"
+            handle.write(f">{header}\n")
+            for start in range(0, len(sequence), 60):
+                handle.write(sequence[start:start + 60] + "\n")

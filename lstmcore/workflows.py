@@ -1,0 +1,200 @@
+"""What `lstmcore train / evaluate / predict / demo` do, as functions usable from Python too.
+
+Each function takes a task (or a model file that names its task) and paths,
+and does only what the Task contract (lstmcore.tasks) offers, so every task a
+plugin registers works the same way.  Outputs are checked for writability
+before the long work starts and are written atomically.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+from . import registry
+from .errors import UserInputError
+from .io.atomic import check_writable
+from .io.writers import write_table, writer_for
+from .tasks import Task, resolve_hyperparameters
+from .task_models import TaskModel, load_task_model, save_task_model
+
+__all__ = ["train", "evaluate", "predict", "demo", "TrainResult", "DemoResult", "get_task"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+@dataclass
+class TrainResult:
+    model: Any
+    state: Dict[str, Any]
+    hyperparameters: Dict[str, Any]
+    history: Any
+    path: Path
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    data: Dict[str, List[Path]]
+    model: Path
+    metrics: Dict[str, float]
+    metrics_file: Path
+    predictions: Path
+    outputs: Dict[str, Path] = field(default_factory=dict)
+
+
+def get_task(task: Union[str, Task]) -> Task:
+    """A Task instance from its registered name (or the instance itself)."""
+    return task if isinstance(task, Task) else registry.tasks.get(task)
+
+
+def _require_files(paths: Sequence[PathLike]) -> List[Path]:
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise UserInputError("no input files given")
+    for path in paths:
+        if not path.exists():
+            raise UserInputError("no such file", file=path)
+        if path.is_dir():
+            raise UserInputError("is a folder; give the data files themselves", file=path)
+    return paths
+
+
+def train(task: Union[str, Task], paths: Sequence[PathLike], output: PathLike, *,
+          options: Optional[Mapping[str, Any]] = None, hyperparameters: Optional[Mapping[str, Any]] = None,
+          config_source: Optional[str] = None, epochs: int = 10, batch_size: int = 32,
+          validation_split: float = 0.0, seed: Optional[int] = 0, threads: Optional[int] = None,
+          progress: bool = False) -> TrainResult:
+    """Read, encode, build the task's default model, fit it, and save it (with the task's state) to `output`."""
+    task = get_task(task)
+    options = dict(options or {})
+    resolved = resolve_hyperparameters(task, hyperparameters or {}, config_source)
+    paths = _require_files(paths)
+    check_writable(output)
+    _set_threads_and_seed(threads, seed)
+    data = task.read(paths, options, labelled=True)
+    state = task.fit_encoder(data, resolved)
+    encoded = task.encode(data, state, labelled=True)
+    model = task.build_model(state, resolved)
+    callbacks = [_epoch_progress(epochs)] if progress else []
+    history = task.fit(model, encoded, epochs=epochs, batch_size=batch_size,
+                       validation_split=validation_split, callbacks=callbacks)
+    for callback in callbacks:
+        callback.close()
+    path = save_task_model(model, output, _registered_name(task), state, resolved)
+    return TrainResult(model, state, resolved, history, path)
+
+
+def evaluate(model: Union[PathLike, TaskModel], paths: Sequence[PathLike], *,
+             options: Optional[Mapping[str, Any]] = None, expect_task: Optional[str] = None,
+             threads: Optional[int] = None) -> Dict[str, float]:
+    """The task's metrics of a saved model on labelled data."""
+    loaded = model if isinstance(model, TaskModel) else load_task_model(model, expect_task)
+    paths = _require_files(paths)
+    _set_threads_and_seed(threads, None)
+    data = loaded.task.read(paths, dict(options or {}), labelled=True)
+    return {name: float(value) for name, value in loaded.task.evaluate(loaded.model, data, loaded.state).items()}
+
+
+def predict(model: Union[PathLike, TaskModel], paths: Sequence[PathLike], output: PathLike, *,
+            options: Optional[Mapping[str, Any]] = None, expect_task: Optional[str] = None,
+            threads: Optional[int] = None, progress: bool = False) -> int:
+    """Write the task's prediction table for unlabelled data, streamed chunk by chunk; return the row count."""
+    loaded = model if isinstance(model, TaskModel) else load_task_model(model, expect_task)
+    paths = _require_files(paths)
+    check_writable(output)
+    _set_threads_and_seed(threads, None)
+    task, state = loaded.task, loaded.state
+    counter = _RowCounter(progress)
+
+    def rows():
+        for chunk in task.read_chunks(paths, dict(options or {})):
+            outputs = task.predict(loaded.model, task.encode(chunk, state, labelled=False))
+            for row in task.prediction_rows(chunk, outputs, state):
+                counter.add()
+                yield row
+
+    try:
+        write_table(output, task.prediction_header(state), rows(), writer_for(output))
+    finally:
+        counter.close()
+    return counter.count
+
+
+def demo(task: Union[str, Task], folder: PathLike, *, seed: int = 0, epochs: Optional[int] = None,
+         threads: Optional[int] = None, progress: bool = False) -> DemoResult:
+    """Generate the task's example data in `folder`, then train, evaluate and predict on it."""
+    task = get_task(task)
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserInputError(f"cannot create the demo folder: {exc.strerror or exc}", file=folder) from None
+    data = task.make_example_data(folder / "data", seed)
+    model_path = folder / "model.lstm"
+    train(task, data.train, model_path, options=data.options, hyperparameters=dict(task.demo_hyperparameters),
+          epochs=epochs or task.demo_epochs, seed=seed, threads=threads, progress=progress)
+    metrics = evaluate(model_path, data.evaluate, options=data.options, threads=threads)
+    metrics_path = folder / "metrics.json"
+    _write_json(metrics_path, metrics)
+    predictions_path = folder / "predictions.tsv"
+    predict(model_path, data.predict, predictions_path, options=data.options, threads=threads, progress=progress)
+    return DemoResult(folder, {"train": data.train, "evaluate": data.evaluate, "predict": data.predict},
+                      model_path, metrics, metrics_path, predictions_path)
+
+
+def _registered_name(task: Task) -> str:
+    """The name the task is registered under (what a model file records), falling back to task.name."""
+    for name, component, _ in registry.tasks.items():
+        if component is task:
+            return name
+    return task.name
+
+
+def _write_json(path: Path, value) -> None:
+    import json
+
+    from .io.atomic import atomic_open
+
+    with atomic_open(path, "w", encoding="utf-8") as handle:
+        json.dump(value, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+
+
+def _set_threads_and_seed(threads: Optional[int], seed: Optional[int]) -> None:
+    if threads is not None:
+        from ._threads import set_num_threads
+
+        set_num_threads(threads)
+    if seed is not None:
+        from .backend import set_seed
+
+        set_seed(seed)
+
+
+class _RowCounter:
+    """Counts written rows, with a tqdm bar on stderr when asked."""
+
+    def __init__(self, progress: bool):
+        self.count = 0
+        self.bar = None
+        if progress:
+            from tqdm import tqdm
+
+            self.bar = tqdm(desc="predict", unit=" records", leave=False)
+
+    def add(self) -> None:
+        self.count += 1
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _epoch_progress(epochs: int):
+    from ._progress import EpochProgressBar
+
+    return EpochProgressBar(epochs)
