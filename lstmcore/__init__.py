@@ -15,3 +15,11 @@ __all__ = ["__version__", "ops", "get_num_threads", "set_num_threads", "show_con
 from .hookspecs import hookimpl  # the marker plugin authors decorate their hooks with
 from . import plugins as _plugins  # noqa: F401  (installs the plugin manager as the registries' loader)
 __all__ += ["hookimpl"]
+
+# Keras-style models (issue 4)
+from .backend import floatx, set_floatx, set_seed
+from . import callbacks, initializers, layers, losses, metrics, models, optimizers, regularizers, saving
+from .models import Sequential, load_model
+
+__all__ += ["Sequential", "load_model", "set_seed", "floatx", "set_floatx", "layers", "models",
+            "losses", "metrics", "optimizers", "callbacks", "initializers", "regularizers", "saving"]

@@ -1,0 +1,112 @@
+"""Activation functions with their backward passes.
+
+Each activation has `forward(z) -> a` and `backward(a, grad) -> grad wrt z`,
+written in terms of the output `a` so layers keep a single array for the
+backward pass.  Functions may work in place on arrays the caller owns.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["get", "serialize", "Activation", "linear", "relu", "sigmoid", "tanh", "softmax"]
+
+
+class Activation:
+    """An elementwise (or last-axis, for softmax) nonlinearity with its derivative."""
+
+    name = "activation"
+
+    def forward(self, z):
+        """Activate `z`; may overwrite `z`, which the caller owns."""
+        raise NotImplementedError
+
+    def backward(self, a, grad):
+        """Gradient w.r.t. the input, given the output `a` and the gradient w.r.t. it."""
+        raise NotImplementedError
+
+    def __call__(self, z):
+        return self.forward(np.array(z, copy=True))
+
+    def __repr__(self):
+        return self.name
+
+
+class Linear(Activation):
+    name = "linear"
+
+    def forward(self, z):
+        return z
+
+    def backward(self, a, grad):
+        return grad
+
+
+class ReLU(Activation):
+    name = "relu"
+
+    def forward(self, z):
+        return np.maximum(z, 0, out=z)
+
+    def backward(self, a, grad):
+        return grad * (a > 0)
+
+
+class Sigmoid(Activation):
+    name = "sigmoid"
+
+    def forward(self, z):
+        # 1 / (1 + exp(-z)) without overflow warnings for large negative z.
+        np.negative(z, out=z)
+        np.clip(z, -88.0 if z.dtype == np.float32 else -709.0, None, out=z)
+        np.exp(z, out=z)
+        z += 1.0
+        return np.reciprocal(z, out=z)
+
+    def backward(self, a, grad):
+        return grad * a * (1.0 - a)
+
+
+class Tanh(Activation):
+    name = "tanh"
+
+    def forward(self, z):
+        return np.tanh(z, out=z)
+
+    def backward(self, a, grad):
+        return grad * (1.0 - a * a)
+
+
+class Softmax(Activation):
+    """Softmax over the last axis."""
+
+    name = "softmax"
+
+    def forward(self, z):
+        z -= z.max(axis=-1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=-1, keepdims=True)
+        return z
+
+    def backward(self, a, grad):
+        inner = (grad * a).sum(axis=-1, keepdims=True)
+        return a * (grad - inner)
+
+
+_BY_NAME = {cls.name: cls() for cls in (Linear, ReLU, Sigmoid, Tanh, Softmax)}
+linear, relu, sigmoid, tanh, softmax = (_BY_NAME[n] for n in ("linear", "relu", "sigmoid", "tanh", "softmax"))
+
+
+def get(identifier, argument="activation"):
+    """An Activation from None (linear), a name, or an Activation instance."""
+    if identifier is None:
+        return linear
+    if isinstance(identifier, Activation):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
+        return _BY_NAME[identifier.lower()]
+    known = ", ".join(sorted(_BY_NAME))
+    raise ValueError(f"{argument} must be None or one of: {known}. Received: {argument}={identifier!r}")
+
+
+def serialize(activation):
+    return activation.name

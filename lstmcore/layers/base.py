@@ -1,0 +1,271 @@
+"""The Layer base class: weights, shapes, caches and the forward/backward contract.
+
+A layer owns its weights under Keras's names (`kernel`, `recurrent_kernel`,
+`bias`, ...) in Keras's order, and runs in two passes:
+
+- `forward(x, training=False, lengths=None, keep_cache=None)` computes the
+  output for a batch and, when `keep_cache` (default: `training`) is true,
+  keeps what its backward pass needs on the layer;
+- `backward(grad)` takes the gradient of the loss with respect to that output,
+  writes the gradients of the weights into `layer.gradients` (same order as
+  `layer.weights`) and returns the gradient with respect to the input.
+
+`lengths` is the (batch,) vector of real sequence lengths, or None when every
+sequence fills all steps; `output_lengths(lengths)` says what the next layer
+receives (an LSTM that returns only its last output ends the lengths).
+
+Shapes follow Keras: `build(input_shape)` and `compute_output_shape` take the
+full shape with the batch axis as None, e.g. (None, 10, 1).
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import numpy as np
+
+from .. import backend, initializers, regularizers
+
+__all__ = ["Layer", "InputLayer", "Input", "check_positive_int", "check_rate", "check_bool"]
+
+_name_counts = defaultdict(int)
+
+
+def _unique_name(prefix):
+    count = _name_counts[prefix]
+    _name_counts[prefix] += 1
+    return prefix if count == 0 else f"{prefix}_{count}"
+
+
+def _snake_case(name):
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().replace("l_s_t_m", "lstm")
+
+
+def check_positive_int(name, value):
+    """Raise unless `value` is a positive integer; return it as int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_rate(name, value):
+    """Raise unless 0 <= value < 1; return it as float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not 0 <= value < 1:
+        raise ValueError(f"{name} must be a number in [0, 1). Received: {name}={value!r}")
+    return float(value)
+
+
+def check_bool(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False. Received: {name}={value!r}")
+    return bool(value)
+
+
+def _check_input_shape(name, shape):
+    if shape is None:
+        return None
+    try:
+        shape = tuple(None if s is None else int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a tuple of positive integers or None. Received: {name}={shape!r}") from None
+    if any(s is not None and s < 1 for s in shape):
+        raise ValueError(f"{name} must be a tuple of positive integers or None. Received: {name}={shape!r}")
+    return shape
+
+
+class Layer:
+    """Base class of every layer.
+
+    Args:
+        name: unique name; derived from the class name when None.
+        dtype: 'float32' or 'float64'; None uses the model's or `lstmcore.floatx()`.
+        trainable: whether `fit` updates the weights.
+        input_shape: shape of one sample, e.g. (10, 1); lets a Sequential build at once.
+        batch_size: fixed batch size (stateful LSTMs).
+    """
+
+    def __init__(self, *, name=None, dtype=None, trainable=True, input_shape=None,
+                 batch_size=None, input_dim=None, **unknown):
+        if unknown:
+            key = next(iter(unknown))
+            raise TypeError(f"{type(self).__name__} got an unexpected keyword argument {key!r}. "
+                            f"Received: {key}={unknown[key]!r}")
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValueError(f"name must be a non-empty string. Received: name={name!r}")
+        self.name = name or _unique_name(_snake_case(type(self).__name__))
+        self._explicit_dtype = None if dtype is None else backend.standardize_dtype(dtype)
+        self.dtype = self._explicit_dtype or backend.floatx()
+        self.trainable = check_bool("trainable", trainable)
+        if input_shape is None and input_dim is not None:
+            input_shape = (None, check_positive_int("input_dim", input_dim))
+        self._input_shape_arg = _check_input_shape("input_shape", input_shape)
+        self.batch_size = None if batch_size is None else check_positive_int("batch_size", batch_size)
+        self.built = False
+        self.input_shape = None
+        self._params = {}          # weight name -> ndarray, in Keras order
+        self._grads = {}           # weight name -> ndarray, same shapes
+        self._regularizers = {}    # weight name -> Regularizer
+        self._cache = None
+
+    # ----- weights -------------------------------------------------------------
+    def add_weight(self, name, shape, initializer="zeros", regularizer=None):
+        """Create a weight (and its gradient buffer) in this layer's dtype."""
+        value = initializers.get(initializer)(tuple(shape), self.dtype)
+        value = np.ascontiguousarray(value, dtype=self.dtype)
+        self._params[name] = value
+        self._grads[name] = np.zeros_like(value)
+        if regularizer is not None:
+            self._regularizers[name] = regularizer
+        return value
+
+    def _sublayers(self):
+        """Layers whose weights this layer holds (wrappers override)."""
+        return []
+
+    def _weight_slots(self):
+        """(leaf layer, weight name) pairs in Keras weight order."""
+        slots = [(self, name) for name in self._params]
+        for layer in self._sublayers():
+            slots.extend(layer._weight_slots())
+        return slots
+
+    @property
+    def weights(self):
+        """The weight arrays themselves, in Keras order (not copies)."""
+        return [layer._params[name] for layer, name in self._weight_slots()]
+
+    @property
+    def weight_names(self):
+        """Names of the weights, as stored in model files ('forward.kernel', ...)."""
+        return [name for _, name in self._weight_slots()]
+
+    @property
+    def gradients(self):
+        """Gradient buffers of the last backward pass, aligned with `weights`."""
+        return [layer._grads[name] for layer, name in self._weight_slots()]
+
+    def get_weights(self):
+        """Copies of the weights, in Keras order."""
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Overwrite the weights in place from a list in Keras order (shapes must match)."""
+        slots = self._weight_slots()
+        weights = list(weights)
+        if len(weights) != len(slots):
+            raise ValueError(f"Layer {self.name!r} expects {len(slots)} weights. "
+                             f"Received: a list of {len(weights)} arrays")
+        for (layer, name), value in zip(slots, weights):
+            target = layer._params[name]
+            value = np.asarray(value)
+            if value.shape != target.shape:
+                raise ValueError(f"Weight {name!r} of layer {self.name!r} has shape {target.shape}. "
+                                 f"Received: shape {value.shape}")
+            np.copyto(target, value, casting="unsafe")
+
+    def count_params(self):
+        return int(sum(w.size for w in self.weights))
+
+    def regularization_loss(self, add_gradients=False):
+        """The weight penalties of this layer; optionally add their gradients to `gradients`."""
+        total = 0.0
+        for layer in [self] + self._sublayers():
+            for name, reg in layer._regularizers.items():
+                weight = layer._params[name]
+                total += reg.penalty(weight)
+                if add_gradients:
+                    reg.add_gradient(weight, layer._grads[name])
+        return total
+
+    # ----- shapes and building -------------------------------------------------
+    def build(self, input_shape):
+        """Create the weights for inputs of `input_shape` (batch axis included)."""
+        self.input_shape = tuple(input_shape)
+        self.built = True
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            self.build(tuple(input_shape))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    @property
+    def output_shape(self):
+        if self.input_shape is None:
+            raise AttributeError(f"Layer {self.name!r} is not built yet, so it has no output shape")
+        return self.compute_output_shape(self.input_shape)
+
+    # ----- running ---------------------------------------------------------------
+    def forward(self, x, training=False, lengths=None, keep_cache=None):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    def output_lengths(self, lengths):
+        """Lengths the next layer receives (default: passed through)."""
+        return lengths
+
+    def __call__(self, x, training=False, lengths=None, **kwargs):
+        """Run the layer on a batch, building it first if needed (no cache is kept)."""
+        x = self._prepare_input(x)
+        self._maybe_build((None,) + x.shape[1:])
+        return self.forward(x, training=training, lengths=lengths, keep_cache=False, **kwargs)
+
+    def _prepare_input(self, x):
+        return np.ascontiguousarray(x, dtype=self.dtype)
+
+    # ----- configuration ----------------------------------------------------------
+    def get_config(self):
+        """The constructor arguments, as JSON-able values."""
+        config = {"name": self.name, "trainable": self.trainable}
+        if self._explicit_dtype is not None:
+            config["dtype"] = self._explicit_dtype
+        if self._input_shape_arg is not None:
+            config["input_shape"] = list(self._input_shape_arg)
+        if self.batch_size is not None:
+            config["batch_size"] = self.batch_size
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def _set_model_dtype(self, dtype):
+        """Adopt the model's dtype unless the layer was given one."""
+        if self._explicit_dtype is None and not self.built:
+            self.dtype = dtype
+        for layer in self._sublayers():
+            layer._set_model_dtype(self.dtype)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r}, built={self.built}>"
+
+
+class InputLayer(Layer):
+    """Declares the shape of one sample; Sequential builds from it at once.
+
+    `Input(shape=(10, 1))` as the first item of a Sequential is the Keras 3 way
+    of saying `input_shape=(10, 1)` on the first layer.
+    """
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, input_shape=None):
+        shape = shape if shape is not None else input_shape
+        if shape is None:
+            raise ValueError("shape must be given, e.g. Input(shape=(10, 1)). Received: shape=None")
+        super().__init__(name=name, dtype=dtype, input_shape=shape, batch_size=batch_size)
+        self.shape = self._input_shape_arg
+
+    def get_config(self):
+        config = {"shape": list(self.shape), "name": self.name}
+        if self.batch_size is not None:
+            config["batch_size"] = self.batch_size
+        if self._explicit_dtype is not None:
+            config["dtype"] = self._explicit_dtype
+        return config
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None):
+    """Declare the input shape of a Sequential, as `keras.Input` does."""
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name)

@@ -1,0 +1,246 @@
+"""Model files: one safetensors file, weights as named arrays, JSON config in its metadata.
+
+Layout of a model file:
+
+- tensors `layers.{i}.{weight}` for the i-th layer's weights in Keras order
+  (`layers.0.kernel`, `layers.0.recurrent_kernel`, `layers.2.forward.bias`, ...),
+  readable by any safetensors reader (PyTorch users: `safetensors.torch.load_file`);
+- tensors `optimizer.*` with the optimizer's state when it was saved;
+- metadata key `lstmcore`: JSON with `format`, `format_version`,
+  `library_version`, `model` (the Sequential config), `compile` (optimizer,
+  loss and metrics by name and config) and `extra` (free JSON for tasks, e.g.
+  an encoder's state).
+
+Nothing is unpickled: loading parses JSON and raw arrays only.  Writes are
+atomic: the bytes go to a temporary file in the target's directory, which
+then replaces the target, so an interrupted save leaves the old file intact.
+A truncated, corrupt or foreign file raises `ModelFileError` naming it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+
+import numpy as np
+import safetensors.numpy
+
+__all__ = ["ModelFileError", "save_model", "load_model", "save_weights", "load_weights",
+           "read_metadata", "FORMAT", "FORMAT_VERSION"]
+
+FORMAT = "lstmcore.model"
+WEIGHTS_FORMAT = "lstmcore.weights"
+FORMAT_VERSION = 1
+_METADATA_KEY = "lstmcore"
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be read: truncated, corrupt, foreign, or from a newer version."""
+
+    def __init__(self, path, reason):
+        self.path = os.fspath(path)
+        self.reason = reason
+        super().__init__(f"Cannot load model file {self.path!r}: {reason}")
+
+
+# ----- writing ----------------------------------------------------------------------------
+def _write_bytes(handle, data):
+    """Write `data` to an open binary file (a seam for tests that interrupt a save)."""
+    handle.write(data)
+
+
+def _atomic_write(path, data, overwrite):
+    path = os.fspath(path)
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path!r} exists and overwrite=False")
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            _write_bytes(handle, data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def _weight_tensors(model):
+    tensors = {}
+    for index, layer in enumerate(model.layers):
+        for name, value in zip(layer.weight_names, layer.weights):
+            tensors[f"layers.{index}.{name}"] = np.ascontiguousarray(value)
+    return tensors
+
+
+def _library_version():
+    from . import __version__
+
+    return __version__
+
+
+def save_model(model, filepath, overwrite=True, include_optimizer=True, extra=None):
+    """Write `model` to `filepath` atomically (see the module docstring for the layout).
+
+    Args:
+        model: a built Sequential.
+        filepath: destination; conventionally ending in '.lstm' or '.safetensors'.
+        overwrite: default True; False raises FileExistsError if the file exists.
+        include_optimizer: default True: keep the optimizer state so training resumes exactly.
+        extra: JSON-able dict stored with the model (tasks keep encoder state here);
+            defaults to `model.extra_metadata` when the model has one.
+    """
+    if not model.built:
+        raise ValueError("model must be built before saving (give an input shape or fit it). "
+                         f"Received: an unbuilt model {model.name!r}")
+    tensors = _weight_tensors(model)
+    if include_optimizer and model.compiled and model.optimizer.iterations > 0:
+        for key, value in model.optimizer.get_state().items():
+            tensors[f"optimizer.{key}"] = np.ascontiguousarray(value)
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "library_version": _library_version(),
+        "model": {"class_name": type(model).__name__, "config": model.get_config()},
+        "compile": model._compile_config(),
+        "extra": extra if extra is not None else getattr(model, "extra_metadata", None),
+    }
+    try:
+        text = json.dumps(header)
+    except TypeError as error:
+        raise ValueError(f"extra must be JSON-serialisable. Received: extra that fails ({error})") from None
+    data = safetensors.numpy.save(tensors, metadata={_METADATA_KEY: text})
+    _atomic_write(filepath, data, overwrite)
+
+
+def save_weights(model, filepath, overwrite=True):
+    """Write only the weights of `model` (same tensor names as a model file)."""
+    if not model.built:
+        raise ValueError(f"model must be built before saving its weights. Received: an unbuilt model {model.name!r}")
+    header = {"format": WEIGHTS_FORMAT, "format_version": FORMAT_VERSION,
+              "library_version": _library_version()}
+    data = safetensors.numpy.save(_weight_tensors(model), metadata={_METADATA_KEY: json.dumps(header)})
+    _atomic_write(filepath, data, overwrite)
+
+
+# ----- reading ----------------------------------------------------------------------------
+def _read(filepath):
+    """(tensors, header dict) of an lstmcore file, or ModelFileError saying what is wrong."""
+    path = os.fspath(filepath)
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if len(data) < 8:
+        raise ModelFileError(path, f"the file is truncated or empty ({len(data)} bytes; "
+                                   "a safetensors file starts with an 8-byte header length)")
+    (header_length,) = struct.unpack("<Q", data[:8])
+    if header_length > len(data) - 8:
+        raise ModelFileError(path, "the file is truncated or not a safetensors file "
+                                   f"(its header claims {header_length} bytes, {len(data) - 8} follow)")
+    try:
+        header = json.loads(data[8:8 + header_length].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelFileError(path, f"the safetensors header is corrupt ({error})") from None
+    if not isinstance(header, dict):
+        raise ModelFileError(path, "the safetensors header is corrupt (not a JSON object)")
+    metadata = header.get("__metadata__") or {}
+    if _METADATA_KEY not in metadata:
+        raise ModelFileError(path, "it is not an lstmcore model file (a safetensors file without "
+                                   f"'{_METADATA_KEY}' metadata)")
+    try:
+        info = json.loads(metadata[_METADATA_KEY])
+    except json.JSONDecodeError as error:
+        raise ModelFileError(path, f"its lstmcore metadata is corrupt ({error})") from None
+    if not isinstance(info, dict) or info.get("format") not in (FORMAT, WEIGHTS_FORMAT):
+        raise ModelFileError(path, "it is not an lstmcore model file (unknown format "
+                                   f"{info.get('format') if isinstance(info, dict) else info!r})")
+    version = info.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(path, f"it was written in format version {version!r} by lstmcore "
+                                   f"{info.get('library_version')}; this lstmcore reads versions up to "
+                                   f"{FORMAT_VERSION} (upgrade lstmcore)")
+    try:
+        tensors = safetensors.numpy.load(data)
+    except Exception as error:  # SafetensorError is not exported under a stable name
+        raise ModelFileError(path, f"its tensor data is truncated or corrupt ({error})") from None
+    return tensors, info
+
+
+def read_metadata(filepath):
+    """The JSON header of an lstmcore file (format, versions, config, compile, extra)."""
+    return _read(filepath)[1]
+
+
+def _assign_weights(model, tensors, path):
+    for index, layer in enumerate(model.layers):
+        values = []
+        for name, target in zip(layer.weight_names, layer.weights):
+            key = f"layers.{index}.{name}"
+            if key not in tensors:
+                raise ModelFileError(path, f"the weight {key!r} of layer {layer.name!r} is missing")
+            value = tensors[key]
+            if value.shape != target.shape:
+                raise ModelFileError(path, f"the weight {key!r} has shape {value.shape}; layer "
+                                           f"{layer.name!r} needs {target.shape}")
+            values.append(value)
+        layer.set_weights(values)
+
+
+def load_model(filepath, custom_objects=None, compile=True):
+    """Rebuild a model saved with `save_model` / `Sequential.save`.
+
+    Args:
+        filepath: the model file.
+        custom_objects: {class name: Layer subclass} for layers that are not built in.
+        compile: default True: compile with the saved optimizer (and its state), loss and metrics.
+
+    Returns:
+        The Sequential, its weights bit-identical to the saved ones; the `extra`
+        JSON stored with it is `model.extra_metadata`.
+    """
+    from .models import Sequential
+
+    path = os.fspath(filepath)
+    tensors, info = _read(path)
+    if info.get("format") != FORMAT:
+        raise ModelFileError(path, "it holds weights only (written by save_weights); build the model "
+                                   "and call model.load_weights()")
+    spec = info.get("model") or {}
+    if spec.get("class_name") != "Sequential":
+        raise ModelFileError(path, f"it holds an unknown model class {spec.get('class_name')!r}")
+    try:
+        model = Sequential.from_config(spec["config"], custom_objects=custom_objects)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelFileError(path, f"its model config cannot be rebuilt ({error})") from None
+    if not model.built:
+        raise ModelFileError(path, "its model config has no input shape")
+    _assign_weights(model, tensors, path)
+    model.extra_metadata = info.get("extra")
+    compile_spec = info.get("compile")
+    if compile and compile_spec:
+        from . import losses, optimizers
+
+        model.compile(optimizer=optimizers.deserialize(compile_spec["optimizer"]),
+                      loss=losses.deserialize(compile_spec["loss"]),
+                      metrics=compile_spec.get("metrics") or None,
+                      weighted_metrics=compile_spec.get("weighted_metrics") or None)
+        state = {key[len("optimizer."):]: value for key, value in tensors.items()
+                 if key.startswith("optimizer.")}
+        if state:
+            model.optimizer.set_state(state, {"model": model._flat_params})
+    return model
+
+
+def load_weights(model, filepath):
+    """Read the weights of a model or weights file into `model` (built, same architecture)."""
+    path = os.fspath(filepath)
+    tensors, _ = _read(path)
+    if not model.built:
+        raise ValueError(f"model must be built before loading weights into it. Received: an unbuilt model "
+                         f"{model.name!r}")
+    _assign_weights(model, tensors, path)
