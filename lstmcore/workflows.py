@@ -77,11 +77,8 @@ def train(task: Union[str, Task], paths: Sequence[PathLike], output: PathLike, *
     state = task.fit_encoder(data, resolved)
     encoded = task.encode(data, state, labelled=True)
     model = task.build_model(state, resolved)
-    callbacks = [_epoch_progress(epochs)] if progress else []
     history = task.fit(model, encoded, epochs=epochs, batch_size=batch_size,
-                       validation_split=validation_split, callbacks=callbacks)
-    for callback in callbacks:
-        callback.close()
+                       validation_split=validation_split, verbose=1 if progress else 0)
     path = save_task_model(model, output, _registered_name(task), state, resolved)
     return TrainResult(model, state, resolved, history, path)
 
@@ -193,8 +190,3 @@ class _RowCounter:
         if self.bar is not None:
             self.bar.close()
 
-
-def _epoch_progress(epochs: int):
-    from ._progress import EpochProgressBar
-
-    return EpochProgressBar(epochs)
