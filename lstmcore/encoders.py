@@ -174,15 +174,21 @@ def encoder_from_config(config: Mapping[str, object]) -> Encoder:
     return registry.encoders.get(name).configured(**options)
 
 
-def detect_alphabet(sequences: Iterable[str]) -> str:
-    """Guess "dna", "rna" or "protein" from the letters used (for an alphabet of "auto")."""
-    letters = set()
+def detect_alphabet(sequences: Iterable[str], nucleotide_share: float = 0.9) -> str:
+    """Guess "dna", "rna" or "protein" from the letters used (for an alphabet of "auto").
+
+    Nucleotide data is at least `nucleotide_share` A, C, G, T, U and N, so a
+    DNA file with a stray wrong letter is still read as DNA and the letter is
+    reported, instead of the whole file silently becoming protein.
+    """
+    counts: Dict[str, int] = {}
     for sequence in sequences:
-        letters.update(sequence.upper())
-    letters -= set(GAP_LETTERS)
-    nucleotide = set("ACGTN") | set(_NUCLEOTIDE_CODES)
-    if letters <= nucleotide:
-        return "dna"
-    if letters <= (nucleotide - {"T"}) | {"U"}:
-        return "rna"
-    return "protein"
+        for letter in set(sequence.upper()):
+            counts[letter] = counts.get(letter, 0) + sequence.upper().count(letter)
+    for gap in GAP_LETTERS:
+        counts.pop(gap, None)
+    total = sum(counts.values()) or 1
+    nucleotides = sum(counts.get(letter, 0) for letter in "ACGTUN")
+    if nucleotides / total < nucleotide_share:
+        return "protein"
+    return "rna" if counts.get("U", 0) > counts.get("T", 0) else "dna"

@@ -78,7 +78,7 @@ def train(task: Union[str, Task], paths: Sequence[PathLike], output: PathLike, *
     encoded = task.encode(data, state, labelled=True)
     model = task.build_model(state, resolved)
     history = task.fit(model, encoded, epochs=epochs, batch_size=batch_size,
-                       validation_split=validation_split, verbose=1 if progress else 0)
+                       validation_split=validation_split, verbose=_fit_verbosity(progress))
     path = save_task_model(model, output, _registered_name(task), state, resolved)
     return TrainResult(model, state, resolved, history, path)
 
@@ -170,6 +170,15 @@ def _set_threads_and_seed(threads: Optional[int], seed: Optional[int]) -> None:
         set_seed(seed)
 
 
+def _fit_verbosity(progress: bool) -> int:
+    """Progress bars on a terminal, one line per epoch in a log file, nothing when quiet."""
+    import sys
+
+    if not progress:
+        return 0
+    return 1 if sys.stderr.isatty() else 2
+
+
 class _RowCounter:
     """Counts written rows, with a tqdm bar on stderr when asked."""
 
@@ -179,7 +188,7 @@ class _RowCounter:
         if progress:
             from tqdm import tqdm
 
-            self.bar = tqdm(desc="predict", unit=" records", leave=False)
+            self.bar = tqdm(desc="predict", unit=" records", leave=False, disable=None)  # terminals only
 
     def add(self) -> None:
         self.count += 1
