@@ -177,9 +177,10 @@ def encoder_from_config(config: Mapping[str, object]) -> Encoder:
 def detect_alphabet(sequences: Iterable[str], nucleotide_share: float = 0.9) -> str:
     """Guess "dna", "rna" or "protein" from the letters used (for an alphabet of "auto").
 
-    Nucleotide data is at least `nucleotide_share` A, C, G, T, U and N, so a
-    DNA file with a stray wrong letter is still read as DNA and the letter is
-    reported, instead of the whole file silently becoming protein.
+    Nucleotide data is mostly A, C, G, T, U and N: at least half when every
+    letter is a nucleotide (IUPAC) code, at least `nucleotide_share` otherwise,
+    so a DNA file with a stray wrong letter is still read as DNA and the letter
+    is reported, instead of the whole file silently becoming protein.
     """
     counts: Dict[str, int] = {}
     for sequence in sequences:
@@ -188,7 +189,8 @@ def detect_alphabet(sequences: Iterable[str], nucleotide_share: float = 0.9) -> 
     for gap in GAP_LETTERS:
         counts.pop(gap, None)
     total = sum(counts.values()) or 1
-    nucleotides = sum(counts.get(letter, 0) for letter in "ACGTUN")
-    if nucleotides / total < nucleotide_share:
+    share = sum(counts.get(letter, 0) for letter in "ACGTUN") / total
+    only_codes = set(counts) <= set("ACGTUN") | set(_NUCLEOTIDE_CODES)
+    if share < (0.5 if only_codes else nucleotide_share):
         return "protein"
     return "rna" if counts.get("U", 0) > counts.get("T", 0) else "dna"
