@@ -21,6 +21,7 @@ def config_lines():
         ("platform", platform.platform()),
         ("openmp", "on" if _kernel.openmp_enabled() else "OFF (serial build)"),
         ("blas", blas_text),
+        ("kernel blas", "one thread per call; OpenMP splits the work"),
         ("threads", str(get_num_threads())),
     ]
 

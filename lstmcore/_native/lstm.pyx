@@ -145,17 +145,14 @@ cdef inline Py_ssize_t _position(bint reverse, int64_t length, Py_ssize_t step) 
     return length - 1 - step if reverse else step
 
 
+DEF MAX_THREADS = 256
+
+
 cdef struct Dims:
     Py_ssize_t B, T, D, H, S
     bint reverse
-    int threads
-
-
-cdef inline int _team(Dims* d, Py_ssize_t rows) noexcept nogil:
-    """Threads for a pointwise pass over `rows` rows: 1 when the pass is small."""
-    if rows * d.H < PARALLEL_MIN_ELEMENTS or d.threads < 2:
-        return 1
-    return d.threads if rows >= d.threads else <int>rows
+    int threads                       # team size; row_begin[t] .. row_begin[t+1] are team t's rows
+    Py_ssize_t row_begin[MAX_THREADS + 1]
 
 
 cdef inline Py_ssize_t _active_rows(int64_t* lengths, Py_ssize_t n, Py_ssize_t step) noexcept nogil:
@@ -163,6 +160,34 @@ cdef inline Py_ssize_t _active_rows(int64_t* lengths, Py_ssize_t n, Py_ssize_t s
     while n > 0 and lengths[n - 1] <= step:
         n -= 1
     return n
+
+
+cdef void _split_rows(Dims* d, int64_t* lengths, int threads) noexcept nogil:
+    """Give each thread a contiguous block of rows with about equal total length.
+
+    Rows are independent sequences, so a thread runs its block through every
+    step with no barrier.  Small problems stay on one thread: waking a team
+    costs more than it saves.
+    """
+    cdef Py_ssize_t i, t = 1, total = 0, acc = 0
+    for i in range(d.B):
+        total += lengths[i]
+    if threads > MAX_THREADS:
+        threads = MAX_THREADS
+    if threads > d.B:
+        threads = <int>d.B
+    if total * d.H * 4 < PARALLEL_MIN_ELEMENTS * 16 or threads < 1:
+        threads = 1
+    d.threads = threads
+    d.row_begin[0] = 0
+    for i in range(d.B):
+        acc += lengths[i]
+        if t < threads and acc * threads >= total * t and i + 1 < d.B:
+            d.row_begin[t] = i + 1
+            t += 1
+    while t <= threads:
+        d.row_begin[t] = d.B
+        t += 1
 
 
 cdef void _gather_steps(Dims* d, floating* x, int64_t* order, int64_t* lengths,
@@ -177,31 +202,57 @@ cdef void _gather_steps(Dims* d, floating* x, int64_t* order, int64_t* lengths,
                    d.D * sizeof(floating))
 
 
-cdef void _run_forward(Dims* d, floating* x, floating* kernel, floating* rkernel, floating* bias,
-                       int64_t* order, int64_t* lengths,
-                       floating* h0, floating* c0,           # IN sorted rows (B, H)
-                       floating* y,                           # OUT (B, T, H), zeroed by caller
-                       floating* gates, floating* x_steps,   # work / cache
-                       floating* hs, floating* cs,           # training: (S, B, H); inference: (B, H) state
-                       bint training) noexcept nogil:
+cdef void _parallel_gemm(int threads, bint split_columns, bint trans_a, bint trans_b,
+                         Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                         floating* a, Py_ssize_t lda, floating* b, Py_ssize_t ldb,
+                         floating beta, floating* c, Py_ssize_t ldc) noexcept nogil:
+    """Row-major C = op(A) @ op(B) + beta C, cut into row (or column) blocks, one per thread.
+
+    Every BLAS call is single-threaded (lstmcore pins the kernels' BLAS to one
+    thread), so the team never oversubscribes the cores.
+    """
+    cdef Py_ssize_t t, lo, hi, extent = n if split_columns else m
+    if m * n * k < 4 * 65536 or threads < 2:
+        threads = 1
+    if threads > extent:
+        threads = <int>max(extent, 1)
+    if threads == 1:
+        _gemm(trans_a, trans_b, <int>m, <int>n, <int>k, <floating>1, a, <int>lda, b, <int>ldb,
+              beta, c, <int>ldc)
+        return
+    for t in prange(threads, num_threads=threads, schedule="static", chunksize=1):
+        lo = extent * t // threads
+        hi = extent * (t + 1) // threads
+        if split_columns:
+            _gemm(trans_a, trans_b, <int>m, <int>(hi - lo), <int>k, <floating>1, a, <int>lda,
+                  b + (lo * ldb if trans_b else lo), <int>ldb, beta, c + lo, <int>ldc)
+        else:
+            _gemm(trans_a, trans_b, <int>(hi - lo), <int>n, <int>k, <floating>1,
+                  a + (lo if trans_a else lo * lda), <int>lda, b, <int>ldb, beta,
+                  c + lo * ldc, <int>ldc)
+
+
+cdef void _forward_rows(Dims* d, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t s0, Py_ssize_t s1,
+                        floating* rkernel, floating* bias,
+                        int64_t* order, int64_t* lengths, floating* h0, floating* c0,
+                        floating* y, floating* gates, floating* hs, floating* cs,
+                        bint training) noexcept nogil:
+    """Run rows [r0, r1) through steps [s0, s1): one GEMM (or GEMV) and one cell pass a step.
+
+    `gates` holds the projected inputs of steps [s0, s1) (the block).
+    """
     cdef Py_ssize_t B = d.B, H = d.H, G = 4 * d.H
-    cdef Py_ssize_t s, i, n = B, block0 = 0, block1 = 0, team
-    cdef Py_ssize_t block = d.S if training else INFERENCE_BLOCK_STEPS
+    cdef Py_ssize_t s, i, n = r1
     cdef floating* gates_s
     cdef floating* h_prev
     cdef floating* c_prev
     cdef floating* h_out
     cdef floating* c_out
-    cdef floating* y_row
-    for s in range(d.S):
-        if s == block1:                      # project the next block of steps in one GEMM
-            block0 = s
-            block1 = s + block if s + block < d.S else d.S
-            _gather_steps(d, x, order, lengths, block0, block1, x_steps)
-            _gemm(False, False, <int>((block1 - block0) * B), <int>G, <int>d.D, <floating>1,
-                  x_steps, <int>d.D, kernel, <int>G, <floating>0, gates, <int>G)
+    for s in range(s0, s1):
         n = _active_rows(lengths, n, s)
-        gates_s = gates + (s - block0) * B * G
+        if n <= r0:
+            break
+        gates_s = gates + (s - s0) * B * G
         if training:
             h_prev = h0 if s == 0 else hs + (s - 1) * B * H
             c_prev = c0 if s == 0 else cs + (s - 1) * B * H
@@ -210,18 +261,37 @@ cdef void _run_forward(Dims* d, floating* x, floating* kernel, floating* rkernel
         else:
             h_prev = h_out = hs
             c_prev = c_out = cs
-        _rows_times(False, <int>n, <int>G, <int>H, h_prev, rkernel, <int>G, <floating>1, gates_s)
-        team = _team(d, n)
-        if team == 1:
-            for i in range(n):
-                y_row = y + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * H
-                _cell_forward(<int>H, gates_s + i * G, bias, c_prev + i * H,
-                              c_out + i * H, h_out + i * H, y_row)
+        _rows_times(False, <int>(n - r0), <int>G, <int>H, h_prev + r0 * H, rkernel, <int>G,
+                    <floating>1, gates_s + r0 * G)
+        for i in range(r0, n):
+            _cell_forward(<int>H, gates_s + i * G, bias, c_prev + i * H, c_out + i * H,
+                          h_out + i * H,
+                          y + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * H)
+
+
+cdef void _run_forward(Dims* d, floating* x, floating* kernel, floating* rkernel, floating* bias,
+                       int64_t* order, int64_t* lengths,
+                       floating* h0, floating* c0,           # IN sorted rows (B, H)
+                       floating* y,                           # OUT (B, T, H), zeroed by caller
+                       floating* gates, floating* x_steps,   # work / cache
+                       floating* hs, floating* cs,           # training: (S, B, H); inference: (B, H) state
+                       bint training, int threads) noexcept nogil:
+    """Project the inputs a block of steps at a time (one GEMM), then run the recurrence on it."""
+    cdef Py_ssize_t G = 4 * d.H, t, block0 = 0, block1
+    cdef Py_ssize_t block = d.S if training else INFERENCE_BLOCK_STEPS
+    while block0 < d.S:
+        block1 = block0 + block if block0 + block < d.S else d.S
+        _gather_steps(d, x, order, lengths, block0, block1, x_steps)
+        _parallel_gemm(threads, False, False, False, (block1 - block0) * d.B, G, d.D,
+                       x_steps, d.D, kernel, G, <floating>0, gates, G)
+        if d.threads == 1:
+            _forward_rows(d, 0, d.B, block0, block1, rkernel, bias, order, lengths,
+                          h0, c0, y, gates, hs, cs, training)
         else:
-            for i in prange(n, num_threads=team, schedule="static"):
-                _cell_forward(<int>H, gates_s + i * G, bias, c_prev + i * H, c_out + i * H,
-                              h_out + i * H,
-                              y + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * H)
+            for t in prange(d.threads, num_threads=d.threads, schedule="static", chunksize=1):
+                _forward_rows(d, d.row_begin[t], d.row_begin[t + 1], block0, block1,
+                              rkernel, bias, order, lengths, h0, c0, y, gates, hs, cs, training)
+        block0 = block1
 
 
 cdef void _final_state(Dims* d, int64_t* order, int64_t* lengths, floating* h0, floating* c0,
@@ -243,45 +313,54 @@ cdef void _final_state(Dims* d, int64_t* order, int64_t* lengths, floating* h0, 
         memcpy(c_n + order[i] * H, c_src, H * sizeof(floating))
 
 
+cdef void _backward_rows(Dims* d, Py_ssize_t r0, Py_ssize_t r1, floating* rkernel,
+                         int64_t* order, int64_t* lengths, floating* gates, floating* cs,
+                         floating* c0, floating* dy, floating* dh, floating* dc) noexcept nogil:
+    """Rows [r0, r1) through every step in reverse: cell pass, then one GEMM for dh."""
+    cdef Py_ssize_t B = d.B, H = d.H, G = 4 * d.H
+    cdef Py_ssize_t s, i, n = r0
+    cdef floating* gates_s
+    cdef floating* c_prev
+    for s in range(d.S - 1, -1, -1):
+        while n < r1 and lengths[n] > s:
+            n += 1
+        if n == r0:
+            continue
+        gates_s = gates + s * B * G
+        c_prev = c0 if s == 0 else cs + (s - 1) * B * H
+        for i in range(r0, n):
+            if dy != NULL:
+                _add(<int>H, dh + i * H, dy + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * H)
+            _cell_backward(<int>H, gates_s + i * G, cs + (s * B + i) * H, c_prev + i * H,
+                           dh + i * H, dc + i * H)
+        _rows_times(True, <int>(n - r0), <int>H, <int>G, gates_s + r0 * G, rkernel, <int>G,
+                    <floating>0, dh + r0 * H)
+
+
 cdef void _run_backward(Dims* d, floating* kernel, floating* rkernel,
                         int64_t* order, int64_t* lengths,
                         floating* gates, floating* cs, floating* c0,   # IN cache; gates -> dgates
                         floating* dy,                                  # IN (B, T, H) or NULL
                         floating* dh, floating* dc) noexcept nogil:    # IN/OUT sorted (B, H)
-    cdef Py_ssize_t B = d.B, H = d.H, G = 4 * d.H
-    cdef Py_ssize_t s, i, n = 0, team
-    cdef floating* gates_s
-    cdef floating* c_prev
-    for s in range(d.S - 1, -1, -1):
-        while n < B and lengths[n] > s:
-            n += 1
-        gates_s = gates + s * B * G
-        c_prev = c0 if s == 0 else cs + (s - 1) * B * H
-        team = _team(d, n)
-        if team == 1:
-            for i in range(n):
-                if dy != NULL:
-                    _add(<int>H, dh + i * H, dy + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * H)
-                _cell_backward(<int>H, gates_s + i * G, cs + (s * B + i) * H, c_prev + i * H,
-                               dh + i * H, dc + i * H)
-        else:
-            for i in prange(n, num_threads=team, schedule="static"):
-                if dy != NULL:
-                    _add(<int>H, dh + i * H, dy + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * H)
-                _cell_backward(<int>H, gates_s + i * G, cs + (s * B + i) * H, c_prev + i * H,
-                               dh + i * H, dc + i * H)
-        _rows_times(True, <int>n, <int>H, <int>G, gates_s, rkernel, <int>G, <floating>0, dh)
+    cdef Py_ssize_t t
+    if d.threads == 1:
+        _backward_rows(d, 0, d.B, rkernel, order, lengths, gates, cs, c0, dy, dh, dc)
+    else:
+        for t in prange(d.threads, num_threads=d.threads, schedule="static", chunksize=1):
+            _backward_rows(d, d.row_begin[t], d.row_begin[t + 1], rkernel, order, lengths,
+                           gates, cs, c0, dy, dh, dc)
 
 
-cdef void _column_sums(Dims* d, floating* a, Py_ssize_t rows, Py_ssize_t cols,
+cdef void _column_sums(int threads, floating* a, Py_ssize_t rows, Py_ssize_t cols,
                        floating* out) noexcept nogil:
     """out[j] = sum of a[:, j] in row order; columns split across threads (deterministic)."""
     cdef Py_ssize_t chunk = 64, c0, j, r, c1
     cdef Py_ssize_t nchunks = (cols + chunk - 1) // chunk
     cdef Py_ssize_t k
     memset(out, 0, cols * sizeof(floating))
-    for k in prange(nchunks, num_threads=d.threads if rows * cols >= PARALLEL_MIN_ELEMENTS * 8 else 1,
-                    schedule="static"):
+    if rows * cols < PARALLEL_MIN_ELEMENTS * 8:
+        threads = 1
+    for k in prange(nchunks, num_threads=threads, schedule="static"):
         c0 = k * chunk
         c1 = c0 + chunk if c0 + chunk < cols else cols
         for r in range(rows):
@@ -289,21 +368,21 @@ cdef void _column_sums(Dims* d, floating* a, Py_ssize_t rows, Py_ssize_t cols,
                 out[j] += a[r * cols + j]
 
 
-cdef void _parameter_gradients(Dims* d, floating* kernel, floating* gates, floating* hs,
-                               floating* h0, floating* x_steps, floating* dx_steps,
+cdef void _parameter_gradients(Dims* d, int threads, floating* kernel, floating* gates,
+                               floating* hs, floating* h0, floating* x_steps, floating* dx_steps,
                                floating* d_kernel, floating* d_rkernel, floating* d_bias) noexcept nogil:
     """One GEMM each for the kernel, recurrent kernel and inputs; padding rows are zero."""
     cdef Py_ssize_t B = d.B, H = d.H, G = 4 * d.H, D = d.D, S = d.S
     # d_rkernel = h0^T dgates[0] + sum_s h[s-1]^T dgates[s]
-    _gemm(True, False, <int>H, <int>G, <int>B, <floating>1, h0, <int>H, gates, <int>G,
-          <floating>0, d_rkernel, <int>G)
-    _gemm(True, False, <int>H, <int>G, <int>((S - 1) * B), <floating>1, hs, <int>H,
-          gates + B * G, <int>G, <floating>1, d_rkernel, <int>G)
-    _gemm(True, False, <int>D, <int>G, <int>(S * B), <floating>1, x_steps, <int>D, gates, <int>G,
-          <floating>0, d_kernel, <int>G)
-    _gemm(False, True, <int>(S * B), <int>D, <int>G, <floating>1, gates, <int>G, kernel, <int>G,
-          <floating>0, dx_steps, <int>D)
-    _column_sums(d, gates, S * B, G, d_bias)
+    _parallel_gemm(threads, True, True, False, H, G, B, h0, H, gates, G,
+                   <floating>0, d_rkernel, G)
+    _parallel_gemm(threads, True, True, False, H, G, (S - 1) * B, hs, H, gates + B * G, G,
+                   <floating>1, d_rkernel, G)
+    _parallel_gemm(threads, True, True, False, D, G, S * B, x_steps, D, gates, G,
+                   <floating>0, d_kernel, G)
+    _parallel_gemm(threads, False, False, True, S * B, D, G, gates, G, kernel, G,
+                   <floating>0, dx_steps, D)
+    _column_sums(threads, gates, S * B, G, d_bias)
 
 
 cdef void _scatter_steps(Dims* d, int64_t* order, int64_t* lengths, floating* dx_steps,
@@ -344,7 +423,7 @@ cdef Dims _dims(cnp.ndarray x, cnp.ndarray rkernel, cnp.ndarray lengths, bint re
     d.H = rkernel.shape[0]
     d.S = lengths[0] if d.B > 0 else 0
     d.reverse = reverse
-    d.threads = threads if threads > 0 else 1
+    _split_rows(&d, <int64_t*>_ptr(lengths), threads)
     return d
 
 
@@ -370,14 +449,14 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
     else:                                   # the sorted state rows are updated in place
         a["hs"], a["cs"] = a["h0s"], a["c0s"]
     if dtype == np.float32:
-        _forward_typed(<float*>NULL, &d, a, training)
+        _forward_typed(<float*>NULL, &d, a, training, threads)
     else:
-        _forward_typed(<double*>NULL, &d, a, training)
+        _forward_typed(<double*>NULL, &d, a, training, threads)
     state = (a["gates"], a["cs"], a["hs"], a["x_steps"], a["h0s"], a["c0s"]) if training else None
     return a["y"], a["h_n"], a["c_n"], state
 
 
-cdef void _forward_typed(floating* dtype_tag, Dims* d, dict a, bint training):
+cdef void _forward_typed(floating* dtype_tag, Dims* d, dict a, bint training, int threads):
     """Take the pointers with the GIL, then run the whole forward without it."""
     cdef int64_t* order = <int64_t*>_ptr(a["order"])
     cdef int64_t* lengths = <int64_t*>_ptr(a["lengths"])
@@ -400,7 +479,7 @@ cdef void _forward_typed(floating* dtype_tag, Dims* d, dict a, bint training):
         _sort_rows(d.B, d.H, order, h0, h0s)
         _sort_rows(d.B, d.H, order, c0, c0s)
         _run_forward(d, x, kernel, rkernel, bias, order, lengths, h0s, c0s, y,
-                     gates, x_steps, hs, cs, training)
+                     gates, x_steps, hs, cs, training, threads)
         _final_state(d, order, lengths, h0s, c0s, hs, cs, training, h_n, c_n)
 
 
@@ -424,13 +503,13 @@ def backward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, cnp.ndarray
         d_h0=np.empty((d.B, d.H), dtype), d_c0=np.empty((d.B, d.H), dtype),
     )
     if dtype == np.float32:
-        _backward_typed(<float*>NULL, &d, a)
+        _backward_typed(<float*>NULL, &d, a, threads)
     else:
-        _backward_typed(<double*>NULL, &d, a)
+        _backward_typed(<double*>NULL, &d, a, threads)
     return a["dx"], a["d_kernel"], a["d_rkernel"], a["d_bias"], a["d_h0"], a["d_c0"]
 
 
-cdef void _backward_typed(floating* dtype_tag, Dims* d, dict a):
+cdef void _backward_typed(floating* dtype_tag, Dims* d, dict a, int threads):
     """Take the pointers with the GIL, then run the whole backward without it."""
     cdef int64_t* order = <int64_t*>_ptr(a["order"])
     cdef int64_t* lengths = <int64_t*>_ptr(a["lengths"])
@@ -455,7 +534,7 @@ cdef void _backward_typed(floating* dtype_tag, Dims* d, dict a):
     with nogil:
         _run_backward(d, kernel, rkernel, order, lengths, gates, cs, c0s, dy, dh, dc)
         if d.S > 0:
-            _parameter_gradients(d, kernel, gates, hs, h0s, x_steps, dx_steps,
+            _parameter_gradients(d, threads, kernel, gates, hs, h0s, x_steps, dx_steps,
                                  d_kernel, d_rkernel, d_bias)
             _scatter_steps(d, order, lengths, dx_steps, dx)
         _unsort_rows(d.B, d.H, order, dh, d_h0)

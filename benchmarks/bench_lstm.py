@@ -1,0 +1,231 @@
+"""lstmcore's LSTM layer against torch.nn.LSTM, side by side, on the CPU.
+
+Each (configuration, mode, threads, framework) cell runs in its own
+subprocess, so that peak memory (ru_maxrss) belongs to that cell alone and
+thread settings never leak between cells.  Times are medians of several
+repeats after a warm-up; the ratio is torch time / lstmcore time (higher is
+better for lstmcore).  The machine's sgemm rate is measured in the same run
+and each cell reports the fraction of it that its arithmetic reaches.
+
+    python benchmarks/bench_lstm.py                  # every configuration, 1 and 2 threads
+    python benchmarks/bench_lstm.py --configs seed dna --threads 1
+
+Writes benchmarks/results/bench_lstm.md (the table and the command) unless --no-write.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# name: (batch, steps, inputs, units)
+CONFIGS = {
+    "seed": (32, 10, 1, 50),
+    "dna": (64, 200, 4, 128),
+    "long": (4, 8000, 4, 64),
+    "single": (1, 1000, 4, 128),
+    "big": (64, 100, 128, 512),
+}
+MODES = ("inference", "training")
+RESULTS = Path(__file__).parent / "results"
+
+
+def _flops(config, mode):
+    """Multiply-adds x 2 of the GEMM work: forward once, training three times that."""
+    batch, steps, inputs, units = CONFIGS[config]
+    forward = 2.0 * batch * steps * (inputs + units) * 4 * units
+    return forward if mode == "inference" else 3.0 * forward
+
+
+def _median_seconds(step, budget=1.5, min_repeats=5, max_repeats=200):
+    """Median wall time of `step()` after a warm-up, repeating within a time budget."""
+    step()
+    start = time.perf_counter()
+    step()
+    once = max(time.perf_counter() - start, 1e-7)
+    repeats = int(min(max_repeats, max(min_repeats, budget / once)))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), repeats
+
+
+def _inputs(config, dtype_module):
+    import numpy as np
+
+    batch, steps, inputs, units = CONFIGS[config]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, steps, inputs), dtype=np.float32)
+    grad = rng.standard_normal((batch, steps, units), dtype=np.float32)
+    return x, grad
+
+
+def _lstmcore_step(config, mode):
+    import numpy as np
+
+    import lstmcore
+    from lstmcore import ops
+
+    batch, steps, inputs, units = CONFIGS[config]
+    rng = np.random.default_rng(1)
+    kernel = (rng.standard_normal((inputs, 4 * units)) * 0.1).astype(np.float32)
+    rkernel = (rng.standard_normal((units, 4 * units)) * 0.1).astype(np.float32)
+    bias = np.zeros(4 * units, np.float32)
+    x, grad = _inputs(config, np)
+
+    def inference():
+        ops.lstm_forward(x, kernel, rkernel, bias)
+
+    def training():
+        result = ops.lstm_forward(x, kernel, rkernel, bias, training=True)
+        ops.lstm_backward(result.cache, grad)
+
+    return inference if mode == "inference" else training, lstmcore
+
+
+def _torch_step(config, mode):
+    import numpy as np
+    import torch
+
+    batch, steps, inputs, units = CONFIGS[config]
+    torch.manual_seed(1)
+    lstm = torch.nn.LSTM(inputs, units, batch_first=True)
+    x_np, grad_np = _inputs(config, np)
+    x, grad = torch.from_numpy(x_np), torch.from_numpy(grad_np)
+
+    def inference():
+        with torch.no_grad():
+            lstm(x)
+
+    def training():
+        lstm.zero_grad(set_to_none=True)
+        out, _ = lstm(x)
+        (out * grad).sum().backward()
+
+    return inference if mode == "inference" else training, torch
+
+
+def worker(spec):
+    """Run one cell in this process and print its JSON result."""
+    threads = spec["threads"]
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if spec["framework"] == "torch":
+        step, module = _torch_step(spec["config"], spec["mode"])
+        module.set_num_threads(threads)
+    else:
+        step, module = _lstmcore_step(spec["config"], spec["mode"])
+        module.set_num_threads(threads)
+    import_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    seconds, repeats = _median_seconds(step)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps(dict(spec, seconds=seconds, repeats=repeats, peak_mib=peak / 1024,
+                          work_mib=(peak - import_rss) / 1024, start_mib=base_rss / 1024)))
+
+
+def sgemm_gflops(threads, n=1024):
+    """The machine's sgemm rate through the BLAS that lstmcore calls (scipy's)."""
+    code = (
+        "import time, numpy as np, statistics\n"
+        "from threadpoolctl import threadpool_limits\n"
+        "from scipy.linalg.blas import sgemm\n"
+        f"threadpool_limits({threads})\n"
+        f"a = np.asfortranarray(np.random.rand({n}, {n}).astype(np.float32)); b = a.copy(order='F')\n"
+        "sgemm(1.0, a, b); ts = []\n"
+        "for _ in range(15):\n"
+        "    t = time.perf_counter(); sgemm(1.0, a, b); ts.append(time.perf_counter() - t)\n"
+        f"print(2 * {n}**3 / statistics.median(ts) / 1e9)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=_env(threads))
+    return float(out.stdout.strip())
+
+
+def _env(threads):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    return env
+
+
+def run_cell(spec):
+    out = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)],
+                         capture_output=True, text=True, env=_env(spec["threads"]))
+    if out.returncode != 0:
+        raise RuntimeError(f"cell {spec} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--output", default=str(RESULTS / "bench_lstm.md"))
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker(json.loads(args.worker))
+
+    rows = []
+    gemm = {t: sgemm_gflops(t) for t in args.threads}
+    header = ("| config | B,T,D,H | mode | threads | torch ms | lstmcore ms | ratio | "
+              "lstmcore % sgemm | torch % sgemm | peak MiB torch | peak MiB lstmcore | work MiB torch | work MiB lstmcore |")
+    print(header)
+    print("|" + "---|" * 13)
+    for config in args.configs:
+        for mode in args.modes:
+            for threads in args.threads:
+                spec = dict(config=config, mode=mode, threads=threads)
+                res = {fw: run_cell(dict(spec, framework=fw)) for fw in ("torch", "lstmcore")}
+                flops = _flops(config, mode)
+                ratio = res["torch"]["seconds"] / res["lstmcore"]["seconds"]
+
+                def pct(fw):
+                    return 100 * flops / res[fw]["seconds"] / 1e9 / gemm[threads]
+
+                row = (f"| {config} | {','.join(map(str, CONFIGS[config]))} | {mode} | {threads} | "
+                       f"{res['torch']['seconds'] * 1e3:.3f} | {res['lstmcore']['seconds'] * 1e3:.3f} | "
+                       f"**{ratio:.2f}** | {pct('lstmcore'):.0f} | {pct('torch'):.0f} | "
+                       f"{res['torch']['peak_mib']:.0f} | {res['lstmcore']['peak_mib']:.0f} | "
+                       f"{res['torch']['work_mib']:.1f} | {res['lstmcore']['work_mib']:.1f} |")
+                print(row, flush=True)
+                rows.append(row)
+    gemm_line = ", ".join(f"{t} thread(s): {g:.1f} GFLOP/s" for t, g in gemm.items())
+    print(f"\nsgemm (scipy's OpenBLAS, n=1024): {gemm_line}")
+    if not args.no_write:
+        command = "python benchmarks/bench_lstm.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        _write(Path(args.output), command.strip(), header, rows, gemm_line)
+
+
+def _write(path, command, header, rows, gemm_line):
+    import torch
+
+    import lstmcore
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = [
+        "# bench_lstm: lstmcore vs torch.nn.LSTM (float32, CPU)", "",
+        f"Command: `{command}`", "",
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"torch {torch.__version__}; lstmcore {lstmcore.__version__}; {time.strftime('%Y-%m-%d')}", "",
+        "ratio = torch time / lstmcore time (higher is better). Times are medians of repeats.",
+        "% sgemm = GEMM arithmetic of the cell / time / machine sgemm rate at that thread count.",
+        "peak MiB = process ru_maxrss (includes the framework's libraries); work MiB = peak growth "
+        "after imports and set-up, i.e. what the computation itself needed.", "",
+        header, "|" + "---|" * 13, *rows, "", f"sgemm (scipy's OpenBLAS, n=1024): {gemm_line}", "",
+    ]
+    path.write_text("\n".join(text))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
