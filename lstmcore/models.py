@@ -353,7 +353,7 @@ class Sequential:
     def _loss_weights(self, sample_weight, out_lengths, out):
         """(weights or None, count): the per-value weights and Keras's divisor."""
         values_shape = out.shape[:-1]
-        count = int(np.prod(values_shape))
+        count = math.prod(values_shape)
         weights = None
         if out_lengths is not None and out.ndim == 3:
             steps = out.shape[1]
