@@ -47,24 +47,24 @@ HOOK_KINDS = {
 # --- tasks: what the command line runs -------------------------------------------------
 
 @hookspec
-def register_tasks(register: Callable[[str, "Task"], None]) -> None:
+def register_tasks(register: Callable[[str, Task], None]) -> None:
     """Register tasks (`lstmcore.tasks.Task` instances) by calling `register(name, task)`."""
 
 
 # --- data in and out ----------------------------------------------------------------
 
 @hookspec
-def register_readers(register: Callable[[str, "Reader"], None]) -> None:
+def register_readers(register: Callable[[str, Reader], None]) -> None:
     """Register input readers (`lstmcore.io.readers.Reader`) by calling `register(name, reader)`."""
 
 
 @hookspec
-def register_encoders(register: Callable[[str, "Encoder"], None]) -> None:
+def register_encoders(register: Callable[[str, Encoder], None]) -> None:
     """Register sequence encoders (`lstmcore.encoders.Encoder`) by calling `register(name, encoder)`."""
 
 
 @hookspec
-def register_writers(register: Callable[[str, "Writer"], None]) -> None:
+def register_writers(register: Callable[[str, Writer], None]) -> None:
     """Register prediction writers (`lstmcore.io.writers.Writer`) by calling `register(name, writer)`."""
 
 
@@ -88,5 +88,5 @@ def register_optimizers(register: Callable[[str, Any], None]) -> None:
 # --- the command line --------------------------------------------------------------
 
 @hookspec
-def register_commands(register: Callable[[str, "Command"], None]) -> None:
+def register_commands(register: Callable[[str, Command], None]) -> None:
     """Register `lstmcore` subcommands (`lstmcore.commands.Command`) by calling `register(name, command)`."""
