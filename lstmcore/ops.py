@@ -79,6 +79,8 @@ def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
     if x_dtype not in _DTYPES:
         raise ValueError(f"x must have dtype float32 or float64. Received: x.dtype={x_dtype}")
     batch, steps, features = x.shape
+    if features < 1:
+        raise ValueError(f"x must have at least one feature. Received: x.shape={x.shape}")
     _require_array("x", x, x_dtype, x.shape)
     if not isinstance(recurrent_kernel, np.ndarray) or recurrent_kernel.ndim != 2 or recurrent_kernel.shape[0] < 1:
         raise ValueError(f"recurrent_kernel must be a 2-D array (units, 4*units). Received: recurrent_kernel.shape={getattr(recurrent_kernel, 'shape', None)}")

@@ -1,0 +1,223 @@
+"""The native LSTM kernel against the NumPy reference and finite differences."""
+from __future__ import annotations
+
+import itertools
+import threading
+
+import numpy as np
+import pytest
+
+import lstmcore
+from lstmcore import _reference, ops
+from kernel_cases import (TOLERANCE, forward_args, make_problem, upstream_gradients,
+                          varied_lengths)
+
+DTYPES = [np.float32, np.float64]
+CASES = list(itertools.product(DTYPES, [False, True], [False, True], [False, True]))
+
+
+def case_id(case):
+    dtype, lengths, reverse, state = case
+    return "-".join([np.dtype(dtype).name, "lengths" if lengths else "full",
+                     "reverse" if reverse else "forward", "state" if state else "zero-state"])
+
+
+@pytest.fixture(autouse=True)
+def restore_threads():
+    yield
+    lstmcore.set_num_threads(None)
+
+
+def run_both(problem, reverse, retain=False):
+    args, kwargs = forward_args(problem)
+    native = ops.lstm_forward(*args, **kwargs, reverse=reverse, training=True)
+    reference = _reference.lstm_forward(*args, **kwargs, reverse=reverse, training=True)
+    return native, reference
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
+@pytest.mark.parametrize("size", [(6, 9, 3, 5), (33, 12, 4, 64)], ids=["small", "threaded"])
+def test_native_matches_reference_forward_and_backward(case, size):
+    dtype, with_lengths, reverse, state = case
+    batch, steps, features, units = size
+    lengths = varied_lengths(batch, steps) if with_lengths else None
+    problem = make_problem(batch, steps, features, units, dtype, lengths=lengths, initial_state=state)
+    native, reference = run_both(problem, reverse)
+    tol = TOLERANCE[dtype]
+    for name, got, want in zip(("outputs", "h_n", "c_n"), native[:3], reference[:3]):
+        np.testing.assert_allclose(got, want, err_msg=name, **tol)
+    grads = upstream_gradients(problem)
+    got = ops.lstm_backward(native.cache, *grads)
+    want = _reference.lstm_backward(reference.cache, *grads)
+    for name in got._fields:
+        np.testing.assert_allclose(getattr(got, name), getattr(want, name), err_msg=name,
+                                   rtol=tol["rtol"] * 10, atol=tol["atol"] * 10)
+
+
+def test_inference_forward_equals_training_forward():
+    problem = make_problem(9, 150, 2, 8, np.float32, lengths=varied_lengths(9, 150))
+    args, kwargs = forward_args(problem)
+    inference = ops.lstm_forward(*args, **kwargs)
+    training = ops.lstm_forward(*args, **kwargs, training=True)
+    assert inference.cache is None
+    for got, want in zip(inference[:3], training[:3]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_outputs_past_length_are_zero_and_final_state_is_at_own_last_step():
+    problem = make_problem(4, 6, 2, 3, np.float64, lengths=[6, 2, 0, 4])
+    args, kwargs = forward_args(problem)
+    result = ops.lstm_forward(*args, **kwargs)
+    assert not result.outputs[1, 2:].any() and not result.outputs[2].any()
+    np.testing.assert_array_equal(result.h_n[1], result.outputs[1, 1])
+    np.testing.assert_array_equal(result.h_n[2], 0.0)
+    reverse = ops.lstm_forward(*args, **kwargs, reverse=True)
+    np.testing.assert_array_equal(reverse.h_n[3], reverse.outputs[3, 0])
+
+
+def _loss(problem, reverse, weights):
+    args, kwargs = forward_args(problem)
+    out = ops.lstm_forward(*args, **kwargs, reverse=reverse)
+    return sum(float(np.sum(a * w)) for a, w in zip(out[:3], weights))
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+def test_float64_gradients_match_central_finite_differences(reverse):
+    problem = make_problem(3, 5, 2, 3, np.float64, lengths=[5, 2, 4], initial_state=True, scale=0.8)
+    weights = upstream_gradients(problem, seed=5)
+    args, kwargs = forward_args(problem)
+    result = ops.lstm_forward(*args, **kwargs, reverse=reverse, training=True)
+    grads = ops.lstm_backward(result.cache, *weights)
+    names = dict(x="d_x", kernel="d_kernel", recurrent_kernel="d_recurrent_kernel",
+                 bias="d_bias", h0="d_h0", c0="d_c0")
+    eps = 1e-6
+    for name, grad_name in names.items():
+        array = problem[name]
+        numeric = np.zeros_like(array)
+        for index in np.ndindex(array.shape):
+            saved = array[index]
+            array[index] = saved + eps
+            up = _loss(problem, reverse, weights)
+            array[index] = saved - eps
+            down = _loss(problem, reverse, weights)
+            array[index] = saved
+            numeric[index] = (up - down) / (2 * eps)
+        np.testing.assert_allclose(getattr(grads, grad_name), numeric, rtol=1e-6, atol=1e-8,
+                                   err_msg=grad_name)
+
+
+def test_without_bias_has_no_bias_gradient():
+    problem = make_problem(2, 3, 2, 3, np.float64)
+    result = ops.lstm_forward(problem["x"], problem["kernel"], problem["recurrent_kernel"],
+                              None, training=True)
+    reference = _reference.lstm_forward(problem["x"], problem["kernel"],
+                                        problem["recurrent_kernel"], None)
+    np.testing.assert_allclose(result.outputs, reference.outputs, rtol=1e-12)
+    assert ops.lstm_backward(result.cache, np.ones_like(result.outputs)).d_bias is None
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_one_and_two_threads_agree_and_repeats_are_bit_identical(dtype):
+    problem = make_problem(64, 40, 4, 64, dtype, lengths=varied_lengths(64, 40))
+    grads = upstream_gradients(problem)
+    args, kwargs = forward_args(problem)
+
+    def run():
+        result = ops.lstm_forward(*args, **kwargs, training=True)
+        return list(result[:3]) + list(ops.lstm_backward(result.cache, *grads))
+
+    results = {}
+    for threads in (1, 2):
+        lstmcore.set_num_threads(threads)
+        first, second = run(), run()
+        for a, b in zip(first, second):
+            np.testing.assert_array_equal(a, b)
+        results[threads] = first
+    for a, b in zip(results[1], results[2]):  # sums in another order: equal to rounding
+        scale = float(np.abs(b).max())
+        np.testing.assert_allclose(a, b, rtol=TOLERANCE[dtype]["rtol"],
+                                   atol=TOLERANCE[dtype]["atol"] * max(scale, 1.0))
+
+
+EDGES = {
+    "one-step": (3, 1, 2, 4, None),
+    "batch-of-one": (1, 6, 2, 4, None),
+    "one-unit": (3, 6, 2, 1, None),
+    "one-feature": (3, 6, 1, 4, None),
+    "all-lengths-zero": (3, 5, 2, 4, [0, 0, 0]),
+    "no-steps": (2, 0, 2, 3, None),
+}
+
+
+@pytest.mark.parametrize("edge", EDGES.values(), ids=EDGES.keys())
+def test_edges_match_reference(edge):
+    batch, steps, features, units, lengths = edge
+    problem = make_problem(batch, steps, features, units, np.float64, lengths=lengths,
+                           initial_state=True)
+    native, reference = run_both(problem, reverse=False)
+    for got, want in zip(native[:3], reference[:3]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    grads = upstream_gradients(problem)
+    got = ops.lstm_backward(native.cache, *grads)
+    want = _reference.lstm_backward(reference.cache, *grads)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
+
+
+def test_very_long_sequence_needs_no_more_memory_than_its_cache():
+    import tracemalloc
+
+    steps, units = 30_000, 16
+    problem = make_problem(1, steps, 4, units, np.float32)
+    args, kwargs = forward_args(problem)
+    output_bytes = steps * units * 4
+    tracemalloc.start()
+    try:
+        result = ops.lstm_forward(*args, **kwargs)
+        _, inference_peak = tracemalloc.get_traced_memory()
+        del result
+        tracemalloc.reset_peak()
+        result = ops.lstm_forward(*args, **kwargs, training=True)
+        cache = result.cache
+        cache_bytes = sum(a.nbytes for a in (cache.gates, cache.cells, cache.hiddens, cache.x_steps))
+        ops.lstm_backward(cache, np.ones_like(result.outputs))
+        _, training_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # inference: the outputs plus one block of projected steps, whatever the length
+    assert inference_peak < output_bytes + 1_000_000
+    # training: the cache, the outputs and the gradients (d_x, its time-major twin), nothing per step
+    grad_bytes = 2 * steps * 4 * 4
+    assert training_peak < cache_bytes + 2 * output_bytes + grad_bytes + 1_000_000
+
+
+def test_cache_is_consumed_unless_retained():
+    problem = make_problem(2, 4, 2, 3, np.float64)
+    args, kwargs = forward_args(problem)
+    result = ops.lstm_forward(*args, **kwargs, training=True)
+    grad = np.ones_like(result.outputs)
+    first = ops.lstm_backward(result.cache, grad, retain_cache=True)
+    second = ops.lstm_backward(result.cache, grad)
+    np.testing.assert_array_equal(first.d_kernel, second.d_kernel)
+    with pytest.raises(ValueError, match="already consumed"):
+        ops.lstm_backward(result.cache, grad)
+
+
+def test_gil_is_released_during_the_whole_call():
+    problem = make_problem(4, 20_000, 4, 32, np.float32)
+    args, kwargs = forward_args(problem)
+    started, finished = threading.Event(), threading.Event()
+
+    def work():
+        started.set()
+        ops.lstm_forward(*args, **kwargs)
+        finished.set()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    started.wait()
+    python_steps = 0
+    while not finished.is_set():
+        python_steps += 1
+    worker.join()
+    assert python_steps > 1000
