@@ -25,7 +25,6 @@ from . import backend, layers as layers_module
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
-from . import _builtin_components  # noqa: F401  (fills the registries until the plugin manager does)
 from .callbacks import CallbackList, History
 from .layers import Embedding, InputLayer, Layer
 
