@@ -76,7 +76,7 @@ def train(task: Union[str, Task], paths: Sequence[PathLike], output: PathLike, *
     data = task.read(paths, options, labelled=True)
     state = task.fit_encoder(data, resolved)
     encoded = task.encode(data, state, labelled=True)
-    model = task.build_model(state, resolved)
+    model = _build_model(task, state, resolved, config_source)
     history = task.fit(model, encoded, epochs=epochs, batch_size=batch_size,
                        validation_split=validation_split, verbose=_fit_verbosity(progress))
     path = save_task_model(model, output, _registered_name(task), state, resolved)
@@ -139,6 +139,16 @@ def demo(task: Union[str, Task], folder: PathLike, *, seed: int = 0, epochs: Opt
     predict(model_path, data.predict, predictions_path, options=data.options, threads=threads, progress=progress)
     return DemoResult(folder, {"train": data.train, "evaluate": data.evaluate, "predict": data.predict},
                       model_path, metrics, metrics_path, predictions_path)
+
+
+def _build_model(task: Task, state, hyperparameters, config_source: Optional[str]):
+    """The task's default model; hyper-parameters that cannot build one are the user's --config mistake."""
+    try:
+        return task.build_model(state, hyperparameters)
+    except (ValueError, TypeError) as exc:
+        if isinstance(exc, UserInputError):
+            raise
+        raise UserInputError(f"the hyper-parameters do not make a valid model: {exc}", file=config_source) from None
 
 
 def _registered_name(task: Task) -> str:

@@ -283,6 +283,10 @@ def test_unknown_task_and_bad_config(trained, tmp_path, capsys):
     code, out, err = run(["train", "sequence-classification", data, "--config", config, "-o", tmp_path / "m"],
                          capsys)
     assert_one_line_error(code, err, config, "record unitz", "unknown hyper-parameter")
+    config.write_text('{"units": 0}')
+    code, out, err = run(["train", "sequence-classification", data, "--config", config, "-o", tmp_path / "m"],
+                         capsys)
+    assert_one_line_error(code, err, config, "do not make a valid model", "units")
     config.write_text("{not json")
     code, out, err = run(["train", "sequence-classification", data, "--config", config, "-o", tmp_path / "m"],
                          capsys)
@@ -295,3 +299,60 @@ def test_debug_environment_shows_the_traceback(tmp_path, capsys, monkeypatch):
     empty.write_text("")
     code, out, err = run(["train", "sequence-classification", empty, "-o", tmp_path / "m"], capsys)
     assert code == 2 and "Traceback" in err and err.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_one_file_per_class(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    for name in ("enhancer", "background"):
+        write_fasta(tmp_path / f"{name}.fa", [(f"{name}{i}", "".join(rng.choice(list("ACGT"), size=10)), None)
+                                              for i in range(6)])
+    code, out, err = run(["train", "sequence-classification", tmp_path / "enhancer.fa", tmp_path / "background.fa",
+                          "--labels", "file", "-o", tmp_path / "m.lstm", "--epochs", "1", "-q"], capsys)
+    assert code == 0, err
+    state = lstmcore.saving.read_metadata(tmp_path / "m.lstm")["extra"]["state"]
+    assert state["classes"] == ["background", "enhancer"]
+
+
+def test_prediction_in_chunks_equals_prediction_at_once(trained, tmp_path, capsys, monkeypatch):
+    folder, data, model = trained
+    assert run(["predict", model, data, "-o", tmp_path / "whole.tsv", "-q"], capsys)[0] == 0
+    monkeypatch.setattr(registry.tasks.get("sequence-classification"), "chunk_size", 5)
+    assert run(["predict", model, data, "-o", tmp_path / "chunks.tsv", "-q"], capsys)[0] == 0
+    whole = [line.split("\t") for line in (tmp_path / "whole.tsv").read_text().splitlines()]
+    chunks = [line.split("\t") for line in (tmp_path / "chunks.tsv").read_text().splitlines()]
+    assert [row[:2] for row in whole] == [row[:2] for row in chunks] and len(whole) == 25
+    assert np.allclose(np.array([r[2:] for r in whole[1:]], float), np.array([r[2:] for r in chunks[1:]], float),
+                       atol=1e-5)
+
+
+def test_broken_and_duplicate_plugins_through_the_cli(tmp_path, capsys, monkeypatch):
+    import importlib.metadata
+    from lstmcore import plugins
+    from lstmcore.testing import fresh_plugin_manager
+
+    (tmp_path / "broken_cli_plugin.py").write_text("raise ImportError('needs libfoo')\n")
+    (tmp_path / "dup_cli_plugin.py").write_text(
+        "import lstmcore\n\n@lstmcore.hookimpl\ndef register_losses(register):\n    register('mse', object())\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    points = [importlib.metadata.EntryPoint("broken", "broken_cli_plugin", "lstmcore")]
+    monkeypatch.setattr(plugins, "_entry_points", lambda: points)
+    with fresh_plugin_manager(autoload=False):
+        plugins.reset(autoload=True)  # loaded inside main(), as on the command line
+        code, out, err = run(["plugins"], capsys)
+    assert code == 0 and "FAILED: cannot be imported: ImportError: needs libfoo" in out
+    assert err.strip() == "warning: plugin 'broken' was not loaded: cannot be imported: ImportError: needs libfoo"
+    points[:] = [importlib.metadata.EntryPoint("dup", "dup_cli_plugin", "lstmcore")]
+    with fresh_plugin_manager(autoload=False):
+        plugins.reset(autoload=True)
+        code, out, err = run(["plugins"], capsys)
+    assert_one_line_error(code, err, "loss 'mse' is registered twice: by plugin 'lstmcore' and by plugin 'dup'")
+
+
+def test_console_script_is_installed():
+    import shutil
+
+    script = shutil.which("lstmcore")
+    if script is None:
+        pytest.skip("lstmcore is not pip-installed here")
+    result = subprocess.run([script, "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("lstmcore ")
