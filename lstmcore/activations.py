@@ -76,19 +76,40 @@ class Tanh(Activation):
         return grad * (1.0 - a * a)
 
 
+def last_axis_sum(values):
+    """Sum over the last axis, keeping it (as size 1), through a BLAS product with ones.
+
+    NumPy's reduction over a short last axis (a few classes) costs a loop per
+    row; a matrix-vector product does the same sum at memory speed.
+    """
+    ones = np.ones(values.shape[-1], values.dtype)
+    return np.dot(values, ones)[..., None]
+
+
+def last_axis_max(values):
+    """Maximum over the last axis (kept as size 1); a column loop when the axis is short."""
+    width = values.shape[-1]
+    if width > 16:
+        return values.max(axis=-1, keepdims=True)
+    result = values[..., 0].copy()
+    for column in range(1, width):
+        np.maximum(result, values[..., column], out=result)
+    return result[..., None]
+
+
 class Softmax(Activation):
     """Softmax over the last axis."""
 
     name = "softmax"
 
     def forward(self, z):
-        z -= z.max(axis=-1, keepdims=True)
+        z -= last_axis_max(z)
         np.exp(z, out=z)
-        z /= z.sum(axis=-1, keepdims=True)
+        z /= last_axis_sum(z)
         return z
 
     def backward(self, a, grad):
-        inner = (grad * a).sum(axis=-1, keepdims=True)
+        inner = last_axis_sum(grad * a)
         return a * (grad - inner)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import registry
+from .activations import last_axis_max, last_axis_sum
 
 __all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "Huber", "BinaryCrossentropy",
            "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "Poisson", "get",
@@ -27,6 +28,13 @@ def _softmax(logits):
     shifted = logits - logits.max(axis=-1, keepdims=True)
     np.exp(shifted, out=shifted)
     shifted /= shifted.sum(axis=-1, keepdims=True)
+    return shifted
+
+
+def _softmax_fast(logits):
+    shifted = logits - last_axis_max(logits)
+    np.exp(shifted, out=shifted)
+    shifted /= last_axis_sum(shifted)
     return shifted
 
 
@@ -219,16 +227,33 @@ class SparseCategoricalCrossentropy(Loss):
                              f"Received: a value {y_true.min() if y_true.min() < 0 else y_true.max()}")
         return y_true.astype(np.intp)
 
-    def _one_hot(self, y_true, y_pred):
-        one_hot = np.zeros(y_pred.shape, y_pred.dtype)
-        np.put_along_axis(one_hot, y_true[..., None], 1.0, axis=-1)
-        return one_hot
+    # Written on the true class's entry directly: no one-hot array, one pass per term.
+    def _log_softmax_true(self, y_true, logits):
+        shifted = logits - last_axis_max(logits)
+        log_total = np.log(last_axis_sum(np.exp(shifted)))[..., 0]
+        return np.take_along_axis(shifted, y_true[..., None], axis=-1)[..., 0] - log_total
 
     def values(self, y_true, y_pred):
-        return self._dense.values(self._one_hot(y_true, y_pred), y_pred)
+        if self.from_logits:
+            return -self._log_softmax_true(y_true, y_pred)
+        total = last_axis_sum(y_pred)[..., 0]
+        p_true = np.take_along_axis(y_pred, y_true[..., None], axis=-1)[..., 0] / total
+        return -np.log(np.clip(p_true, EPSILON, 1.0 - EPSILON))
 
     def gradient(self, y_true, y_pred):
-        return self._dense.gradient(self._one_hot(y_true, y_pred), y_pred)
+        index = y_true[..., None]
+        if self.from_logits:
+            grad = _softmax_fast(y_pred)
+            np.put_along_axis(grad, index, np.take_along_axis(grad, index, axis=-1) - 1.0, axis=-1)
+            return grad
+        # loss = -log(y_t / S): d/dy_k = 1/S - [k == t] / y_t, zero where the clip is active.
+        total = last_axis_sum(y_pred)
+        y_t = np.take_along_axis(y_pred, index, axis=-1)
+        p_t = y_t / total
+        inside = ((p_t > EPSILON) & (p_t < 1.0 - EPSILON)).astype(y_pred.dtype)
+        grad = np.broadcast_to(inside / total, y_pred.shape).copy()
+        np.put_along_axis(grad, index, np.take_along_axis(grad, index, axis=-1) - inside / y_t, axis=-1)
+        return grad
 
     def get_config(self):
         return {"from_logits": self.from_logits}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations, backend, initializers, regularizers
-from .base import Layer, check_bool, check_positive_int, check_rate
+from .base import Layer, check_bool, check_positive_int, check_rate, column_sums
 
 __all__ = ["Dense", "Activation", "Dropout", "Masking", "Embedding", "lengths_from_keep_mask"]
 
@@ -86,7 +86,7 @@ class Dense(Layer):
         d_z = self.activation.backward(out, grad.reshape(out.shape))
         np.matmul(flat.T, d_z, out=self._grads["kernel"])
         if self.use_bias:
-            np.sum(d_z, axis=0, out=self._grads["bias"])
+            column_sums(d_z, out=self._grads["bias"])
         d_x = d_z @ self._params["kernel"].T
         return d_x.reshape(grad.shape[:-1] + (flat.shape[1],))
 

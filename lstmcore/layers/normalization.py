@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import initializers, regularizers
-from .base import Layer, check_bool
+from .base import Layer, check_bool, column_sums
 
 __all__ = ["LayerNormalization"]
 
@@ -62,11 +62,10 @@ class LayerNormalization(Layer):
         normed, inv_std = self._cache
         self._cache = None
         features = normed.shape[-1]
-        axes = tuple(range(grad.ndim - 1))
         if self.center:
-            np.sum(grad, axis=axes, out=self._grads["beta"])
+            column_sums(grad.reshape(-1, features), out=self._grads["beta"])
         if self.scale:
-            np.sum(grad * normed, axis=axes, out=self._grads["gamma"])
+            column_sums((grad * normed).reshape(-1, features), out=self._grads["gamma"])
             d_normed = grad * self._params["gamma"]
         else:
             d_normed = grad
