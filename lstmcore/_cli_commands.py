@@ -14,7 +14,6 @@ from pathlib import Path
 
 from . import registry
 from .commands import Command
-from .errors import UserInputError
 
 __all__ = ["CORE_COMMANDS"]
 

@@ -28,7 +28,7 @@ import os
 import sys
 import warnings
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pluggy
 

@@ -13,7 +13,7 @@ plugin a test registers through it is unregistered afterwards.
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterator, Optional, Sequence
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 

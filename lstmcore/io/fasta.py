@@ -20,7 +20,7 @@ import os
 import zlib
 from dataclasses import dataclass, replace
 from itertools import islice
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Union
 
 from Bio.SeqIO.FastaIO import SimpleFastaParser
 
