@@ -124,9 +124,10 @@ class SequenceClassificationTask(Task):
         return model
 
     # --- evaluation ----------------------------------------------------------------------
-    def evaluate(self, model, records: List[SequenceRecord], state: Mapping[str, Any]) -> Dict[str, float]:
+    def evaluate(self, model, records: List[SequenceRecord], state: Mapping[str, Any], *, options=None,
+                 hyperparameters=None) -> Dict[str, float]:
         encoded = self.encode(records, state, labelled=True)
-        probabilities = self.predict(model, encoded)
+        probabilities = self.predict(model, encoded, state)
         return classification_report(encoded.y, probabilities)
 
     # --- writer --------------------------------------------------------------------------

@@ -104,8 +104,11 @@ class Task:
         raise NotImplementedError(f"task {self.name!r} does not implement build_model()")
 
     def fit(self, model, encoded: Encoded, *, epochs: int, batch_size: int, validation_split: float,
-            verbose: int = 0):
+            verbose: int = 0, hyperparameters: Optional[Mapping[str, Any]] = None):
         """Train `model` on encoded data and return the History.
+
+        `hyperparameters` are the resolved ones, for tasks whose training
+        depends on them (class weights, augmentation).
 
         The examples are shuffled once (with the library's seeded generator)
         before `fit`, because `validation_split` takes the last examples and a
@@ -118,13 +121,20 @@ class Task:
         return model.fit(encoded.x[order], encoded.y[order], epochs=epochs, batch_size=batch_size,
                          validation_split=validation_split, verbose=verbose, lengths=lengths)
 
-    def predict(self, model, encoded: Encoded, *, batch_size: int = 256) -> np.ndarray:
-        """The model's raw outputs for encoded data."""
+    def predict(self, model, encoded: Encoded, state: Optional[Mapping[str, Any]] = None, *,
+                batch_size: int = 256) -> np.ndarray:
+        """The model's raw outputs for encoded data (`state` for tasks that post-process, e.g. averaging)."""
         return model.predict(encoded.x, batch_size=batch_size, verbose=0, lengths=encoded.lengths)
 
     # --- evaluation ----------------------------------------------------------------------
-    def evaluate(self, model, data: Any, state: Mapping[str, Any]) -> Dict[str, float]:
-        """Metrics of `model` on labelled data, by name (what `lstmcore evaluate` prints)."""
+    def evaluate(self, model, data: Any, state: Mapping[str, Any], *, options: Optional[Mapping[str, Any]] = None,
+                 hyperparameters: Optional[Mapping[str, Any]] = None) -> Dict[str, float]:
+        """Metrics of `model` on labelled data, by name (what `lstmcore evaluate` prints).
+
+        `options` are the command line's (a task's own evaluate options, e.g.
+        cross-validation); `hyperparameters` those the model was trained with,
+        for a task that retrains (cross-validation).
+        """
         raise NotImplementedError(f"task {self.name!r} does not implement evaluate()")
 
     # --- writer --------------------------------------------------------------------------

@@ -78,7 +78,8 @@ def train(task: Union[str, Task], paths: Sequence[PathLike], output: PathLike, *
     encoded = task.encode(data, state, labelled=True)
     model = _build_model(task, state, resolved, config_source)
     history = task.fit(model, encoded, epochs=epochs, batch_size=batch_size,
-                       validation_split=validation_split, verbose=_fit_verbosity(progress))
+                       validation_split=validation_split, verbose=_fit_verbosity(progress),
+                       hyperparameters=resolved)
     path = save_task_model(model, output, _registered_name(task), state, resolved)
     return TrainResult(model, state, resolved, history, path)
 
@@ -90,8 +91,11 @@ def evaluate(model: Union[PathLike, TaskModel], paths: Sequence[PathLike], *,
     loaded = model if isinstance(model, TaskModel) else load_task_model(model, expect_task)
     paths = _require_files(paths)
     _set_threads_and_seed(threads, None)
-    data = loaded.task.read(paths, dict(options or {}), labelled=True)
-    return {name: float(value) for name, value in loaded.task.evaluate(loaded.model, data, loaded.state).items()}
+    options = dict(options or {})
+    data = loaded.task.read(paths, options, labelled=True)
+    metrics = loaded.task.evaluate(loaded.model, data, loaded.state, options=options,
+                                   hyperparameters=loaded.hyperparameters)
+    return {name: float(value) for name, value in metrics.items()}
 
 
 def predict(model: Union[PathLike, TaskModel], paths: Sequence[PathLike], output: PathLike, *,
@@ -107,7 +111,7 @@ def predict(model: Union[PathLike, TaskModel], paths: Sequence[PathLike], output
 
     def rows():
         for chunk in task.read_chunks(paths, dict(options or {})):
-            outputs = task.predict(loaded.model, task.encode(chunk, state, labelled=False))
+            outputs = task.predict(loaded.model, task.encode(chunk, state, labelled=False), state)
             for row in task.prediction_rows(chunk, outputs, state):
                 counter.add()
                 yield row

@@ -46,9 +46,9 @@ class GCContentTask(Task):
                       loss=hyperparameters["loss"], metrics=["mae"])
         return model
 
-    def evaluate(self, model, records, state):
+    def evaluate(self, model, records, state, *, options=None, hyperparameters=None):
         encoded = self.encode(records, state, labelled=True)
-        predicted = self.predict(model, encoded)
+        predicted = self.predict(model, encoded, state)
         return {"mae": float(np.mean(np.abs(predicted - encoded.y))), "n": float(len(records))}
 
     def prediction_header(self, state):
