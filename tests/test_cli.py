@@ -2,6 +2,7 @@
 import json
 import os
 import subprocess
+from pathlib import Path
 import sys
 
 import numpy as np
@@ -356,3 +357,18 @@ def test_console_script_is_installed():
         pytest.skip("lstmcore is not pip-installed here")
     result = subprocess.run([script, "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("lstmcore ")
+
+
+PROMOTERS = Path(__file__).resolve().parents[2] / "shared" / "data" / "motif" / "ecoli_promoters"
+
+
+@pytest.mark.skipif(not PROMOTERS.is_dir(), reason="../shared/data is not here")
+@pytest.mark.parametrize("labels", ["header", str(PROMOTERS / "labels.tsv")], ids=["header-labels", "tsv-labels"])
+def test_real_promoters_train_and_evaluate(tmp_path, capsys, labels):
+    model = tmp_path / "promoters.lstm"
+    code, out, err = run(["train", "sequence-classification", PROMOTERS / "promoters.fasta", "--labels", labels,
+                          "-o", model, "--epochs", "1", "--threads", "1", "-q"], capsys)
+    assert code == 0, err
+    assert lstmcore.saving.read_metadata(model)["extra"]["state"]["classes"] == ["non_promoter", "promoter"]
+    code, out, err = run(["evaluate", model, PROMOTERS / "promoters.fasta", "--labels", labels, "--json"], capsys)
+    assert code == 0 and json.loads(out)["n"] == 106.0
