@@ -24,7 +24,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .. import backend, initializers, regularizers
+from .. import backend, initializers
 
 __all__ = ["Layer", "InputLayer", "Input", "check_positive_int", "check_rate", "check_bool", "column_sums"]
 
