@@ -20,6 +20,7 @@ def config_lines():
         ("python", sys.version.split()[0]),
         ("platform", platform.platform()),
         ("openmp", "on" if _kernel.openmp_enabled() else "OFF (serial build)"),
+        ("simd", _kernel.simd_kernel()),
         ("blas", blas_text),
         ("kernel blas", "one thread per call; OpenMP splits the work"),
         ("threads", str(get_num_threads())),

@@ -16,10 +16,15 @@ p = len_i - 1 - s (reverse) of sequence order[i].
 Forward (all without the GIL):
   1. x is gathered time-major (x_steps, zero rows for padding) and projected
      with one GEMM:      gates[s, i] = x_steps[s, i] @ kernel
-  2. per step:         gates[s, :n] += h[s-1, :n] @ recurrent_kernel   (GEMM, or
-     GEMV when n == 1: OpenBLAS's sgemm repacks its operand on every call)
-     then the fused pointwise cell (lstm_cell.h) in `prange` over the rows,
-     leaving the gate activations in `gates` and writing c, h and the output.
+  2. per step:         gates[s, :n] += h[s-1, :n] @ recurrent_kernel
+     (float32: a register-blocked micro-kernel over the recurrent kernel packed
+     once per call, lstm_gemm.h, since OpenBLAS repacks it on every call;
+     float64: BLAS), then the fused pointwise cell (lstm_cell.h), leaving the
+     gate activations in `gates` and writing c, h and the output.
+  Threads: the rows are independent sequences, so each OpenMP thread takes a
+  contiguous block of rows (balanced by total length) through every step with
+  no barrier; the big products before and after the loop are cut into row or
+  column blocks, one single-threaded BLAS call per thread.
   Inference keeps one h and c row per sequence and projects the inputs in
   blocks of steps, so its memory does not grow with the sequence length
   beyond the output; training keeps gates, c and h of every step: the cache.
@@ -57,6 +62,13 @@ cdef extern from "lstm_cell.h" nogil:
     void lc_add_f(int H, float* dst, const float* src)
     void lc_add_d(int H, double* dst, const double* src)
 
+cdef extern from "lstm_gemm.h" nogil:
+    size_t lc_packed_size(int K, int N)
+    void lc_pack_f(int K, int N, const float* B, int ldb, int transpose, float* P)
+    void lc_gemm_packed_f(int M, int K, int N, const float* A, int lda, const float* P,
+                          float* C, int ldc, int accumulate)
+    int LC_HAVE_AVX2
+
 cdef extern from *:
     """
     #ifdef _OPENMP
@@ -78,6 +90,47 @@ DEF PARALLEL_MIN_ELEMENTS = 8192
 def openmp_enabled():
     """True when the kernels were compiled with OpenMP."""
     return bool(LC_OPENMP)
+
+
+def simd_kernel():
+    """The recurrent micro-kernel this build uses ("avx2+fma" or "portable C")."""
+    return "avx2+fma" if LC_HAVE_AVX2 else "portable C"
+
+
+cdef inline void _recurrent_product(bint backward, Py_ssize_t m, Py_ssize_t H, floating* a,
+                                    floating* packed, floating* rkernel, floating* c) noexcept nogil:
+    """One step's recurrent product for m rows.
+
+    forward:  c (m, 4H) += a (m, H) @ recurrent_kernel
+    backward: c (m, H)   = a (m, 4H) @ recurrent_kernel^T
+    float32 uses the kernel packed once per call (lstm_gemm.h); float64 uses BLAS.
+    """
+    cdef Py_ssize_t G = 4 * H
+    if floating is float:
+        if backward:
+            lc_gemm_packed_f(<int>m, <int>G, <int>H, a, <int>G, packed, c, <int>H, 0)
+        else:
+            lc_gemm_packed_f(<int>m, <int>H, <int>G, a, <int>H, packed, c, <int>G, 1)
+    else:
+        if backward:
+            _rows_times(True, <int>m, <int>H, <int>G, a, rkernel, <int>G, <floating>0, c)
+        else:
+            _rows_times(False, <int>m, <int>G, <int>H, a, rkernel, <int>G, <floating>1, c)
+
+
+cdef inline void _pack_recurrent(bint backward, Py_ssize_t H, floating* rkernel,
+                                 floating* packed) noexcept nogil:
+    """Pack recurrent_kernel (forward) or its transpose (backward) for the float32 kernel."""
+    if floating is float:
+        if backward:
+            lc_pack_f(<int>(4 * H), <int>H, rkernel, <int>(4 * H), 1, packed)
+        else:
+            lc_pack_f(<int>H, <int>(4 * H), rkernel, <int>(4 * H), 0, packed)
+
+
+def packed_size(Py_ssize_t K, Py_ssize_t N):
+    """Floats needed to pack a K x N operand for the recurrent micro-kernel."""
+    return lc_packed_size(<int>K, <int>N)
 
 
 # --------------------------------------------------------------------------
@@ -233,7 +286,7 @@ cdef void _parallel_gemm(int threads, bint split_columns, bint trans_a, bint tra
 
 
 cdef void _forward_rows(Dims* d, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t s0, Py_ssize_t s1,
-                        floating* rkernel, floating* bias,
+                        floating* rkernel, floating* packed, floating* bias,
                         int64_t* order, int64_t* lengths, floating* h0, floating* c0,
                         floating* y, floating* gates, floating* hs, floating* cs,
                         bint training) noexcept nogil:
@@ -261,15 +314,15 @@ cdef void _forward_rows(Dims* d, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t s0, Py
         else:
             h_prev = h_out = hs
             c_prev = c_out = cs
-        _rows_times(False, <int>(n - r0), <int>G, <int>H, h_prev + r0 * H, rkernel, <int>G,
-                    <floating>1, gates_s + r0 * G)
+        _recurrent_product(False, n - r0, H, h_prev + r0 * H, packed, rkernel, gates_s + r0 * G)
         for i in range(r0, n):
             _cell_forward(<int>H, gates_s + i * G, bias, c_prev + i * H, c_out + i * H,
                           h_out + i * H,
                           y + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * H)
 
 
-cdef void _run_forward(Dims* d, floating* x, floating* kernel, floating* rkernel, floating* bias,
+cdef void _run_forward(Dims* d, floating* x, floating* kernel, floating* rkernel,
+                       floating* packed, floating* bias,
                        int64_t* order, int64_t* lengths,
                        floating* h0, floating* c0,           # IN sorted rows (B, H)
                        floating* y,                           # OUT (B, T, H), zeroed by caller
@@ -279,18 +332,20 @@ cdef void _run_forward(Dims* d, floating* x, floating* kernel, floating* rkernel
     """Project the inputs a block of steps at a time (one GEMM), then run the recurrence on it."""
     cdef Py_ssize_t G = 4 * d.H, t, block0 = 0, block1
     cdef Py_ssize_t block = d.S if training else INFERENCE_BLOCK_STEPS
+    _pack_recurrent(False, d.H, rkernel, packed)
     while block0 < d.S:
         block1 = block0 + block if block0 + block < d.S else d.S
         _gather_steps(d, x, order, lengths, block0, block1, x_steps)
         _parallel_gemm(threads, False, False, False, (block1 - block0) * d.B, G, d.D,
                        x_steps, d.D, kernel, G, <floating>0, gates, G)
         if d.threads == 1:
-            _forward_rows(d, 0, d.B, block0, block1, rkernel, bias, order, lengths,
+            _forward_rows(d, 0, d.B, block0, block1, rkernel, packed, bias, order, lengths,
                           h0, c0, y, gates, hs, cs, training)
         else:
             for t in prange(d.threads, num_threads=d.threads, schedule="static", chunksize=1):
                 _forward_rows(d, d.row_begin[t], d.row_begin[t + 1], block0, block1,
-                              rkernel, bias, order, lengths, h0, c0, y, gates, hs, cs, training)
+                              rkernel, packed, bias, order, lengths, h0, c0, y, gates, hs, cs,
+                              training)
         block0 = block1
 
 
@@ -313,7 +368,7 @@ cdef void _final_state(Dims* d, int64_t* order, int64_t* lengths, floating* h0, 
         memcpy(c_n + order[i] * H, c_src, H * sizeof(floating))
 
 
-cdef void _backward_rows(Dims* d, Py_ssize_t r0, Py_ssize_t r1, floating* rkernel,
+cdef void _backward_rows(Dims* d, Py_ssize_t r0, Py_ssize_t r1, floating* rkernel, floating* packed,
                          int64_t* order, int64_t* lengths, floating* gates, floating* cs,
                          floating* c0, floating* dy, floating* dh, floating* dc) noexcept nogil:
     """Rows [r0, r1) through every step in reverse: cell pass, then one GEMM for dh."""
@@ -333,21 +388,21 @@ cdef void _backward_rows(Dims* d, Py_ssize_t r0, Py_ssize_t r1, floating* rkerne
                 _add(<int>H, dh + i * H, dy + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * H)
             _cell_backward(<int>H, gates_s + i * G, cs + (s * B + i) * H, c_prev + i * H,
                            dh + i * H, dc + i * H)
-        _rows_times(True, <int>(n - r0), <int>H, <int>G, gates_s + r0 * G, rkernel, <int>G,
-                    <floating>0, dh + r0 * H)
+        _recurrent_product(True, n - r0, H, gates_s + r0 * G, packed, rkernel, dh + r0 * H)
 
 
-cdef void _run_backward(Dims* d, floating* kernel, floating* rkernel,
+cdef void _run_backward(Dims* d, floating* kernel, floating* rkernel, floating* packed,
                         int64_t* order, int64_t* lengths,
                         floating* gates, floating* cs, floating* c0,   # IN cache; gates -> dgates
                         floating* dy,                                  # IN (B, T, H) or NULL
                         floating* dh, floating* dc) noexcept nogil:    # IN/OUT sorted (B, H)
     cdef Py_ssize_t t
+    _pack_recurrent(True, d.H, rkernel, packed)
     if d.threads == 1:
-        _backward_rows(d, 0, d.B, rkernel, order, lengths, gates, cs, c0, dy, dh, dc)
+        _backward_rows(d, 0, d.B, rkernel, packed, order, lengths, gates, cs, c0, dy, dh, dc)
     else:
         for t in prange(d.threads, num_threads=d.threads, schedule="static", chunksize=1):
-            _backward_rows(d, d.row_begin[t], d.row_begin[t + 1], rkernel, order, lengths,
+            _backward_rows(d, d.row_begin[t], d.row_begin[t + 1], rkernel, packed, order, lengths,
                            gates, cs, c0, dy, dh, dc)
 
 
@@ -442,6 +497,7 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
         h0s=np.empty((d.B, d.H), dtype), c0s=np.empty((d.B, d.H), dtype),
         gates=np.empty((steps_kept, d.B, 4 * d.H), dtype),
         x_steps=np.zeros((steps_kept, d.B, d.D), dtype),
+        packed=np.empty(lc_packed_size(<int>d.H, <int>(4 * d.H)) if dtype == np.float32 else 1, dtype),
     )
     if training:
         a["hs"] = np.zeros((d.S, d.B, d.H), dtype)
@@ -469,6 +525,7 @@ cdef void _forward_typed(floating* dtype_tag, Dims* d, dict a, bint training, in
     cdef floating* x = <floating*>_ptr(a["x"])
     cdef floating* kernel = <floating*>_ptr(a["kernel"])
     cdef floating* rkernel = <floating*>_ptr(a["rkernel"])
+    cdef floating* packed = <floating*>_ptr(a["packed"])
     cdef floating* bias = <floating*>_ptr(a["bias"])
     cdef floating* y = <floating*>_ptr(a["y"])
     cdef floating* gates = <floating*>_ptr(a["gates"])
@@ -478,7 +535,7 @@ cdef void _forward_typed(floating* dtype_tag, Dims* d, dict a, bint training, in
     with nogil:
         _sort_rows(d.B, d.H, order, h0, h0s)
         _sort_rows(d.B, d.H, order, c0, c0s)
-        _run_forward(d, x, kernel, rkernel, bias, order, lengths, h0s, c0s, y,
+        _run_forward(d, x, kernel, rkernel, packed, bias, order, lengths, h0s, c0s, y,
                      gates, x_steps, hs, cs, training, threads)
         _final_state(d, order, lengths, h0s, c0s, hs, cs, training, h_n, c_n)
 
@@ -501,6 +558,7 @@ def backward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, cnp.ndarray
         dh=np.zeros((d.B, d.H), dtype) if d_h_n is None else d_h_n[order],
         dc=np.zeros((d.B, d.H), dtype) if d_c_n is None else d_c_n[order],
         d_h0=np.empty((d.B, d.H), dtype), d_c0=np.empty((d.B, d.H), dtype),
+        packed=np.empty(lc_packed_size(<int>(4 * d.H), <int>d.H) if dtype == np.float32 else 1, dtype),
     )
     if dtype == np.float32:
         _backward_typed(<float*>NULL, &d, a, threads)
@@ -515,6 +573,7 @@ cdef void _backward_typed(floating* dtype_tag, Dims* d, dict a, int threads):
     cdef int64_t* lengths = <int64_t*>_ptr(a["lengths"])
     cdef floating* kernel = <floating*>_ptr(a["kernel"])
     cdef floating* rkernel = <floating*>_ptr(a["rkernel"])
+    cdef floating* packed = <floating*>_ptr(a["packed"])
     cdef floating* gates = <floating*>_ptr(a["gates"])
     cdef floating* cs = <floating*>_ptr(a["cs"])
     cdef floating* hs = <floating*>_ptr(a["hs"])
@@ -532,7 +591,7 @@ cdef void _backward_typed(floating* dtype_tag, Dims* d, dict a, int threads):
     cdef floating* d_h0 = <floating*>_ptr(a["d_h0"])
     cdef floating* d_c0 = <floating*>_ptr(a["d_c0"])
     with nogil:
-        _run_backward(d, kernel, rkernel, order, lengths, gates, cs, c0s, dy, dh, dc)
+        _run_backward(d, kernel, rkernel, packed, order, lengths, gates, cs, c0s, dy, dh, dc)
         if d.S > 0:
             _parameter_gradients(d, threads, kernel, gates, hs, h0s, x_steps, dx_steps,
                                  d_kernel, d_rkernel, d_bias)
