@@ -103,10 +103,11 @@ cdef inline void _recurrent_product(bint backward, Py_ssize_t m, Py_ssize_t H, f
 
     forward:  c (m, 4H) += a (m, H) @ recurrent_kernel
     backward: c (m, H)   = a (m, 4H) @ recurrent_kernel^T
-    float32 uses the kernel packed once per call (lstm_gemm.h); float64 uses BLAS.
+    float32 uses the kernel packed once per call (lstm_gemm.h); a single row (GEMV,
+    bound by reading the weights) and float64 use BLAS.
     """
     cdef Py_ssize_t G = 4 * H
-    if floating is float:
+    if floating is float and m > 1:     # one row: BLAS's GEMV streams the weights faster
         if backward:
             lc_gemm_packed_f(<int>m, <int>G, <int>H, a, <int>G, packed, c, <int>H, 0)
         else:
