@@ -94,9 +94,134 @@ static inline void NAME(int H, T *restrict z, const T *restrict c,            \
     }                                                                           \
 }
 
+#if defined(__AVX2__) && defined(__FMA__)
+/* Eight lanes at a time with intrinsics.  The division in sigmoid and tanh
+ * was the cell's bottleneck (five vdivps per 8 cells); a reciprocal estimate
+ * refined by one Newton step is accurate to about 2 ulp and several times
+ * cheaper.  A row whose width is not a multiple of 8 ends with one masked
+ * vector in the forward pass (the scalar functions above finish it in the
+ * backward pass, which has a single exp per cell). */
+#include <immintrin.h>
+#define LC_CELL_SIMD 1
+
+static inline __m256 lc_exp8(__m256 x)
+{
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fmadd_ps(n, _mm256_set1_ps(2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+}
+
+static inline __m256 lc_recip8(__m256 d)
+{
+    __m256 r = _mm256_rcp_ps(d);
+    return _mm256_mul_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(2.0f)));
+}
+
+static inline __m256 lc_sigmoid8(__m256 x)
+{
+    return lc_recip8(_mm256_add_ps(_mm256_set1_ps(1.0f), lc_exp8(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+}
+
+static inline __m256 lc_tanh8(__m256 x)
+{
+    __m256 e = lc_exp8(_mm256_add_ps(x, x));
+    return _mm256_fnmadd_ps(_mm256_set1_ps(2.0f), lc_recip8(_mm256_add_ps(_mm256_set1_ps(1.0f), e)),
+                            _mm256_set1_ps(1.0f));
+}
+
+/* Lanes [0, n) on, for the last partial vector of a row (0 < n < 8). */
+static inline __m256i lc_tail_mask(int n)
+{
+    static const int32_t lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_loadu_si256((const __m256i *)(lanes + 8 - n));
+}
+
+static inline void lc_cell_forward_f(int H, float *restrict z, const float *restrict bias,
+                                     const float *c_prev, float *c_out, float *restrict h_out,
+                                     float *restrict y)
+{
+    int j = 0;
+    for (; j + 8 <= H; j += 8) {
+        __m256 gi = lc_sigmoid8(_mm256_add_ps(_mm256_loadu_ps(z + j), _mm256_loadu_ps(bias + j)));
+        __m256 gf = lc_sigmoid8(_mm256_add_ps(_mm256_loadu_ps(z + H + j), _mm256_loadu_ps(bias + H + j)));
+        __m256 gg = lc_tanh8(_mm256_add_ps(_mm256_loadu_ps(z + 2 * H + j), _mm256_loadu_ps(bias + 2 * H + j)));
+        __m256 go = lc_sigmoid8(_mm256_add_ps(_mm256_loadu_ps(z + 3 * H + j), _mm256_loadu_ps(bias + 3 * H + j)));
+        __m256 c = _mm256_fmadd_ps(gf, _mm256_loadu_ps(c_prev + j), _mm256_mul_ps(gi, gg));
+        __m256 h = _mm256_mul_ps(go, lc_tanh8(c));
+        _mm256_storeu_ps(z + j, gi);
+        _mm256_storeu_ps(z + H + j, gf);
+        _mm256_storeu_ps(z + 2 * H + j, gg);
+        _mm256_storeu_ps(z + 3 * H + j, go);
+        _mm256_storeu_ps(c_out + j, c);
+        _mm256_storeu_ps(h_out + j, h);
+        if (y) _mm256_storeu_ps(y + j, h);
+    }
+    if (j < H) {                      /* the last, partial vector: masked loads and stores */
+        __m256i m = lc_tail_mask(H - j);
+        __m256 gi = lc_sigmoid8(_mm256_add_ps(_mm256_maskload_ps(z + j, m), _mm256_maskload_ps(bias + j, m)));
+        __m256 gf = lc_sigmoid8(_mm256_add_ps(_mm256_maskload_ps(z + H + j, m), _mm256_maskload_ps(bias + H + j, m)));
+        __m256 gg = lc_tanh8(_mm256_add_ps(_mm256_maskload_ps(z + 2 * H + j, m), _mm256_maskload_ps(bias + 2 * H + j, m)));
+        __m256 go = lc_sigmoid8(_mm256_add_ps(_mm256_maskload_ps(z + 3 * H + j, m), _mm256_maskload_ps(bias + 3 * H + j, m)));
+        __m256 c = _mm256_fmadd_ps(gf, _mm256_maskload_ps(c_prev + j, m), _mm256_mul_ps(gi, gg));
+        __m256 h = _mm256_mul_ps(go, lc_tanh8(c));
+        _mm256_maskstore_ps(z + j, m, gi);
+        _mm256_maskstore_ps(z + H + j, m, gf);
+        _mm256_maskstore_ps(z + 2 * H + j, m, gg);
+        _mm256_maskstore_ps(z + 3 * H + j, m, go);
+        _mm256_maskstore_ps(c_out + j, m, c);
+        _mm256_maskstore_ps(h_out + j, m, h);
+        if (y) _mm256_maskstore_ps(y + j, m, h);
+    }
+}
+
+static inline void lc_cell_backward_f(int H, float *restrict z, const float *restrict c,
+                                      const float *restrict c_prev, const float *restrict dh,
+                                      float *restrict dc)
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    int j = 0;
+    for (; j + 8 <= H; j += 8) {
+        __m256 gi = _mm256_loadu_ps(z + j), gf = _mm256_loadu_ps(z + H + j);
+        __m256 gg = _mm256_loadu_ps(z + 2 * H + j), go = _mm256_loadu_ps(z + 3 * H + j);
+        __m256 tc = lc_tanh8(_mm256_loadu_ps(c + j));
+        __m256 dhj = _mm256_loadu_ps(dh + j);
+        __m256 dct = _mm256_fmadd_ps(_mm256_mul_ps(dhj, go), _mm256_fnmadd_ps(tc, tc, one),
+                                     _mm256_loadu_ps(dc + j));
+        _mm256_storeu_ps(z + j, _mm256_mul_ps(_mm256_mul_ps(dct, gg), _mm256_mul_ps(gi, _mm256_sub_ps(one, gi))));
+        _mm256_storeu_ps(z + H + j, _mm256_mul_ps(_mm256_mul_ps(dct, _mm256_loadu_ps(c_prev + j)),
+                                                  _mm256_mul_ps(gf, _mm256_sub_ps(one, gf))));
+        _mm256_storeu_ps(z + 2 * H + j, _mm256_mul_ps(_mm256_mul_ps(dct, gi), _mm256_fnmadd_ps(gg, gg, one)));
+        _mm256_storeu_ps(z + 3 * H + j, _mm256_mul_ps(_mm256_mul_ps(dhj, tc), _mm256_mul_ps(go, _mm256_sub_ps(one, go))));
+        _mm256_storeu_ps(dc + j, _mm256_mul_ps(dct, gf));
+    }
+    for (; j < H; j++) {
+        float gi = z[j], gf = z[H + j], gg = z[2 * H + j], go = z[3 * H + j];
+        float tc = lc_tanhf(c[j]);
+        float dct = dc[j] + dh[j] * go * (1 - tc * tc);
+        z[j] = dct * gg * gi * (1 - gi);
+        z[H + j] = dct * c_prev[j] * gf * (1 - gf);
+        z[2 * H + j] = dct * gi * (1 - gg * gg);
+        z[3 * H + j] = dh[j] * tc * go * (1 - go);
+        dc[j] = dct * gf;
+    }
+}
+#else
+#define LC_CELL_SIMD 0
 LC_DEFINE_CELL_FORWARD(lc_cell_forward_f, float, lc_sigmoidf, lc_tanhf)
-LC_DEFINE_CELL_FORWARD(lc_cell_forward_d, double, lc_sigmoid, lc_tanh)
 LC_DEFINE_CELL_BACKWARD(lc_cell_backward_f, float, lc_tanhf)
+#endif
+LC_DEFINE_CELL_FORWARD(lc_cell_forward_d, double, lc_sigmoid, lc_tanh)
 LC_DEFINE_CELL_BACKWARD(lc_cell_backward_d, double, lc_tanh)
 
 /* Add `src` to `dst`, H elements (the output gradient joins the recurrent one). */
