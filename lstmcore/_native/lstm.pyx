@@ -23,8 +23,11 @@ Forward (all without the GIL):
      gate activations in `gates` and writing c, h and the output.
   Threads: the rows are independent sequences, so each OpenMP thread takes a
   contiguous block of rows (balanced by total length) through every step with
-  no barrier; the big products before and after the loop are cut into row or
-  column blocks, one single-threaded BLAS call per thread.
+  no barrier.  With fewer than two sequences per thread, or a recurrent kernel
+  too big for one core's cache (H >= 256), the team splits the hidden units
+  instead, one barrier a step (lstm_units.h, float32).  The big products
+  before and after the loop are cut into row or column blocks, one
+  single-threaded BLAS call per thread.
   Inference keeps one h and c row per sequence and projects the inputs in
   blocks of steps, so its memory does not grow with the sequence length
   beyond the output; training keeps gates, c and h of every step: the cache.
@@ -51,13 +54,13 @@ from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemm, sgemv
 cnp.import_array()
 
 cdef extern from "lstm_cell.h" nogil:
-    void lc_cell_forward_f(int H, float* z, const float* bias, const float* c_prev,
+    void lc_cell_forward_f(int W, int S, float* z, const float* bias, const float* c_prev,
                            float* c_out, float* h_out, float* y)
-    void lc_cell_forward_d(int H, double* z, const double* bias, const double* c_prev,
+    void lc_cell_forward_d(int W, int S, double* z, const double* bias, const double* c_prev,
                            double* c_out, double* h_out, double* y)
-    void lc_cell_backward_f(int H, float* z, const float* c, const float* c_prev,
+    void lc_cell_backward_f(int W, int S, float* z, const float* c, const float* c_prev,
                             const float* dh, float* dc)
-    void lc_cell_backward_d(int H, double* z, const double* c, const double* c_prev,
+    void lc_cell_backward_d(int W, int S, double* z, const double* c, const double* c_prev,
                             const double* dh, double* dc)
     void lc_add_f(int H, float* dst, const float* src)
     void lc_add_d(int H, double* dst, const double* src)
@@ -68,6 +71,26 @@ cdef extern from "lstm_gemm.h" nogil:
     void lc_gemm_packed_f(int M, int K, int N, const float* A, int lda, const float* P,
                           float* C, int ldc, int accumulate)
     int LC_HAVE_AVX2
+
+cdef extern from "lstm_units.h" nogil:
+    ctypedef struct lc_unit_job:
+        int64_t B, T, H
+        int reverse, training, threads
+        const int64_t* order
+        const int64_t* lengths
+        const float* bias
+        const float* packed
+        float* y
+        float* gates
+        float* hs
+        float* cs
+        const float* h0
+        const float* c0
+        float* dh
+        float* dc
+    void lc_forward_units_f(const lc_unit_job* job, int64_t s0, int64_t s1)
+    void lc_settle_units_f(const lc_unit_job* job)
+    void lc_backward_units_f(const lc_unit_job* job, int64_t S)
 
 cdef extern from *:
     """
@@ -175,17 +198,17 @@ cdef inline void _rows_times(bint trans_b, int m, int n, int k, floating* a, flo
 cdef inline void _cell_forward(int H, floating* z, floating* bias, floating* c_prev,
                                floating* c_out, floating* h_out, floating* y) noexcept nogil:
     if floating is float:
-        lc_cell_forward_f(H, z, bias, c_prev, c_out, h_out, y)
+        lc_cell_forward_f(H, H, z, bias, c_prev, c_out, h_out, y)
     else:
-        lc_cell_forward_d(H, z, bias, c_prev, c_out, h_out, y)
+        lc_cell_forward_d(H, H, z, bias, c_prev, c_out, h_out, y)
 
 
 cdef inline void _cell_backward(int H, floating* z, floating* c, floating* c_prev,
                                 floating* dh, floating* dc) noexcept nogil:
     if floating is float:
-        lc_cell_backward_f(H, z, c, c_prev, dh, dc)
+        lc_cell_backward_f(H, H, z, c, c_prev, dh, dc)
     else:
-        lc_cell_backward_d(H, z, c, c_prev, dh, dc)
+        lc_cell_backward_d(H, H, z, c, c_prev, dh, dc)
 
 
 cdef inline void _add(int H, floating* dst, floating* src) noexcept nogil:
@@ -206,6 +229,7 @@ cdef struct Dims:
     Py_ssize_t B, T, D, H, S
     bint reverse
     int threads                       # team size; row_begin[t] .. row_begin[t+1] are team t's rows
+    bint split_units                  # float32 only: the team splits the units, not the rows
     Py_ssize_t row_begin[MAX_THREADS + 1]
 
 
@@ -216,16 +240,34 @@ cdef inline Py_ssize_t _active_rows(int64_t* lengths, Py_ssize_t n, Py_ssize_t s
     return n
 
 
-cdef void _split_rows(Dims* d, int64_t* lengths, int threads) noexcept nogil:
+cdef void _split_work(Dims* d, int64_t* lengths, int threads, bint units_allowed) noexcept nogil:
+    """Choose how the team shares the recurrence: by units or by rows.
+
+    By units (lstm_units.h, one barrier a step) when there are too few
+    sequences to share (fewer than two per thread) or the recurrent kernel is
+    too big for one core's cache (H >= 256, 1 MiB and more): each thread then
+    reads only its part of the kernel.  Otherwise by rows, with no barrier.
+    """
+    cdef Py_ssize_t i, total = 0
+    for i in range(d.B):
+        total += lengths[i]
+    d.split_units = False
+    if (units_allowed and threads > 1 and d.H % 16 == 0 and (d.B < 2 * threads or d.H >= 256)
+            and total * d.H * 4 >= PARALLEL_MIN_ELEMENTS * 16):
+        d.split_units = True
+        d.threads = threads if threads < d.H // 16 else <int>(d.H // 16)
+        return
+    _split_rows(d, lengths, threads, total)
+
+
+cdef void _split_rows(Dims* d, int64_t* lengths, int threads, Py_ssize_t total) noexcept nogil:
     """Give each thread a contiguous block of rows with about equal total length.
 
     Rows are independent sequences, so a thread runs its block through every
     step with no barrier.  Small problems stay on one thread: waking a team
     costs more than it saves.
     """
-    cdef Py_ssize_t i, t = 1, total = 0, acc = 0
-    for i in range(d.B):
-        total += lengths[i]
+    cdef Py_ssize_t i, t = 1, acc = 0
     if threads > MAX_THREADS:
         threads = MAX_THREADS
     if threads > d.B:
@@ -333,12 +375,21 @@ cdef void _run_forward(Dims* d, floating* x, floating* kernel, floating* rkernel
     """Project the inputs a block of steps at a time (one GEMM), then run the recurrence on it."""
     cdef Py_ssize_t G = 4 * d.H, t, block0 = 0, block1
     cdef Py_ssize_t block = d.S if training else INFERENCE_BLOCK_STEPS
+    cdef lc_unit_job job
     _pack_recurrent(False, d.H, rkernel, packed)
+    if floating is float:
+        job = _unit_job(d, order, lengths, bias, packed, y, gates, hs, cs, h0, c0, NULL, NULL,
+                        training)
     while block0 < d.S:
         block1 = block0 + block if block0 + block < d.S else d.S
         _gather_steps(d, x, order, lengths, block0, block1, x_steps)
         _parallel_gemm(threads, False, False, False, (block1 - block0) * d.B, G, d.D,
                        x_steps, d.D, kernel, G, <floating>0, gates, G)
+        if floating is float:
+            if d.split_units:
+                lc_forward_units_f(&job, block0, block1)
+                block0 = block1
+                continue
         if d.threads == 1:
             _forward_rows(d, 0, d.B, block0, block1, rkernel, packed, bias, order, lengths,
                           h0, c0, y, gates, hs, cs, training)
@@ -348,6 +399,22 @@ cdef void _run_forward(Dims* d, floating* x, floating* kernel, floating* rkernel
                               rkernel, packed, bias, order, lengths, h0, c0, y, gates, hs, cs,
                               training)
         block0 = block1
+    if floating is float:
+        if d.split_units and not training:
+            lc_settle_units_f(&job)
+
+
+cdef lc_unit_job _unit_job(Dims* d, int64_t* order, int64_t* lengths, float* bias, float* packed,
+                           float* y, float* gates, float* hs, float* cs, float* h0, float* c0,
+                           float* dh, float* dc, bint training) noexcept nogil:
+    """The arguments of the unit-split recurrence (lstm_units.h)."""
+    cdef lc_unit_job job
+    job.B, job.T, job.H = d.B, d.T, d.H
+    job.reverse, job.training, job.threads = d.reverse, training, d.threads
+    job.order, job.lengths, job.bias, job.packed = order, lengths, bias, packed
+    job.y, job.gates, job.hs, job.cs = y, gates, hs, cs
+    job.h0, job.c0, job.dh, job.dc = h0, c0, dh, dc
+    return job
 
 
 cdef void _final_state(Dims* d, int64_t* order, int64_t* lengths, floating* h0, floating* c0,
@@ -398,7 +465,14 @@ cdef void _run_backward(Dims* d, floating* kernel, floating* rkernel, floating* 
                         floating* dy,                                  # IN (B, T, H) or NULL
                         floating* dh, floating* dc) noexcept nogil:    # IN/OUT sorted (B, H)
     cdef Py_ssize_t t
+    cdef lc_unit_job job
     _pack_recurrent(True, d.H, rkernel, packed)
+    if floating is float:
+        if d.split_units:
+            job = _unit_job(d, order, lengths, NULL, packed, dy, gates, NULL, cs, NULL, c0, dh, dc,
+                            True)
+            lc_backward_units_f(&job, d.S)
+            return
     if d.threads == 1:
         _backward_rows(d, 0, d.B, rkernel, packed, order, lengths, gates, cs, c0, dy, dh, dc)
     else:
@@ -474,12 +548,13 @@ cdef inline void* _ptr(cnp.ndarray a):
 
 
 cdef Dims _dims(cnp.ndarray x, cnp.ndarray rkernel, cnp.ndarray lengths, bint reverse, int threads):
+    """Sizes, and how the team will share the work."""
     cdef Dims d
     d.B, d.T, d.D = x.shape[0], x.shape[1], x.shape[2]
     d.H = rkernel.shape[0]
     d.S = lengths[0] if d.B > 0 else 0
     d.reverse = reverse
-    _split_rows(&d, <int64_t*>_ptr(lengths), threads)
+    _split_work(&d, <int64_t*>_ptr(lengths), threads, x.dtype == np.float32)
     return d
 
 
@@ -503,6 +578,8 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
     if training:
         a["hs"] = np.zeros((d.S, d.B, d.H), dtype)
         a["cs"] = np.empty((d.S, d.B, d.H), dtype)
+    elif d.split_units:                     # h alternates between two buffers, c in place
+        a["hs"], a["cs"] = np.empty((2, d.B, d.H), dtype), a["c0s"]
     else:                                   # the sorted state rows are updated in place
         a["hs"], a["cs"] = a["h0s"], a["c0s"]
     if dtype == np.float32:
@@ -536,6 +613,8 @@ cdef void _forward_typed(floating* dtype_tag, Dims* d, dict a, bint training, in
     with nogil:
         _sort_rows(d.B, d.H, order, h0, h0s)
         _sort_rows(d.B, d.H, order, c0, c0s)
+        if d.split_units and not training:
+            memcpy(hs, h0s, d.B * d.H * sizeof(floating))
         _run_forward(d, x, kernel, rkernel, packed, bias, order, lengths, h0s, c0s, y,
                      gates, x_steps, hs, cs, training, threads)
         _final_state(d, order, lengths, h0s, c0s, hs, cs, training, h_n, c_n)

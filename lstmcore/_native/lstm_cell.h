@@ -43,21 +43,23 @@ static inline float lc_tanhf(float x) { return 1.0f - 2.0f / (1.0f + lc_expf(2.0
 static inline double lc_sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 static inline double lc_tanh(double x) { return tanh(x); }
 
-/* Forward cell for one row.
- *   z      IN  pre-activations without bias (x W + h U), 4*H
+/* Forward cell for one row, or for the units [u0, u0 + W) of a row when
+ * the caller offsets every pointer by u0: W units, gate blocks S apart
+ * (S = H, the row's width).
+ *   z      IN  pre-activations without bias (x W + h U), 4*S
  *          OUT activations i, f, g, o (kept for backward)
- *   bias   IN  4*H
- *   c_prev IN  H;   c_out OUT H (may alias c_prev)
- *   h_out  OUT H;   y OUT H (the output position; may be NULL)        */
+ *   bias   IN  4*S
+ *   c_prev IN  S;   c_out OUT S (may alias c_prev)
+ *   h_out  OUT S;   y OUT S (the output position; may be NULL)        */
 #define LC_DEFINE_CELL_FORWARD(NAME, T, SIGMOID, TANH)                         \
-static inline void NAME(int H, T *restrict z, const T *restrict bias,         \
+static inline void NAME(int W, int S, T *restrict z, const T *restrict bias,         \
                         const T *c_prev, T *c_out, T *restrict h_out,          \
                         T *restrict y)                                          \
 {                                                                               \
-    T *restrict zi = z, *restrict zf = z + H, *restrict zg = z + 2 * H,        \
-      *restrict zo = z + 3 * H;                                                 \
-    const T *bi = bias, *bf = bias + H, *bg = bias + 2 * H, *bo = bias + 3 * H; \
-    for (int j = 0; j < H; j++) {                                               \
+    T *restrict zi = z, *restrict zf = z + S, *restrict zg = z + 2 * S,        \
+      *restrict zo = z + 3 * S;                                                 \
+    const T *bi = bias, *bf = bias + S, *bg = bias + 2 * S, *bo = bias + 3 * S; \
+    for (int j = 0; j < W; j++) {                                               \
         T gi = SIGMOID(zi[j] + bi[j]);                                          \
         T gf = SIGMOID(zf[j] + bf[j]);                                          \
         T gg = TANH(zg[j] + bg[j]);                                             \
@@ -67,22 +69,22 @@ static inline void NAME(int H, T *restrict z, const T *restrict bias,         \
         c_out[j] = c;                                                           \
         h_out[j] = go * TANH(c);                                                \
     }                                                                           \
-    if (y) memcpy(y, h_out, (size_t)H * sizeof(T));                            \
+    if (y) memcpy(y, h_out, (size_t)W * sizeof(T));                            \
 }
 
 /* Backward cell for one row.
- *   z      IN  activations i, f, g, o;  OUT gate gradients dz (4*H)
+ *   z      IN  activations i, f, g, o;  OUT gate gradients dz (4*S)
  *   c      IN  c_t;  c_prev IN c_{t-1}
- *   dh     IN  gradient reaching h_t (recurrent + output), H
+ *   dh     IN  gradient reaching h_t (recurrent + output), S
  *   dc     IN  gradient reaching c_t from step t+1; OUT gradient to c_{t-1}  */
 #define LC_DEFINE_CELL_BACKWARD(NAME, T, TANH)                                 \
-static inline void NAME(int H, T *restrict z, const T *restrict c,            \
+static inline void NAME(int W, int S, T *restrict z, const T *restrict c,            \
                         const T *restrict c_prev, const T *restrict dh,        \
                         T *restrict dc)                                         \
 {                                                                               \
-    T *restrict zi = z, *restrict zf = z + H, *restrict zg = z + 2 * H,        \
-      *restrict zo = z + 3 * H;                                                 \
-    for (int j = 0; j < H; j++) {                                               \
+    T *restrict zi = z, *restrict zf = z + S, *restrict zg = z + 2 * S,        \
+      *restrict zo = z + 3 * S;                                                 \
+    for (int j = 0; j < W; j++) {                                               \
         T gi = zi[j], gf = zf[j], gg = zg[j], go = zo[j];                       \
         T tc = TANH(c[j]);                                                      \
         T dct = dc[j] + dh[j] * go * (1 - tc * tc);                             \
@@ -147,72 +149,72 @@ static inline __m256i lc_tail_mask(int n)
     return _mm256_loadu_si256((const __m256i *)(lanes + 8 - n));
 }
 
-static inline void lc_cell_forward_f(int H, float *restrict z, const float *restrict bias,
+static inline void lc_cell_forward_f(int W, int S, float *restrict z, const float *restrict bias,
                                      const float *c_prev, float *c_out, float *restrict h_out,
                                      float *restrict y)
 {
     int j = 0;
-    for (; j + 8 <= H; j += 8) {
+    for (; j + 8 <= W; j += 8) {
         __m256 gi = lc_sigmoid8(_mm256_add_ps(_mm256_loadu_ps(z + j), _mm256_loadu_ps(bias + j)));
-        __m256 gf = lc_sigmoid8(_mm256_add_ps(_mm256_loadu_ps(z + H + j), _mm256_loadu_ps(bias + H + j)));
-        __m256 gg = lc_tanh8(_mm256_add_ps(_mm256_loadu_ps(z + 2 * H + j), _mm256_loadu_ps(bias + 2 * H + j)));
-        __m256 go = lc_sigmoid8(_mm256_add_ps(_mm256_loadu_ps(z + 3 * H + j), _mm256_loadu_ps(bias + 3 * H + j)));
+        __m256 gf = lc_sigmoid8(_mm256_add_ps(_mm256_loadu_ps(z + S + j), _mm256_loadu_ps(bias + S + j)));
+        __m256 gg = lc_tanh8(_mm256_add_ps(_mm256_loadu_ps(z + 2 * S + j), _mm256_loadu_ps(bias + 2 * S + j)));
+        __m256 go = lc_sigmoid8(_mm256_add_ps(_mm256_loadu_ps(z + 3 * S + j), _mm256_loadu_ps(bias + 3 * S + j)));
         __m256 c = _mm256_fmadd_ps(gf, _mm256_loadu_ps(c_prev + j), _mm256_mul_ps(gi, gg));
         __m256 h = _mm256_mul_ps(go, lc_tanh8(c));
         _mm256_storeu_ps(z + j, gi);
-        _mm256_storeu_ps(z + H + j, gf);
-        _mm256_storeu_ps(z + 2 * H + j, gg);
-        _mm256_storeu_ps(z + 3 * H + j, go);
+        _mm256_storeu_ps(z + S + j, gf);
+        _mm256_storeu_ps(z + 2 * S + j, gg);
+        _mm256_storeu_ps(z + 3 * S + j, go);
         _mm256_storeu_ps(c_out + j, c);
         _mm256_storeu_ps(h_out + j, h);
         if (y) _mm256_storeu_ps(y + j, h);
     }
-    if (j < H) {                      /* the last, partial vector: masked loads and stores */
-        __m256i m = lc_tail_mask(H - j);
+    if (j < W) {                      /* the last, partial vector: masked loads and stores */
+        __m256i m = lc_tail_mask(W - j);
         __m256 gi = lc_sigmoid8(_mm256_add_ps(_mm256_maskload_ps(z + j, m), _mm256_maskload_ps(bias + j, m)));
-        __m256 gf = lc_sigmoid8(_mm256_add_ps(_mm256_maskload_ps(z + H + j, m), _mm256_maskload_ps(bias + H + j, m)));
-        __m256 gg = lc_tanh8(_mm256_add_ps(_mm256_maskload_ps(z + 2 * H + j, m), _mm256_maskload_ps(bias + 2 * H + j, m)));
-        __m256 go = lc_sigmoid8(_mm256_add_ps(_mm256_maskload_ps(z + 3 * H + j, m), _mm256_maskload_ps(bias + 3 * H + j, m)));
+        __m256 gf = lc_sigmoid8(_mm256_add_ps(_mm256_maskload_ps(z + S + j, m), _mm256_maskload_ps(bias + S + j, m)));
+        __m256 gg = lc_tanh8(_mm256_add_ps(_mm256_maskload_ps(z + 2 * S + j, m), _mm256_maskload_ps(bias + 2 * S + j, m)));
+        __m256 go = lc_sigmoid8(_mm256_add_ps(_mm256_maskload_ps(z + 3 * S + j, m), _mm256_maskload_ps(bias + 3 * S + j, m)));
         __m256 c = _mm256_fmadd_ps(gf, _mm256_maskload_ps(c_prev + j, m), _mm256_mul_ps(gi, gg));
         __m256 h = _mm256_mul_ps(go, lc_tanh8(c));
         _mm256_maskstore_ps(z + j, m, gi);
-        _mm256_maskstore_ps(z + H + j, m, gf);
-        _mm256_maskstore_ps(z + 2 * H + j, m, gg);
-        _mm256_maskstore_ps(z + 3 * H + j, m, go);
+        _mm256_maskstore_ps(z + S + j, m, gf);
+        _mm256_maskstore_ps(z + 2 * S + j, m, gg);
+        _mm256_maskstore_ps(z + 3 * S + j, m, go);
         _mm256_maskstore_ps(c_out + j, m, c);
         _mm256_maskstore_ps(h_out + j, m, h);
         if (y) _mm256_maskstore_ps(y + j, m, h);
     }
 }
 
-static inline void lc_cell_backward_f(int H, float *restrict z, const float *restrict c,
+static inline void lc_cell_backward_f(int W, int S, float *restrict z, const float *restrict c,
                                       const float *restrict c_prev, const float *restrict dh,
                                       float *restrict dc)
 {
     const __m256 one = _mm256_set1_ps(1.0f);
     int j = 0;
-    for (; j + 8 <= H; j += 8) {
-        __m256 gi = _mm256_loadu_ps(z + j), gf = _mm256_loadu_ps(z + H + j);
-        __m256 gg = _mm256_loadu_ps(z + 2 * H + j), go = _mm256_loadu_ps(z + 3 * H + j);
+    for (; j + 8 <= W; j += 8) {
+        __m256 gi = _mm256_loadu_ps(z + j), gf = _mm256_loadu_ps(z + S + j);
+        __m256 gg = _mm256_loadu_ps(z + 2 * S + j), go = _mm256_loadu_ps(z + 3 * S + j);
         __m256 tc = lc_tanh8(_mm256_loadu_ps(c + j));
         __m256 dhj = _mm256_loadu_ps(dh + j);
         __m256 dct = _mm256_fmadd_ps(_mm256_mul_ps(dhj, go), _mm256_fnmadd_ps(tc, tc, one),
                                      _mm256_loadu_ps(dc + j));
         _mm256_storeu_ps(z + j, _mm256_mul_ps(_mm256_mul_ps(dct, gg), _mm256_mul_ps(gi, _mm256_sub_ps(one, gi))));
-        _mm256_storeu_ps(z + H + j, _mm256_mul_ps(_mm256_mul_ps(dct, _mm256_loadu_ps(c_prev + j)),
+        _mm256_storeu_ps(z + S + j, _mm256_mul_ps(_mm256_mul_ps(dct, _mm256_loadu_ps(c_prev + j)),
                                                   _mm256_mul_ps(gf, _mm256_sub_ps(one, gf))));
-        _mm256_storeu_ps(z + 2 * H + j, _mm256_mul_ps(_mm256_mul_ps(dct, gi), _mm256_fnmadd_ps(gg, gg, one)));
-        _mm256_storeu_ps(z + 3 * H + j, _mm256_mul_ps(_mm256_mul_ps(dhj, tc), _mm256_mul_ps(go, _mm256_sub_ps(one, go))));
+        _mm256_storeu_ps(z + 2 * S + j, _mm256_mul_ps(_mm256_mul_ps(dct, gi), _mm256_fnmadd_ps(gg, gg, one)));
+        _mm256_storeu_ps(z + 3 * S + j, _mm256_mul_ps(_mm256_mul_ps(dhj, tc), _mm256_mul_ps(go, _mm256_sub_ps(one, go))));
         _mm256_storeu_ps(dc + j, _mm256_mul_ps(dct, gf));
     }
-    for (; j < H; j++) {
-        float gi = z[j], gf = z[H + j], gg = z[2 * H + j], go = z[3 * H + j];
+    for (; j < W; j++) {
+        float gi = z[j], gf = z[S + j], gg = z[2 * S + j], go = z[3 * S + j];
         float tc = lc_tanhf(c[j]);
         float dct = dc[j] + dh[j] * go * (1 - tc * tc);
         z[j] = dct * gg * gi * (1 - gi);
-        z[H + j] = dct * c_prev[j] * gf * (1 - gf);
-        z[2 * H + j] = dct * gi * (1 - gg * gg);
-        z[3 * H + j] = dh[j] * tc * go * (1 - go);
+        z[S + j] = dct * c_prev[j] * gf * (1 - gf);
+        z[2 * S + j] = dct * gi * (1 - gg * gg);
+        z[3 * S + j] = dh[j] * tc * go * (1 - go);
         dc[j] = dct * gf;
     }
 }

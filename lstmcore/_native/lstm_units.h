@@ -1,0 +1,153 @@
+/* The recurrence with the hidden units split across threads (float32).
+ *
+ * When a batch has fewer sequences than threads can share well (batch 1 is
+ * common in genomics), or the recurrent kernel is too big for one core's L2
+ * cache (H = 512 is 4 MiB), splitting the rows of the batch leaves cores idle
+ * or makes every core stream the whole kernel each step.  Here thread t owns
+ * the units [u0, u1) (whole 16-column panels of the packed kernel): it
+ * computes only its gate columns, runs the cell for its units, and the team
+ * meets at one barrier per step, because the next step needs all of h.
+ * Written in C because it needs `omp barrier`, which Cython does not offer.
+ */
+#ifndef LSTMCORE_LSTM_UNITS_H
+#define LSTMCORE_LSTM_UNITS_H
+
+#include <stdint.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "lstm_cell.h"
+#include "lstm_gemm.h"
+
+typedef struct {
+    int64_t B, T, H;
+    int reverse, training, threads;
+    const int64_t *order, *lengths;      /* rows sorted by length, longest first */
+    const float *bias;
+    const float *packed;                 /* forward: kernel U packed; backward: U^T packed */
+    float *y;                            /* forward: outputs (B, T, H); backward: d_outputs or NULL */
+    float *gates;                        /* forward: the block's projections; backward: the cache */
+    float *hs, *cs;                      /* training: (S, B, H) caches;
+                                            inference: two h buffers (2, B, H) and the c state (B, H) */
+    const float *h0, *c0;                /* sorted initial state */
+    float *dh, *dc;                      /* backward: gradient state, sorted rows (B, H) */
+} lc_unit_job;
+
+/* The units thread t of nt owns: whole panels, as even as panels allow. */
+static inline void lc_unit_range(int64_t H, int t, int nt, int64_t *u0, int64_t *u1)
+{
+    int64_t panels = H / LC_NR;
+    *u0 = LC_NR * (panels * t / nt);
+    *u1 = LC_NR * (panels * (t + 1) / nt);
+}
+
+static inline int64_t lc_active_rows(const int64_t *lengths, int64_t n, int64_t step)
+{
+    while (n > 0 && lengths[n - 1] <= step) n--;
+    return n;
+}
+
+static inline int64_t lc_position(int reverse, int64_t length, int64_t step)
+{
+    return reverse ? length - 1 - step : step;
+}
+
+static inline void lc_team(int *t, int *nt)
+{
+#ifdef _OPENMP
+    *t = omp_get_thread_num();
+    *nt = omp_get_num_threads();
+#else
+    *t = 0;
+    *nt = 1;
+#endif
+}
+
+/* Steps [s0, s1); `gates` holds the projected inputs of those steps. */
+static void lc_forward_units_f(const lc_unit_job *job, int64_t s0, int64_t s1)
+{
+    const int64_t B = job->B, H = job->H, G = 4 * job->H;
+#pragma omp parallel num_threads(job->threads)
+    {
+        int t, nt;
+        int64_t u0, u1, n = B;
+        lc_team(&t, &nt);
+        lc_unit_range(H, t, nt, &u0, &u1);
+        for (int64_t s = s0; s < s1; s++) {
+            n = lc_active_rows(job->lengths, n, s);
+            if (n == 0)
+                break;                       /* every thread sees the same n */
+            float *gates_s = job->gates + (s - s0) * B * G;
+            const float *h_prev, *c_prev;
+            float *h_out, *c_out;
+            if (job->training) {
+                h_prev = s == 0 ? job->h0 : job->hs + (s - 1) * B * H;
+                c_prev = s == 0 ? job->c0 : job->cs + (s - 1) * B * H;
+                h_out = job->hs + s * B * H;
+                c_out = job->cs + s * B * H;
+            } else {                         /* h alternates between two buffers */
+                h_prev = job->hs + (s & 1) * B * H;
+                h_out = job->hs + ((s + 1) & 1) * B * H;
+                c_prev = c_out = job->cs;
+            }
+            if (u1 > u0) {
+                for (int64_t q = 0; q < 4; q++)
+                    lc_gemm_packed_f((int)n, (int)H, (int)(u1 - u0), h_prev, (int)H,
+                                     job->packed + (q * H + u0) / LC_NR * H * LC_NR,
+                                     gates_s + q * H + u0, (int)G, 1);
+                for (int64_t i = 0; i < n; i++) {
+                    int64_t p = lc_position(job->reverse, job->lengths[i], s);
+                    lc_cell_forward_f((int)(u1 - u0), (int)H, gates_s + i * G + u0, job->bias + u0,
+                                      c_prev + i * H + u0, c_out + i * H + u0, h_out + i * H + u0,
+                                      job->y + (job->order[i] * job->T + p) * H + u0);
+                }
+            }
+#pragma omp barrier
+        }
+    }
+}
+
+/* Inference: move each row's final h into buffer 0 (it ends in buffer length % 2). */
+static void lc_settle_units_f(const lc_unit_job *job)
+{
+    for (int64_t i = 0; i < job->B; i++)
+        if (job->lengths[i] & 1)
+            memcpy(job->hs + i * job->H, job->hs + (job->B + i) * job->H, job->H * sizeof(float));
+}
+
+/* Every step in reverse: cell for own units, barrier, own columns of dh. */
+static void lc_backward_units_f(const lc_unit_job *job, int64_t S)
+{
+    const int64_t B = job->B, H = job->H, G = 4 * job->H;
+#pragma omp parallel num_threads(job->threads)
+    {
+        int t, nt;
+        int64_t u0, u1, n = 0;
+        lc_team(&t, &nt);
+        lc_unit_range(H, t, nt, &u0, &u1);
+        for (int64_t s = S - 1; s >= 0; s--) {
+            while (n < B && job->lengths[n] > s) n++;
+            if (n == 0)
+                continue;
+            float *gates_s = job->gates + s * B * G;
+            const float *c_prev = s == 0 ? job->c0 : job->cs + (s - 1) * B * H;
+            if (u1 > u0)
+                for (int64_t i = 0; i < n; i++) {
+                    if (job->y) {
+                        int64_t p = lc_position(job->reverse, job->lengths[i], s);
+                        lc_add_f((int)(u1 - u0), job->dh + i * H + u0,
+                                 job->y + (job->order[i] * job->T + p) * H + u0);
+                    }
+                    lc_cell_backward_f((int)(u1 - u0), (int)H, gates_s + i * G + u0,
+                                       job->cs + (s * B + i) * H + u0, c_prev + i * H + u0,
+                                       job->dh + i * H + u0, job->dc + i * H + u0);
+                }
+#pragma omp barrier
+            if (u1 > u0)
+                lc_gemm_packed_f((int)n, (int)G, (int)(u1 - u0), gates_s, (int)G,
+                                 job->packed + u0 / LC_NR * G * LC_NR, job->dh + u0, (int)H, 0);
+        }
+    }
+}
+
+#endif
