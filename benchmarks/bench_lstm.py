@@ -32,7 +32,9 @@ CONFIGS = {
     "long": (4, 8000, 4, 64),
     "single": (1, 1000, 4, 128),
     "big": (64, 100, 128, 512),
+    "dna256": (256, 200, 4, 128),   # thread scaling beyond 2 cores
 }
+DEFAULT_CONFIGS = ["seed", "dna", "long", "single", "big"]
 MODES = ("inference", "training")
 RESULTS = Path(__file__).parent / "results"
 
@@ -165,7 +167,7 @@ def run_cell(spec):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--configs", nargs="+", default=DEFAULT_CONFIGS, choices=list(CONFIGS))
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--no-write", action="store_true")
@@ -175,7 +177,7 @@ def main(argv=None):
     if args.worker:
         return worker(json.loads(args.worker))
 
-    rows = []
+    rows, seconds = [], {}
     gemm = {t: sgemm_gflops(t) for t in args.threads}
     header = ("| config | B,T,D,H | mode | threads | torch ms | lstmcore ms | ratio | "
               "lstmcore % sgemm | torch % sgemm | peak MiB torch | peak MiB lstmcore | work MiB torch | work MiB lstmcore |")
@@ -188,6 +190,8 @@ def main(argv=None):
                 res = {fw: run_cell(dict(spec, framework=fw)) for fw in ("torch", "lstmcore")}
                 flops = _flops(config, mode)
                 ratio = res["torch"]["seconds"] / res["lstmcore"]["seconds"]
+                for fw in res:
+                    seconds[config, mode, fw, threads] = res[fw]["seconds"]
 
                 def pct(fw):
                     return 100 * flops / res[fw]["seconds"] / 1e9 / gemm[threads]
@@ -201,9 +205,25 @@ def main(argv=None):
                 rows.append(row)
     gemm_line = ", ".join(f"{t} thread(s): {g:.1f} GFLOP/s" for t, g in gemm.items())
     print(f"\nsgemm (scipy's OpenBLAS, n=1024): {gemm_line}")
+    efficiency = _efficiency_lines(seconds, args.threads)
+    print("\n".join(efficiency))
     if not args.no_write:
         command = "python benchmarks/bench_lstm.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        _write(Path(args.output), command.strip(), header, rows, gemm_line)
+        _write(Path(args.output), command.strip(), header, rows, gemm_line + "\n\n" + "\n".join(efficiency))
+
+
+def _efficiency_lines(seconds, threads):
+    """Parallel efficiency t(1) / (n t(n)) per configuration, mode and framework."""
+    if 1 not in threads or len(threads) < 2:
+        return []
+    lines = ["", "Parallel efficiency t(1) / (n * t(n)):", "",
+             "| config | mode | framework | " + " | ".join(f"{n} thr" for n in threads) + " |",
+             "|---|---|---|" + "---|" * len(threads)]
+    for config, mode, fw in sorted({key[:3] for key in seconds}):
+        base = seconds[config, mode, fw, 1]
+        cells = [f"{base / (n * seconds[config, mode, fw, n]):.2f}" for n in threads]
+        lines.append(f"| {config} | {mode} | {fw} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _write(path, command, header, rows, gemm_line):
