@@ -157,6 +157,8 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"model: {result.model}")
     print(f"metrics: {result.metrics_file}")
     print(f"predictions: {result.predictions}")
+    for name, path in result.outputs.items():
+        print(f"{name}: {path}")
     _print_table(["metric", "value"], [[name, f"{value:.6g}"] for name, value in result.metrics.items()])
     return 0
 

@@ -151,6 +151,10 @@ class Task:
         """Write a small generated data set into `folder` for `lstmcore demo` (no downloads)."""
         raise NotImplementedError(f"task {self.name!r} has no demo data")
 
+    def demo_outputs(self, model_path: Path, data: ExampleData, folder: Path) -> Dict[str, Path]:
+        """Extra results `lstmcore demo` writes after training (e.g. found motifs), by name; none by default."""
+        return {}
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
 

@@ -141,8 +141,9 @@ def demo(task: Union[str, Task], folder: PathLike, *, seed: int = 0, epochs: Opt
     _write_json(metrics_path, metrics)
     predictions_path = folder / "predictions.tsv"
     predict(model_path, data.predict, predictions_path, options=data.options, threads=threads, progress=progress)
+    outputs = task.demo_outputs(model_path, data, folder)
     return DemoResult(folder, {"train": data.train, "evaluate": data.evaluate, "predict": data.predict},
-                      model_path, metrics, metrics_path, predictions_path)
+                      model_path, metrics, metrics_path, predictions_path, dict(outputs))
 
 
 def _build_model(task: Task, state, hyperparameters, config_source: Optional[str]):

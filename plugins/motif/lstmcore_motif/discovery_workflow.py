@@ -1,0 +1,141 @@
+"""`lstmcore motif discover`: the motifs a trained model relies on, written in the formats motif tools read.
+
+For the records of the class of interest (by their labels, or by the
+model's prediction with `--labels predicted`), per-position attribution
+(gradient x input, or ISM effect) feeds `discovery.find_motifs`.  Written
+into the output folder:
+
+- `motifs.jaspar` and `motifs.meme` (MEME minimal): every motif, best first;
+- `motif_K.sites` (JASPAR sites: each site in its sequence) and, with
+  plotting available, `motif_K.png` (information-content logo);
+- `motifs.tsv`: rank, consensus, sites, attribution, start column, and the
+  Pearson match to a known matrix when one is given (`--known FILE`).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+import numpy as np
+
+from lstmcore.errors import UserInputError
+from lstmcore.io.writers import write_table, writer_for
+
+from .discovery import FoundMotif, find_motifs
+from .formats import read_motifs, write_motifs, write_sites
+from .similarity import MotifMatch, compare_motifs
+
+__all__ = ["discover_motifs", "DiscoveryResult", "motifs_from_records"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+@dataclass
+class DiscoveryResult:
+    motifs: List[FoundMotif]
+    matches: List[Optional[MotifMatch]]
+    files: Dict[str, Path] = field(default_factory=dict)
+
+
+def _selected_records(loaded, paths, options: Mapping[str, Any], class_name: Optional[str]):
+    """Records of the class of interest: by label (default) or by prediction (`labels: predicted`)."""
+    from .selection import class_index_of
+
+    task, state = loaded.task, loaded.state
+    index = class_index_of(state, class_name, loaded.path)
+    if index is None:
+        raise UserInputError("the model has more than two classes: name the one to explain with --class",
+                             file=loaded.path)
+    wanted = state["classes"][index]
+    if options.get("labels") == "predicted":
+        records = task.read(paths, options, labelled=False)
+        probabilities = task.predict(loaded.model, task.encode(records, state, labelled=False), state)
+        return [r for r, p in zip(records, probabilities) if int(np.argmax(p)) == index], index
+    records = [r for r in task.read(paths, options, labelled=True) if r.label == wanted]
+    if not records:
+        raise UserInputError(f"no record has the label {wanted!r}", file=paths[0])
+    return records, index
+
+
+def motifs_from_records(loaded, records, class_index: int, *, method: str = "gradient", width: int = 6,
+                        count: int = 3, **search) -> List[FoundMotif]:
+    """Attribution of each record for class `class_index`, then `find_motifs` on it."""
+    from .attribution import gradient_x_input, in_silico_mutagenesis
+    from .attribution_workflow import _letters
+
+    task, state, model = loaded.task, loaded.state, loaded.model
+    encoded = task.encode(records, state, labelled=False)
+    both = bool(state.get("reverse_complement"))
+    classes = np.full(len(records), class_index, dtype=np.int64)
+    if method == "gradient":
+        _, contributions = gradient_x_input(model, encoded.x, encoded.lengths, classes, both)
+        scores = [contributions[i, :int(n)].sum(axis=1) for i, n in enumerate(encoded.lengths)]
+    elif method == "ism":
+        scores = []
+        for i, n in enumerate(encoded.lengths):
+            x = encoded.x[i, :int(n)]
+            scores.append(in_silico_mutagenesis(model, x, class_index, both).position_effect(x))
+    else:
+        raise UserInputError(f"--method must be 'gradient' or 'ism'. Received: {method!r}")
+    return find_motifs([r.sequence for r in records], scores, _letters(state), width=width, count=count, **search)
+
+
+def discover_motifs(model_path: PathLike, paths: Sequence[PathLike], output_folder: PathLike, *,
+                    options: Optional[Mapping[str, Any]] = None, class_name: Optional[str] = None,
+                    method: str = "gradient", width: int = 6, count: int = 3, known_matrix: Optional[PathLike] = None,
+                    known_format: Optional[str] = None, plot: bool = False) -> DiscoveryResult:
+    """Find the motifs behind the model's class `class_name` in the records of `paths` and write them."""
+    from lstmcore.task_models import load_task_model
+
+    loaded = load_task_model(model_path)
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        if not path.is_file():
+            raise UserInputError("no such file", file=path)
+    known = read_motifs(known_matrix, known_format)[0] if known_matrix else None
+    records, class_index = _selected_records(loaded, paths, dict(options or {"labels": "header"}), class_name)
+    found = motifs_from_records(loaded, records, class_index, method=method, width=width, count=count)
+    if not found:
+        raise UserInputError(f"no motif found: no window of width {width} raises the class's probability "
+                             "in two or more records", file=paths[0])
+    matches = [_match(known, m.motif) for m in found]
+    files = _write_outputs(Path(output_folder), found, matches, records, plot)
+    return DiscoveryResult(found, matches, files)
+
+
+def _match(known, motif) -> Optional[MotifMatch]:
+    if known is None:
+        return None
+    if str(known.alphabet) != str(motif.alphabet):
+        raise UserInputError(f"the known matrix's alphabet ({known.alphabet}) differs from the model's "
+                             f"({motif.alphabet})")
+    return compare_motifs(known, motif)
+
+
+def _write_outputs(folder: Path, found: List[FoundMotif], matches, records, plot: bool) -> Dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    for rank, item in enumerate(found, start=1):
+        item.motif.name = f"lstmcore_motif_{rank}"
+        item.motif.matrix_id = f"LSTM{rank:04d}.1"
+    files = {"jaspar": write_motifs([m.motif for m in found], folder / "motifs.jaspar", "jaspar"),
+             "meme": write_motifs([m.motif for m in found], folder / "motifs.meme", "meme")}
+    width = found[0].motif.length
+    for rank, item in enumerate(found, start=1):
+        sites = [(records[s.sequence].id, records[s.sequence].sequence, s.start, s.start + width) for s in item.sites]
+        files[f"motif_{rank}_sites"] = write_sites(folder / f"motif_{rank}.sites", item.motif.name, sites)
+        if plot:
+            from .logos import motif_logo
+
+            files[f"motif_{rank}_logo"] = motif_logo(item.motif, folder / f"motif_{rank}.png",
+                                                     f"motif {rank}: {item.motif.consensus}")
+    header = ["rank", "consensus", "sites", "attribution", "start_column", "known_correlation", "known_offset",
+              "known_strand"]
+    rows = [[rank, str(m.motif.consensus), len(m.sites), round(m.attribution, 6), m.start_column,
+             "" if match is None else round(match.correlation, 4), "" if match is None else match.offset,
+             "" if match is None else match.strand]
+            for rank, (m, match) in enumerate(zip(found, matches), start=1)]
+    files["table"] = folder / "motifs.tsv"
+    write_table(files["table"], header, rows, writer_for(files["table"]))
+    return files

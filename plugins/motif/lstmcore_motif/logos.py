@@ -1,0 +1,75 @@
+"""Sequence logos as PNG files (logomaker + matplotlib, the plugin's optional `plot` extra).
+
+- `attribution_logo`: one sequence, each position's letter drawn with the
+  height of its gradient x input (negative below the axis), the usual
+  "saliency logo" of a sequence model.
+- `motif_logo`: a found motif's information content in bits.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+
+from lstmcore.errors import UserInputError
+
+__all__ = ["attribution_logo", "motif_logo", "require_plotting"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def require_plotting():
+    """logomaker and pyplot (Agg backend), or a one-line error saying how to install them."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import logomaker
+        import matplotlib.pyplot as pyplot
+    except ImportError:
+        raise UserInputError("--plot needs matplotlib and logomaker: pip install 'lstmcore-motif[plot]'") from None
+    return logomaker, pyplot
+
+
+def _save(figure, path: PathLike, pyplot) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp.png")
+    figure.savefig(temporary, dpi=100)
+    pyplot.close(figure)
+    os.replace(temporary, path)
+    return path
+
+
+def attribution_logo(contributions: np.ndarray, letters: str, path: PathLike, title: str = "") -> Path:
+    """A logo of a (L, letters) matrix of per-letter contributions (gradient x input)."""
+    import pandas
+
+    logomaker, pyplot = require_plotting()
+    frame = pandas.DataFrame(np.asarray(contributions, dtype=float), columns=list(letters))
+    figure, axis = pyplot.subplots(figsize=(max(4.0, 0.18 * len(frame)), 2.2))
+    logomaker.Logo(frame, ax=axis, color_scheme="classic" if letters in ("ACGT", "ACGU") else "chemistry")
+    axis.axhline(0, color="black", linewidth=0.5)
+    axis.set_xlabel("position (0-based)")
+    axis.set_ylabel("gradient x input")
+    axis.set_title(title, fontsize=9)
+    figure.tight_layout()
+    return _save(figure, path, pyplot)
+
+
+def motif_logo(motif, path: PathLike, title: str = "") -> Path:
+    """An information-content logo (bits) of a Bio.motifs.Motif."""
+    import pandas
+
+    logomaker, pyplot = require_plotting()
+    letters = str(motif.alphabet)
+    counts = pandas.DataFrame({letter: list(motif.counts[letter]) for letter in letters})
+    information = logomaker.transform_matrix(counts, from_type="counts", to_type="information")
+    figure, axis = pyplot.subplots(figsize=(max(3.0, 0.5 * len(counts)), 2.2))
+    logomaker.Logo(information, ax=axis, color_scheme="classic" if letters in ("ACGT", "ACGU") else "chemistry")
+    axis.set_ylabel("bits")
+    axis.set_title(title, fontsize=9)
+    figure.tight_layout()
+    return _save(figure, path, pyplot)

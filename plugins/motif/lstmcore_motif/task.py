@@ -1,0 +1,185 @@
+"""The `motif` task: FASTA sequences -> a bidirectional LSTM classifier whose learned motifs can be read out.
+
+It extends the core's `sequence-classification` task (reader, labels,
+one-hot encoders, prediction table, streaming) with what a biologist with
+promoters, enhancers or binding sites needs:
+
+- a default model that finds a motif wherever it sits: a bidirectional LSTM
+  over the whole sequence, max-pooled over the real steps of each sequence
+  (`pooling: "last"` keeps the classic last-state model);
+- class weights ("balanced" by default) for imbalanced sets;
+- for DNA, reverse-complement augmentation in training and averaging of the
+  two strands' probabilities in prediction (`reverse_complement`: "auto" =
+  on for DNA, or true / false);
+- accuracy, balanced accuracy, AUROC, AUPRC, MCC and the confusion matrix,
+  and `lstmcore evaluate MODEL DATA --cv K|loo` (stratified K-fold or
+  leave-one-out, retraining with the model's hyper-parameters).
+
+Variable lengths go through the core's `lengths` everywhere: no sequence is
+truncated, and padding never enters the arithmetic.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+
+import numpy as np
+
+from lstmcore.errors import UserInputError
+from lstmcore.io.fasta import SequenceRecord
+from lstmcore.sequence_classification import SequenceClassificationTask
+from lstmcore.tasks import Encoded, ExampleData
+
+from .scores import classification_metrics
+from .strands import NUCLEOTIDE_ENCODERS, reverse_complement_batch
+
+__all__ = ["MotifTask", "StrandedEncoded", "DEFAULT_EPOCHS", "DEFAULT_BATCH_SIZE"]
+
+# What training uses when neither --config nor the command line says otherwise
+# (tuned on the E. coli promoters: 106 x 57 nt; see evaluation/RESULTS.md).
+DEFAULT_EPOCHS = 40
+DEFAULT_BATCH_SIZE = 8
+
+
+@dataclass
+class StrandedEncoded(Encoded):
+    """Encoded data that knows whether both DNA strands are used (what `fit` needs but is not given)."""
+
+    reverse_complement: bool = False
+
+
+class MotifTask(SequenceClassificationTask):
+    """Classify DNA, RNA or protein sequences and expose the motifs the classifier relies on."""
+
+    name = "motif"
+    summary = ("FASTA classification (BiLSTM, class weights, reverse-complement averaging, CV) "
+               "+ attribution, in-silico mutagenesis and motifs (JASPAR/MEME)")
+    hyperparameters = {
+        "alphabet": "auto",            # "auto", "dna", "rna", "protein" (or an encoder a plugin registers)
+        "gaps": "error",               # "error", "zero" or "skip"
+        "units": 8,                    # LSTM units per direction
+        "pooling": "max",              # "max", "mean", "max_mean" over steps, or "last" (final states)
+        "dropout": 0.0,                # before the output layer
+        "learning_rate": 0.01,
+        "optimizer": "adam",
+        "class_weight": "balanced",    # "balanced" or "none"
+        "reverse_complement": "auto",  # "auto" (on for DNA), true or false
+        "epochs": DEFAULT_EPOCHS,      # used unless --epochs is given on the command line
+        "batch_size": DEFAULT_BATCH_SIZE,
+    }
+    demo_hyperparameters = {"units": 8, "epochs": 15, "batch_size": 16}
+    demo_epochs = 15  # ~100 % accuracy on the demo data in a few seconds
+
+    # --- the command line --------------------------------------------------------------
+    def add_arguments(self, parser, command: str) -> None:
+        super().add_arguments(parser, command)
+        if command == "evaluate":
+            parser.add_argument("--cv", default=None, metavar="K|loo",
+                                help="cross-validate instead: retrain with the model's hyper-parameters in "
+                                     "stratified K folds (an integer >= 2) or leave-one-out ('loo'), and "
+                                     "score the pooled out-of-fold predictions")
+            parser.add_argument("--cv-seed", type=int, default=0, help="seed of the folds and models (default 0)")
+
+    # --- encoder -----------------------------------------------------------------------
+    def fit_encoder(self, records: List[SequenceRecord], hyperparameters: Mapping[str, Any]) -> Dict[str, Any]:
+        state = super().fit_encoder(records, hyperparameters)
+        state["reverse_complement"] = _reverse_complement_on(hyperparameters, state["encoder"]["name"],
+                                                             records[0].source)
+        return state
+
+    def encode(self, records: List[SequenceRecord], state: Mapping[str, Any], *, labelled: bool) -> Encoded:
+        """One-hot arrays and lengths, marked with whether training should add reverse complements."""
+        encoded = super().encode(records, state, labelled=labelled)
+        return StrandedEncoded(encoded.x, encoded.y, encoded.lengths, bool(state.get("reverse_complement")))
+
+    # --- model -------------------------------------------------------------------------
+    def build_model(self, state: Mapping[str, Any], hyperparameters: Mapping[str, Any]):
+        from .model import build_classifier
+
+        return build_classifier(state, hyperparameters)
+
+    def fit(self, model, encoded: Encoded, *, epochs: int, batch_size: int, validation_split: float,
+            verbose: int = 0, hyperparameters: Optional[Mapping[str, Any]] = None):
+        """Train with class weights and, for DNA, both strands of every sequence.
+
+        The epochs and batch size come from the hyper-parameters (defaults
+        tuned for short sequences); a command line that sets --epochs or
+        --batch-size to something other than the core's defaults wins.
+        """
+        from .model import train_classifier
+
+        hyperparameters = dict(hyperparameters or self.hyperparameters)
+        return train_classifier(model, encoded, hyperparameters, epochs=_chosen(epochs, 10, hyperparameters["epochs"]),
+                                batch_size=_chosen(batch_size, 32, hyperparameters["batch_size"]),
+                                validation_split=validation_split, verbose=verbose)
+
+    def predict(self, model, encoded: Encoded, state: Optional[Mapping[str, Any]] = None, *,
+                batch_size: int = 256) -> np.ndarray:
+        """Class probabilities; for DNA the mean of the sequence's and its reverse complement's."""
+        probabilities = model.predict(encoded.x, batch_size=batch_size, verbose=0, lengths=encoded.lengths)
+        if state is not None and state.get("reverse_complement"):
+            reverse = reverse_complement_batch(encoded.x, encoded.lengths)
+            probabilities = 0.5 * (probabilities + model.predict(reverse, batch_size=batch_size, verbose=0,
+                                                                 lengths=encoded.lengths))
+        return probabilities
+
+    # --- evaluation ----------------------------------------------------------------------
+    def evaluate(self, model, records: List[SequenceRecord], state: Mapping[str, Any], *, options=None,
+                 hyperparameters=None) -> Dict[str, float]:
+        options = dict(options or {})
+        encoded = self.encode(records, state, labelled=True)
+        if options.get("cv"):
+            from .cross_validation import cross_validate, parse_folds
+
+            folds = parse_folds(options["cv"], encoded.y, state["classes"])
+            probabilities = cross_validate(self, encoded, state, dict(hyperparameters or self.hyperparameters),
+                                           folds=folds, seed=int(options.get("cv_seed") or 0))
+            report = classification_metrics(encoded.y, probabilities, state["classes"])
+            report["cv_folds"] = float(folds)
+            return report
+        return classification_metrics(encoded.y, self.predict(model, encoded, state), state["classes"])
+
+    # --- demo ----------------------------------------------------------------------------
+    def make_example_data(self, folder: Path, seed: int = 0) -> ExampleData:
+        from .demo_data import write_demo_data
+
+        return write_demo_data(folder, seed)
+
+    def demo_outputs(self, model_path: Path, data: ExampleData, folder: Path) -> Dict[str, Path]:
+        """After the demo's training: find the motifs in the demo data and write them (JASPAR, MEME, logos)."""
+        from .discovery_workflow import discover_motifs
+
+        result = discover_motifs(model_path, data.train, folder / "motifs", options=data.options,
+                                 known_matrix=data.folder / "known_CACGTG.jaspar", plot=_can_plot())
+        return result.files
+
+
+def _chosen(command_line_value: int, core_default: int, task_value: Optional[int]) -> int:
+    """The command line's value when it differs from the core's default, else the task's."""
+    if command_line_value != core_default or task_value is None:
+        return int(command_line_value)
+    return int(task_value)
+
+
+def _reverse_complement_on(hyperparameters: Mapping[str, Any], encoder_name: str, source: str) -> bool:
+    """Resolve "auto" (DNA only); asking for it on protein is the user's mistake."""
+    choice = hyperparameters["reverse_complement"]
+    if choice == "auto":
+        return encoder_name == "dna"
+    if choice not in (True, False):
+        raise UserInputError(f"reverse_complement must be 'auto', true or false. Received: {choice!r}",
+                             record="reverse_complement")
+    if choice and encoder_name not in NUCLEOTIDE_ENCODERS:
+        raise UserInputError(f"reverse_complement needs DNA or RNA, but the sequences are {encoder_name}",
+                             file=source)
+    return bool(choice)
+
+
+def _can_plot() -> bool:
+    try:
+        import logomaker  # noqa: F401
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
