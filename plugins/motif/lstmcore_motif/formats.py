@@ -52,12 +52,52 @@ def read_motifs(path: PathLike, fmt: Optional[str] = None) -> List:
         raise UserInputError("no such file", file=path)
     fmt = format_of(path, fmt)
     try:
-        with open(path, encoding="utf-8") as handle:
-            found = list(motifs.parse(handle, fmt))
+        if fmt == "minimal" and not _is_nucleotide_meme(path):
+            found = _read_protein_meme_minimal(path)
+        else:
+            with open(path, encoding="utf-8") as handle:
+                found = list(motifs.parse(handle, fmt))
     except Exception as exc:  # Bio.motifs raises many kinds for a malformed file
         raise UserInputError(f"is not a valid {fmt} motif file ({type(exc).__name__}: {exc})", file=path) from None
     if not found:
         raise UserInputError(f"holds no motif (read as {fmt})", file=path)
+    return found
+
+
+def _is_nucleotide_meme(path: PathLike) -> bool:
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.startswith("ALPHABET"):
+            return line.split("=", 1)[1].strip().upper() in ("ACGT", "ACGU")
+    return True
+
+
+def _read_protein_meme_minimal(path: PathLike) -> List:
+    """MEME minimal files of protein motifs (Bio.motifs' "minimal" parser reads DNA and RNA only).
+
+    Counts are the probabilities times nsites, as MEME defines them.
+    """
+    from Bio.motifs import Motif
+
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    alphabet = next(line.split("=", 1)[1].strip() for line in lines if line.startswith("ALPHABET"))
+    found, name, identifier = [], None, None
+    index = 0
+    while index < len(lines):
+        line = lines[index].strip()
+        if line.startswith("MOTIF"):
+            words = line.split()
+            identifier, name = words[1], (words[2] if len(words) > 2 else None)
+        elif line.startswith("letter-probability matrix"):
+            words = line.replace("=", " = ").split()
+            width = int(words[words.index("w") + 2])
+            sites = float(words[words.index("nsites") + 2])
+            rows = [[float(v) for v in lines[index + 1 + k].split()] for k in range(width)]
+            counts = {letter: [row[j] * sites for row in rows] for j, letter in enumerate(alphabet)}
+            motif = Motif(alphabet, counts=counts)
+            motif.name, motif.matrix_id = name, identifier
+            found.append(motif)
+            index += width
+        index += 1
     return found
 
 
