@@ -103,8 +103,10 @@ cdef extern from *:
     """
     int LC_OPENMP
 
-# Inference projects the inputs this many steps at a time.
-DEF INFERENCE_BLOCK_STEPS = 64
+# Inference projects the inputs a block of steps at a time, the block's gates
+# kept under this size: it stays in cache, and a buffer this small is reused
+# by malloc instead of being mapped (and page-faulted) afresh on every call.
+DEF INFERENCE_BLOCK_BYTES = 2097152
 # Below this many cell elements per step the pointwise pass runs on one thread:
 # waking a team costs more than it saves.
 DEF PARALLEL_MIN_ELEMENTS = 8192
@@ -231,6 +233,13 @@ cdef struct Dims:
     int threads                       # team size; row_begin[t] .. row_begin[t+1] are team t's rows
     bint split_units                  # float32 only: the team splits the units, not the rows
     Py_ssize_t row_begin[MAX_THREADS + 1]
+
+
+cdef inline Py_ssize_t _inference_block_steps(Dims* d) noexcept nogil:
+    """Steps per projected block in inference: what fits INFERENCE_BLOCK_BYTES, 1 to 256."""
+    cdef Py_ssize_t per_step = d.B * 4 * d.H * 8
+    cdef Py_ssize_t steps = INFERENCE_BLOCK_BYTES // per_step if per_step > 0 else 256
+    return 1 if steps < 1 else (256 if steps > 256 else steps)
 
 
 cdef inline Py_ssize_t _active_rows(int64_t* lengths, Py_ssize_t n, Py_ssize_t step) noexcept nogil:
@@ -374,7 +383,7 @@ cdef void _run_forward(Dims* d, floating* x, floating* kernel, floating* rkernel
                        bint training, int threads) noexcept nogil:
     """Project the inputs a block of steps at a time (one GEMM), then run the recurrence on it."""
     cdef Py_ssize_t G = 4 * d.H, t, block0 = 0, block1
-    cdef Py_ssize_t block = d.S if training else INFERENCE_BLOCK_STEPS
+    cdef Py_ssize_t block = d.S if training else _inference_block_steps(d)
     cdef lc_unit_job job
     _pack_recurrent(False, d.H, rkernel, packed)
     if floating is float:
@@ -564,7 +573,7 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
     """Native forward; returns (outputs, h_n, c_n, cache arrays or None)."""
     cdef Dims d = _dims(x, rkernel, lengths, reverse, threads)
     dtype = x.dtype
-    cdef Py_ssize_t steps_kept = d.S if training else min(d.S, INFERENCE_BLOCK_STEPS)
+    cdef Py_ssize_t steps_kept = d.S if training else min(d.S, _inference_block_steps(&d))
     a = dict(
         x=x, kernel=kernel, rkernel=rkernel, order=order, lengths=lengths, h0=h0, c0=c0,
         bias=np.zeros(4 * d.H, dtype) if bias is None else bias,
