@@ -284,24 +284,7 @@ BUILTIN_LOSSES = {
 
 def get(identifier, argument="loss"):
     """A Loss from an instance, a Loss subclass, or a name registered in `registry.losses`."""
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if isinstance(identifier, str):
-        try:
-            found = registry.losses.get(identifier)
-        except registry.UnknownNameError as error:
-            raise ValueError(f"{argument} must be a Loss or a known loss name ({error}). "
-                             f"Received: {argument}={identifier!r}") from None
-        loss = found() if isinstance(found, type) else found
-        if not isinstance(loss, Loss):
-            raise ValueError(f"The loss registered as {identifier!r} is not an lstmcore.losses.Loss. "
-                             f"Received: {loss!r}")
-        loss.registered_name = identifier
-        return loss
-    raise ValueError(f"{argument} must be a Loss instance or a loss name such as 'mse'. "
-                     f"Received: {argument}={identifier!r}")
+    return registry.resolve(registry.losses, identifier, Loss, argument, "mse")
 
 
 def serialize(loss):

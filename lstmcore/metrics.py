@@ -269,27 +269,13 @@ BUILTIN_METRICS = {
 
 
 def get(identifier, loss=None, argument="metrics"):
-    """A Metric from an instance, a class, or a registered name (named as given, like Keras)."""
-    if isinstance(identifier, Metric):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Metric):
-        return identifier()
-    if isinstance(identifier, str):
-        try:
-            found = registry.metrics.get(identifier)
-        except registry.UnknownNameError as error:
-            raise ValueError(f"{argument} must hold Metrics or known metric names ({error}). "
-                             f"Received: {identifier!r}") from None
-        if isinstance(found, type) and issubclass(found, Accuracy):
-            metric = found(name=identifier, loss=loss)
-        elif isinstance(found, type):
-            metric = found(name=identifier)
-        else:
-            metric = found
-        if not isinstance(metric, Metric):
-            raise ValueError(f"The metric registered as {identifier!r} is not an lstmcore.metrics.Metric. "
-                             f"Received: {metric!r}")
-        metric.registered_name = identifier
-        return metric
-    raise ValueError(f"{argument} must hold Metric instances or metric names such as 'mae'. "
-                     f"Received: {identifier!r}")
+    """A Metric from an instance, a class, or a registered name (named as given, like Keras).
+
+    The accuracy variants learn from the loss which accuracy "accuracy" means.
+    """
+    def build(metric_class, name):
+        if issubclass(metric_class, Accuracy):
+            return metric_class(name=name, loss=loss)
+        return metric_class(name=name)
+
+    return registry.resolve(registry.metrics, identifier, Metric, argument, "mae", build)

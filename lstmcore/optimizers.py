@@ -415,21 +415,7 @@ BUILTIN_OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSpr
 
 def get(identifier, argument="optimizer"):
     """An Optimizer from an instance, a class, or a name registered in `registry.optimizers`."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
-        return identifier()
-    if isinstance(identifier, str):
-        try:
-            found = registry.optimizers.get(identifier)
-        except registry.UnknownNameError as error:
-            raise ValueError(f"{argument} must be an Optimizer or a known optimizer name ({error}). "
-                             f"Received: {argument}={identifier!r}") from None
-        optimizer = found() if isinstance(found, type) else found
-        optimizer.registered_name = identifier.lower()
-        return optimizer
-    raise ValueError(f"{argument} must be an Optimizer instance or a name such as 'adam'. "
-                     f"Received: {argument}={identifier!r}")
+    return registry.resolve(registry.optimizers, identifier, Optimizer, argument, "adam")
 
 
 def serialize(optimizer):

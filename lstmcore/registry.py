@@ -111,3 +111,36 @@ ALL: Dict[str, Registry] = {
     "tasks": tasks, "readers": readers, "encoders": encoders, "losses": losses,
     "metrics": metrics, "optimizers": optimizers, "writers": writers, "commands": commands,
 }
+
+
+def resolve(table: Registry, identifier, base: type, argument: str, example: str,
+            build: Optional[Callable] = None):
+    """An instance of `base` from an instance, a subclass, or a name registered in `table`.
+
+    This is how `compile(loss=..., optimizer=..., metrics=...)` reads its
+    arguments, so that a plugin's component is named like a built-in one.
+    `build(found, name)` makes the instance from a registered class (default
+    `found()`); the instance remembers the name it was registered under.
+    """
+    if isinstance(identifier, base):
+        return identifier
+    a_base = ("an " if base.__name__[0] in "AEIOU" else "a ") + base.__name__
+    if isinstance(identifier, type) and issubclass(identifier, base):
+        return identifier()
+    if not isinstance(identifier, str):
+        raise ValueError(f"{argument} must be {a_base} or a {table.kind} name such as "
+                         f"{example!r}. Received: {argument}={identifier!r}")
+    try:
+        found = table.get(identifier)
+    except UnknownNameError as error:
+        raise ValueError(f"{argument} must be {a_base} or a known {table.kind} name "
+                         f"({error}). Received: {argument}={identifier!r}") from None
+    if isinstance(found, type):
+        instance = build(found, identifier) if build else found()
+    else:
+        instance = found
+    if not isinstance(instance, base):
+        raise ValueError(f"The {table.kind} registered as {identifier!r} is not a "
+                         f"{base.__module__}.{base.__name__}. Received: {instance!r}")
+    instance.registered_name = identifier
+    return instance

@@ -94,3 +94,17 @@ def test_unbuilt_model_cannot_be_saved(tmp_path):
 def test_layer_returning_several_arrays_must_be_last():
     with pytest.raises(ValueError, match="return_state"):
         lc.Sequential([L.LSTM(2, return_state=True, input_shape=(3, 1)), L.Dense(1)])
+
+
+COMPONENT_NAMES = {
+    "unknown-loss": (dict(optimizer="adam", loss="nosuch"), r"loss must be a Loss or a known loss name \(Unknown loss 'nosuch'. Known: .*mse.*\). Received: loss='nosuch'"),
+    "unknown-optimizer": (dict(optimizer="nosuch", loss="mse"), r"optimizer must be an Optimizer or a known optimizer name \(Unknown optimizer 'nosuch'.*\). Received: optimizer='nosuch'"),
+    "unknown-metric": (dict(optimizer="adam", loss="mse", metrics=["nosuch"]), r"metrics must be a Metric or a known metric name \(Unknown metric 'nosuch'.*\). Received: metrics='nosuch'"),
+    "loss-of-wrong-type": (dict(optimizer="adam", loss=3), r"loss must be a Loss or a loss name such as 'mse'. Received: loss=3"),
+}
+
+
+@pytest.mark.parametrize("kwargs,message", COMPONENT_NAMES.values(), ids=COMPONENT_NAMES.keys())
+def test_compile_names_the_component_it_cannot_find(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        _compiled().compile(**kwargs)
