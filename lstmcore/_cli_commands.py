@@ -63,8 +63,10 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("task", metavar="TASK", help="the task to train (see `lstmcore plugins`)")
     parser.add_argument("data", metavar="DATA", nargs="+", help="training data files")
     parser.add_argument("-o", "--output", required=True, metavar="MODEL", help="the model file to write")
-    parser.add_argument("--epochs", type=_positive_int, default=10)
-    parser.add_argument("--batch-size", type=_positive_int, default=32)
+    parser.add_argument("--epochs", type=_positive_int, default=None,
+                        help="default: the task's (10 for most)")
+    parser.add_argument("--batch-size", type=_positive_int, default=None,
+                        help="default: the task's (32 for most)")
     parser.add_argument("--validation-split", type=_fraction, default=0.0)
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--config", metavar="JSON", default=None,

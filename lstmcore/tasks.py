@@ -24,7 +24,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -102,6 +102,11 @@ class Task:
     def build_model(self, state: Mapping[str, Any], hyperparameters: Mapping[str, Any]):
         """The default model, compiled with the task's loss and metrics."""
         raise NotImplementedError(f"task {self.name!r} does not implement build_model()")
+
+    def training_schedule(self, hyperparameters: Mapping[str, Any]) -> Tuple[int, int]:
+        """(epochs, batch size) when the user gives neither: the hyper-parameters' own
+        "epochs" and "batch_size" if the task keeps them there, else 10 and 32."""
+        return (int(hyperparameters.get("epochs", 10)), int(hyperparameters.get("batch_size", 32)))
 
     def fit(self, model, encoded: Encoded, *, epochs: int, batch_size: int, validation_split: float,
             verbose: int = 0, hyperparameters: Optional[Mapping[str, Any]] = None):

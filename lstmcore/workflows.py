@@ -63,10 +63,14 @@ def _require_files(paths: Sequence[PathLike]) -> List[Path]:
 
 def train(task: Union[str, Task], paths: Sequence[PathLike], output: PathLike, *,
           options: Optional[Mapping[str, Any]] = None, hyperparameters: Optional[Mapping[str, Any]] = None,
-          config_source: Optional[str] = None, epochs: int = 10, batch_size: int = 32,
+          config_source: Optional[str] = None, epochs: Optional[int] = None,
+          batch_size: Optional[int] = None,
           validation_split: float = 0.0, seed: Optional[int] = 0, threads: Optional[int] = None,
           progress: bool = False) -> TrainResult:
-    """Read, encode, build the task's default model, fit it, and save it (with the task's state) to `output`."""
+    """Read, encode, build the task's default model, fit it, and save it (with the task's state) to `output`.
+
+    `epochs` and `batch_size` left as None take the task's training schedule.
+    """
     task = get_task(task)
     options = dict(options or {})
     resolved = resolve_hyperparameters(task, hyperparameters or {}, config_source)
@@ -77,7 +81,9 @@ def train(task: Union[str, Task], paths: Sequence[PathLike], output: PathLike, *
     state = task.fit_encoder(data, resolved)
     encoded = task.encode(data, state, labelled=True)
     model = _build_model(task, state, resolved, config_source)
-    history = task.fit(model, encoded, epochs=epochs, batch_size=batch_size,
+    default_epochs, default_batch_size = task.training_schedule(resolved)
+    history = task.fit(model, encoded, epochs=default_epochs if epochs is None else epochs,
+                       batch_size=default_batch_size if batch_size is None else batch_size,
                        validation_split=validation_split, verbose=_fit_verbosity(progress),
                        hyperparameters=resolved)
     path = save_task_model(model, output, _registered_name(task), state, resolved)

@@ -103,15 +103,14 @@ class MotifTask(SequenceClassificationTask):
             verbose: int = 0, hyperparameters: Optional[Mapping[str, Any]] = None):
         """Train with class weights and, for DNA, both strands of every sequence.
 
-        The epochs and batch size come from the hyper-parameters (defaults
-        tuned for short sequences); a command line that sets --epochs or
-        --batch-size to something other than the core's defaults wins.
+        Unless the user gives --epochs or --batch-size, they come from the
+        hyper-parameters' "epochs" and "batch_size" (defaults tuned for short
+        sequences), through the core's `training_schedule`.
         """
         from .model import train_classifier
 
         hyperparameters = dict(hyperparameters or self.hyperparameters)
-        return train_classifier(model, encoded, hyperparameters, epochs=_chosen(epochs, 10, hyperparameters["epochs"]),
-                                batch_size=_chosen(batch_size, 32, hyperparameters["batch_size"]),
+        return train_classifier(model, encoded, hyperparameters, epochs=epochs, batch_size=batch_size,
                                 validation_split=validation_split, verbose=verbose)
 
     def predict(self, model, encoded: Encoded, state: Optional[Mapping[str, Any]] = None, *,
@@ -153,13 +152,6 @@ class MotifTask(SequenceClassificationTask):
         result = discover_motifs(model_path, data.train, folder / "motifs", options=data.options,
                                  known_matrix=data.folder / "known_CACGTG.jaspar", plot=_can_plot())
         return result.files
-
-
-def _chosen(command_line_value: int, core_default: int, task_value: Optional[int]) -> int:
-    """The command line's value when it differs from the core's default, else the task's."""
-    if command_line_value != core_default or task_value is None:
-        return int(command_line_value)
-    return int(task_value)
 
 
 def _reverse_complement_on(hyperparameters: Mapping[str, Any], encoder_name: str, source: str) -> bool:

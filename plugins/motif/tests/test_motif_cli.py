@@ -75,3 +75,28 @@ def test_bad_input_exits_2_with_one_line_naming_file_and_record(tmp_path, capsys
     assert len(lines) == 1 and lines[0].startswith("error: ") and str(fasta) in lines[0]
     if record:
         assert f"record {record}" in lines[0]
+
+
+@pytest.mark.parametrize("given,expected", [(None, 3), (10, 10), (2, 2)],
+                         ids=["task-schedule", "core-default-value-typed", "other-value"])
+def test_epochs_typed_on_the_command_line_win_even_when_equal_to_the_old_default(
+        tmp_path, monkeypatch, motif_task, given, expected):
+    """--epochs 10 used to be indistinguishable from "not given" and was replaced by the task's 40."""
+    import lstmcore.models
+
+    seen = []
+    real_fit = lstmcore.models.Sequential.fit
+
+    def recording_fit(self, *args, **kwargs):
+        seen.append(kwargs["epochs"])
+        return real_fit(self, *args, **{**kwargs, "epochs": 1})
+
+    monkeypatch.setattr(lstmcore.models.Sequential, "fit", recording_fit)
+    data = motif_task.make_example_data(tmp_path / "data", seed=2)
+    config = write(tmp_path / "c.json", json.dumps({"epochs": 3}))
+    argv = ["-q", "train", "motif", str(data.train[0]), "-o", str(tmp_path / "m.lstm"),
+            "--config", str(config), "--threads", "1"]
+    if given is not None:
+        argv += ["--epochs", str(given)]
+    assert main(argv) == 0
+    assert seen == [expected]
