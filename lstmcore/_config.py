@@ -22,7 +22,7 @@ def config_lines():
         ("openmp", "on" if _kernel.openmp_enabled() else "OFF (serial build)"),
         ("simd", _kernel.simd_kernel()),
         ("blas", blas_text),
-        ("kernel blas", "one thread per call; OpenMP splits the work"),
+        ("kernel blas", "one thread inside lstmcore's calls; OpenMP splits the work"),
         ("threads", str(get_num_threads())),
     ]
 

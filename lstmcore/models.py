@@ -25,6 +25,7 @@ from . import backend, layers as layers_module
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
+from ._threads import with_blas_pinned
 from .callbacks import CallbackList, History
 from .layers import Embedding, InputLayer, Layer
 
@@ -418,6 +419,7 @@ class Sequential:
         return loss
 
     # ----- fit ----------------------------------------------------------------------------------------
+    @with_blas_pinned
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, lengths=None, validation_lengths=None):
@@ -570,6 +572,7 @@ class Sequential:
         logs.update(self._metric_logs())
         return logs
 
+    @with_blas_pinned
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  return_dict=False, lengths=None, callbacks=None):
         """Loss (and metrics) on (x, y) in inference mode.
@@ -590,6 +593,7 @@ class Sequential:
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
+    @with_blas_pinned
     def predict(self, x, batch_size=None, verbose=0, lengths=None, callbacks=None):
         """Outputs for `x` in inference mode, computed `batch_size` samples at a time (default 32).
 
@@ -626,6 +630,7 @@ class Sequential:
         return out
 
     # ----- single batches ---------------------------------------------------------------------------------
+    @with_blas_pinned
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False, lengths=None):
         """One optimizer step on one batch; returns its loss (and metrics) as Keras does."""
         self._require_compiled("train_on_batch")
@@ -641,6 +646,7 @@ class Sequential:
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
+    @with_blas_pinned
     def test_on_batch(self, x, y, sample_weight=None, return_dict=False, lengths=None):
         """Loss (and metrics) of one batch in inference mode."""
         self._require_compiled("test_on_batch")
@@ -656,11 +662,13 @@ class Sequential:
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
+    @with_blas_pinned
     def predict_on_batch(self, x, lengths=None):
         """Outputs of one batch in inference mode."""
         return self(x, training=False, lengths=lengths)
 
     # ----- gradients for attribution -------------------------------------------------------------------------
+    @with_blas_pinned
     def input_gradients(self, x, output_index=None, lengths=None, output_weights=None, batch_size=None):
         """Gradients of the model's outputs with respect to its inputs, in inference mode (no dropout).
 

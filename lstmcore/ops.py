@@ -99,9 +99,10 @@ def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
     else:
         order = np.argsort(-lengths, kind="stable").astype(np.int64)
         sorted_lengths = np.ascontiguousarray(lengths[order])
-    outputs, h_n, c_n, state = _kernel.forward(
-        x, kernel, recurrent_kernel, bias, h0, c0, order, sorted_lengths,
-        bool(reverse), bool(training), _threads.get_num_threads())
+    with _threads.blas_pinned():
+        outputs, h_n, c_n, state = _kernel.forward(
+            x, kernel, recurrent_kernel, bias, h0, c0, order, sorted_lengths,
+            bool(reverse), bool(training), _threads.get_num_threads())
     cache = None
     if training:
         cache = _Cache()
@@ -141,10 +142,11 @@ def lstm_backward(cache, d_outputs=None, d_h_n=None, d_c_n=None, *,
     if d_c_n is not None:
         _require_array("d_c_n", d_c_n, x.dtype, (batch, units))
     gates = cache.gates.copy() if retain_cache else cache.gates
-    grads = _kernel.backward(
-        x, cache.kernel, cache.recurrent_kernel, cache.order, cache.sorted_lengths,
-        cache.reverse, gates, cache.cells, cache.hiddens, cache.x_steps,
-        cache.h0, cache.c0, d_outputs, d_h_n, d_c_n, _threads.get_num_threads())
+    with _threads.blas_pinned():
+        grads = _kernel.backward(
+            x, cache.kernel, cache.recurrent_kernel, cache.order, cache.sorted_lengths,
+            cache.reverse, gates, cache.cells, cache.hiddens, cache.x_steps,
+            cache.h0, cache.c0, d_outputs, d_h_n, d_c_n, _threads.get_num_threads())
     if not retain_cache:
         cache.gates = None
     d_x, d_kernel, d_rkernel, d_bias, d_h0, d_c0 = grads

@@ -28,11 +28,28 @@ def test_set_num_threads_governs_kernels_and_numpy_blas():
     assert lstmcore.get_num_threads() == 2
 
 
-def test_kernel_blas_stays_on_one_thread_whatever_the_setting():
+def test_inside_lstmcore_calls_every_blas_runs_on_one_thread_and_is_restored_after():
+    from lstmcore._threads import blas_pinned
+
     lstmcore.set_num_threads(2)
-    scipy_blas = [i for i in threadpool_info()
-                  if i["user_api"] == "blas" and "scipy.libs" in i["filepath"]]
-    assert all(i["num_threads"] == 1 for i in scipy_blas)
+    with blas_pinned():
+        with blas_pinned():  # re-entrant: fit() calls ops
+            inside = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        still_inside = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    after = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    assert set(inside) == {1} and set(still_inside) == {1}
+    assert set(after) == {2}
+
+
+def test_an_ops_call_leaves_the_users_blas_threads_as_they_were():
+    import numpy as np
+
+    from lstmcore import ops
+
+    lstmcore.set_num_threads(2)
+    ops.lstm_forward(np.zeros((2, 3, 1), np.float32), np.zeros((1, 8), np.float32),
+                     np.zeros((2, 8), np.float32))
+    assert {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"} == {2}
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True], ids=repr)
