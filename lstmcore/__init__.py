@@ -6,6 +6,9 @@ the API is Keras's, so ported scripts run with their imports changed.
 __version__ = "0.1.0"
 
 from . import _check_build  # noqa: F401  (clear message when the kernels are not built)
+from ._malloc import tune_malloc as _tune_malloc
+
+_tune_malloc()  # reuse freed work buffers instead of page-faulting them back (see _malloc.py)
 from ._config import show_config
 from ._threads import get_num_threads, set_num_threads
 from . import ops

@@ -6,6 +6,7 @@ import sys
 
 from . import __version__
 from ._native import lstm as _kernel
+from ._malloc import malloc_tuned
 from ._threads import blas_info, get_num_threads
 
 
@@ -24,6 +25,8 @@ def config_lines():
         ("blas", blas_text),
         ("kernel blas", "one thread inside lstmcore's calls; OpenMP splits the work"),
         ("threads", str(get_num_threads())),
+        ("malloc", "glibc thresholds raised (buffers reused)" if malloc_tuned()
+         else "left as it is"),
     ]
 
 

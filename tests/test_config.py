@@ -85,3 +85,13 @@ def test_importing_an_unbuilt_tree_says_how_to_build(tmp_path):
     assert out.returncode != 0
     assert "compiled kernels are not built" in out.stderr
     assert "pip install" in out.stderr
+
+
+def test_malloc_is_tuned_unless_the_user_says_no():
+    code = "import lstmcore._malloc as m, lstmcore; print(m.malloc_tuned())"
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("MALLOC_")}
+    tuned = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    untouched = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               env={**env, "LSTMCORE_NO_MALLOPT": "1"})
+    assert tuned.stdout.strip() == "True"
+    assert untouched.stdout.strip() == "False"
