@@ -243,9 +243,9 @@ def main(argv=None):
     ])
     print(text)
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, f"bench_fit-{stamp}.md"), "w") as handle:
+    with open(os.path.join(args.out, "bench_fit.md"), "w") as handle:
         handle.write(text)
-    with open(os.path.join(args.out, f"bench_fit-{stamp}.json"), "w") as handle:
+    with open(os.path.join(args.out, "bench_fit.json"), "w") as handle:
         json.dump({"command": command, "records": records}, handle, indent=1)
 
 
