@@ -58,7 +58,7 @@ class MotifTask(SequenceClassificationTask):
     hyperparameters = {
         "alphabet": "auto",            # "auto", "dna", "rna", "protein" (or an encoder a plugin registers)
         "gaps": "error",               # "error", "zero" or "skip"
-        "units": 8,                    # LSTM units per direction
+        "units": 24,                   # LSTM units per direction (8: 90.6 %, 16: 93.4 %, 24: 94.3 % LOO)
         "pooling": "max",              # "max", "mean", "max_mean" over steps, or "last" (final states)
         "dropout": 0.0,                # before the output layer
         "learning_rate": 0.01,
