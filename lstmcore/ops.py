@@ -50,6 +50,15 @@ def _check_lengths(lengths, batch, steps):
     return lengths.astype(np.int64)
 
 
+def _call_threads(threads):
+    """The thread count of one call: `threads`, or the library's setting."""
+    if threads is None:
+        return _threads.get_num_threads()
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a positive integer or None. Received: threads={threads!r}")
+    return threads
+
+
 class _Cache:
     """What the native backward needs from a training forward, nothing more."""
 
@@ -58,7 +67,7 @@ class _Cache:
 
 
 def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
-                 lengths=None, reverse=False, training=False) -> LSTMForward:
+                 lengths=None, reverse=False, training=False, threads=None) -> LSTMForward:
     """Run one LSTM layer over a batch of sequences in native code.
 
     Args:
@@ -69,6 +78,7 @@ def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
         reverse: visit each sequence backwards inside its own length; outputs are
             written at the position consumed, so they line up with the forward direction.
         training: keep what `lstm_backward` needs (returned as `cache`).
+        threads: native threads for this call; None means `lstmcore.get_num_threads()`.
 
     Returns:
         LSTMForward(outputs (B, T, H), h_n (B, H), c_n (B, H), cache or None).
@@ -102,7 +112,7 @@ def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
     with _threads.blas_pinned():
         outputs, h_n, c_n, state = _kernel.forward(
             x, kernel, recurrent_kernel, bias, h0, c0, order, sorted_lengths,
-            bool(reverse), bool(training), _threads.get_num_threads())
+            bool(reverse), bool(training), _call_threads(threads))
     cache = None
     if training:
         cache = _Cache()
@@ -114,7 +124,7 @@ def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
 
 
 def lstm_backward(cache, d_outputs=None, d_h_n=None, d_c_n=None, *,
-                  retain_cache=False) -> LSTMGradients:
+                  retain_cache=False, threads=None) -> LSTMGradients:
     """Gradients of a scalar loss w.r.t. every input of a training `lstm_forward`.
 
     Args:
@@ -123,6 +133,7 @@ def lstm_backward(cache, d_outputs=None, d_h_n=None, d_c_n=None, *,
             buffer the size of the cache) unless `retain_cache=True`.
         d_outputs: (B, T, H) gradient w.r.t. outputs, or None for zeros.
         d_h_n, d_c_n: (B, H) gradients w.r.t. the final state, or None for zeros.
+        threads: native threads for this call; None means `lstmcore.get_num_threads()`.
 
     Returns:
         LSTMGradients(d_x, d_kernel, d_recurrent_kernel, d_bias or None, d_h0, d_c0).
@@ -146,7 +157,7 @@ def lstm_backward(cache, d_outputs=None, d_h_n=None, d_c_n=None, *,
         grads = _kernel.backward(
             x, cache.kernel, cache.recurrent_kernel, cache.order, cache.sorted_lengths,
             cache.reverse, gates, cache.cells, cache.hiddens, cache.x_steps,
-            cache.h0, cache.c0, d_outputs, d_h_n, d_c_n, _threads.get_num_threads())
+            cache.h0, cache.c0, d_outputs, d_h_n, d_c_n, _call_threads(threads))
     if not retain_cache:
         cache.gates = None
     d_x, d_kernel, d_rkernel, d_bias, d_h0, d_c0 = grads

@@ -8,6 +8,8 @@ from .base import Layer, check_bool, check_positive_int, check_rate
 
 __all__ = ["LSTM"]
 
+_DRAW_MASK = object()  # `_run` draws its own dropout mask
+
 
 def _steps_mask(lengths, steps):
     """(batch, steps) boolean array: True where a step lies past its sequence's length."""
@@ -188,22 +190,33 @@ class LSTM(Layer):
         mask = rng.random((batch, features), dtype=np.float64) < keep
         return mask.astype(self.dtype) / np.asarray(keep, self.dtype)
 
-    def _run(self, x, training, lengths, keep_cache, reverse, initial_state=None):
-        """Kernel call shared with Bidirectional: outputs aligned with input positions."""
-        mask = None
+    def _input_mask(self, x, training):
+        """The dropout mask of this call's inputs (None without dropout)."""
         if training and self.dropout > 0:
-            mask = self._dropout_mask(x.shape[0], x.shape[2])
+            return self._dropout_mask(x.shape[0], x.shape[2])
+        return None
+
+    def _run(self, x, training, lengths, keep_cache, reverse, initial_state=None, *,
+             mask=_DRAW_MASK, threads=None):
+        """Kernel call shared with Bidirectional: outputs aligned with input positions.
+
+        Bidirectional draws both directions' masks first (`mask=`), so that
+        running the two directions at once keeps the random stream in order.
+        """
+        if mask is _DRAW_MASK:
+            mask = self._input_mask(x, training)
+        if mask is not None:
             x = x * mask[:, None, :]
         h0, c0 = self._initial_states(x.shape[0], initial_state)
         result = ops.lstm_forward(x, self._params["kernel"], self._params["recurrent_kernel"],
                                   self._params.get("bias"), h0=h0, c0=c0, lengths=lengths,
-                                  reverse=reverse, training=keep_cache)
+                                  reverse=reverse, training=keep_cache, threads=threads)
         if self.stateful:
             self.states = [result.h_n, result.c_n]
         self._cache = (result.cache, mask) if keep_cache else None
         return result
 
-    def _run_backward(self, d_outputs, d_h_n, d_c_n):
+    def _run_backward(self, d_outputs, d_h_n, d_c_n, threads=None):
         """Backward of `_run`: fill the weight gradients, return d_x."""
         if self._cache is None:
             raise RuntimeError(f"LSTM {self.name!r}: backward() needs a forward(..., keep_cache=True) first")
@@ -214,7 +227,7 @@ class LSTM(Layer):
             cache,
             None if d_outputs is None else np.ascontiguousarray(d_outputs, dtype=dtype),
             None if d_h_n is None else np.ascontiguousarray(d_h_n, dtype=dtype),
-            None if d_c_n is None else np.ascontiguousarray(d_c_n, dtype=dtype))
+            None if d_c_n is None else np.ascontiguousarray(d_c_n, dtype=dtype), threads=threads)
         self._grads["kernel"][...] = grads.d_kernel
         self._grads["recurrent_kernel"][...] = grads.d_recurrent_kernel
         if self.use_bias:

@@ -1,14 +1,40 @@
 """Wrappers: Bidirectional (an LSTM both ways) and TimeDistributed."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
+from .._threads import get_num_threads
 from .base import Layer
 from .lstm import LSTM
 
 __all__ = ["Bidirectional", "TimeDistributed"]
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+
+# Below this much work (batch x steps x units) one direction after the other is
+# quicker than handing one to another Python thread.
+_CONCURRENT_MIN_WORK = 65536
+_second_direction = None
+
+
+def _run_both(first, second, work):
+    """Run two kernel calls, at once when there are threads and work to share.
+
+    The kernels release the GIL, so the second direction runs on a helper
+    Python thread while this one runs the first; each gets half the native
+    threads, which at 2 threads means no OpenMP team (and no barrier) at all.
+    Returns (first(threads), second(threads)).
+    """
+    global _second_direction
+    threads = get_num_threads()
+    if threads < 2 or work < _CONCURRENT_MIN_WORK:
+        return first(None), second(None)
+    if _second_direction is None:
+        _second_direction = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstmcore-bidirectional")
+    pending = _second_direction.submit(second, threads - threads // 2)
+    return first(threads // 2), pending.result()
 
 
 class Bidirectional(Layer):
@@ -105,11 +131,18 @@ class Bidirectional(Layer):
 
     def forward(self, x, training=False, lengths=None, keep_cache=None):
         keep_cache = training if keep_cache is None else keep_cache
-        results = []
-        for layer, reverse in zip((self.forward_layer, self.backward_layer), (False, True)):
-            run = layer._run(x, training, lengths, keep_cache, reverse)
-            results.append(run.outputs if self.return_sequences else run.h_n)
-        fwd, bwd = results
+        # masks drawn in a fixed order, before the directions may run at once
+        masks = [layer._input_mask(x, training) for layer in (self.forward_layer, self.backward_layer)]
+
+        def direction(layer, reverse, mask):
+            def run(threads):
+                result = layer._run(x, training, lengths, keep_cache, reverse, mask=mask, threads=threads)
+                return result.outputs if self.return_sequences else result.h_n
+            return run
+
+        fwd, bwd = _run_both(direction(self.forward_layer, False, masks[0]),
+                             direction(self.backward_layer, True, masks[1]),
+                             x.shape[0] * x.shape[1] * self.units)
         if keep_cache and self.merge_mode == "mul":
             self._cache = (fwd, bwd)
         if self.merge_mode == "concat":
@@ -136,16 +169,21 @@ class Bidirectional(Layer):
             d_fwd, d_bwd = grad * bwd, grad * fwd
         else:
             d_fwd, d_bwd = grad
-        d_x = None
-        for layer, d in ((self.forward_layer, d_fwd), (self.backward_layer, d_bwd)):
-            if d is None:
-                continue
-            if self.return_sequences:
-                d_layer = layer._run_backward(d, None, None)
-            else:
-                d_layer = layer._run_backward(None, d, None)
-            d_x = d_layer if d_x is None else d_x + d_layer
-        return d_x
+        def direction(layer, d):
+            def run(threads):
+                if d is None:
+                    return None
+                if self.return_sequences:
+                    return layer._run_backward(d, None, None, threads=threads)
+                return layer._run_backward(None, d, None, threads=threads)
+            return run
+
+        work = d_fwd.size if d_fwd is not None else (d_bwd.size if d_bwd is not None else 0)
+        d_from_fwd, d_from_bwd = _run_both(direction(self.forward_layer, d_fwd),
+                                           direction(self.backward_layer, d_bwd), work)
+        if d_from_fwd is None:
+            return d_from_bwd
+        return d_from_fwd if d_from_bwd is None else d_from_fwd + d_from_bwd
 
     def get_config(self):
         config = super().get_config()
