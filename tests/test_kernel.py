@@ -40,7 +40,7 @@ def run_both(problem, reverse, retain=False):
 SIZES = {
     "small": (6, 9, 3, 5, 0.5),
     "threads-split-rows": (33, 12, 4, 64, 0.5),
-    "threads-split-units-few-rows": (2, 300, 3, 64, 0.15),
+    "threads-few-rows": (2, 300, 3, 64, 0.15),
     "threads-split-units-wide": (5, 40, 3, 256, 0.1),
 }
 
@@ -127,8 +127,8 @@ def test_without_bias_has_no_bias_gradient():
     assert ops.lstm_backward(result.cache, np.ones_like(result.outputs)).d_bias is None
 
 
-@pytest.mark.parametrize("size", [(64, 40, 4, 64), (2, 300, 3, 64), (5, 40, 3, 256)],
-                         ids=["split-rows", "split-units-few-rows", "split-units-wide"])
+@pytest.mark.parametrize("size", [(64, 40, 4, 64), (2, 300, 3, 64), (5, 40, 3, 256), (1, 80, 3, 512)],
+                         ids=["split-rows", "few-rows", "split-units-wide", "split-units-one-row"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 def test_one_and_two_threads_agree_and_repeats_are_bit_identical(dtype, size):
     batch, steps, features, units = size

@@ -252,16 +252,21 @@ cdef inline Py_ssize_t _active_rows(int64_t* lengths, Py_ssize_t n, Py_ssize_t s
 cdef void _split_work(Dims* d, int64_t* lengths, int threads, bint units_allowed) noexcept nogil:
     """Choose how the team shares the recurrence: by units or by rows.
 
-    By units (lstm_units.h, one barrier a step) when there are too few
-    sequences to share (fewer than two per thread) or the recurrent kernel is
-    too big for one core's cache (H >= 256, 1 MiB and more): each thread then
-    reads only its part of the kernel.  Otherwise by rows, with no barrier.
+    By units (lstm_units.h, one barrier a step) when the recurrent kernel is
+    too big for one core's cache (H >= 256, 1 MiB and more: each thread then
+    reads only its part), or when there are fewer than two sequences per
+    thread and a step is big enough (a million multiply-adds) to pay for the
+    barrier.  Otherwise by rows, with no barrier: at batch 1 and H = 128
+    (single) one thread was faster than two split by units (4.8 against
+    8.9 ms for 1000 steps).
     """
     cdef Py_ssize_t i, total = 0
     for i in range(d.B):
         total += lengths[i]
     d.split_units = False
-    if (units_allowed and threads > 1 and d.H % 16 == 0 and (d.B < 2 * threads or d.H >= 256)
+    cdef bint big_step = d.B * d.H * 4 * d.H >= 1048576
+    if (units_allowed and threads > 1 and d.H % 16 == 0
+            and (d.H >= 256 or (d.B < 2 * threads and big_step))
             and total * d.H * 4 >= PARALLEL_MIN_ELEMENTS * 16):
         d.split_units = True
         d.threads = threads if threads < d.H // 16 else <int>(d.H // 16)
