@@ -154,11 +154,6 @@ cdef inline void _pack_recurrent(bint backward, Py_ssize_t H, floating* rkernel,
             lc_pack_f(<int>H, <int>(4 * H), rkernel, <int>(4 * H), 0, packed)
 
 
-def packed_size(Py_ssize_t K, Py_ssize_t N):
-    """Floats needed to pack a K x N operand for the recurrent micro-kernel."""
-    return lc_packed_size(<int>K, <int>N)
-
-
 # --------------------------------------------------------------------------
 # BLAS on row-major arrays: swap the operands instead of copying.
 
