@@ -25,6 +25,7 @@ from threadpoolctl import ThreadpoolController
 
 _num_threads = None
 _controller = None
+_libraries = []
 _pin_lock = threading.Lock()
 _pin_depth = 0
 
@@ -39,14 +40,19 @@ def _default_threads():
         return os.cpu_count() or 1
 
 
-def _blas_libraries():
-    """Every BLAS in the process (the kernels' first loaded), as threadpoolctl controllers."""
-    global _controller
+def _blas_libraries(rescan=False):
+    """Every BLAS in the process, as threadpoolctl controllers.
+
+    Scanned once (and again by `set_num_threads`, for a BLAS loaded since):
+    `blas_pinned` runs on every kernel call and must stay cheap.
+    """
+    global _controller, _libraries
     import scipy.linalg.cython_blas  # noqa: F401  (loads the BLAS the kernels call)
 
-    if _controller is None:
+    if _controller is None or rescan:
         _controller = ThreadpoolController()
-    return _controller.select(user_api="blas").lib_controllers
+        _libraries = _controller.select(user_api="blas").lib_controllers
+    return _libraries
 
 
 def _set_blas_threads(n):
@@ -66,6 +72,7 @@ def set_num_threads(n) -> None:
         raise ValueError(f"n must be a positive integer or None. Received: n={n!r}")
     with _pin_lock:
         _num_threads = n
+        _blas_libraries(rescan=True)
         if _pin_depth == 0:
             _set_blas_threads(get_num_threads())
 
@@ -98,5 +105,5 @@ def with_blas_pinned(method):
 
 def blas_info():
     """The BLAS libraries loaded in this process, as threadpoolctl sees them."""
-    _blas_libraries()
+    _blas_libraries(rescan=True)
     return [info for info in _controller.info() if info.get("user_api") == "blas"]
