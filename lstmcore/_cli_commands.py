@@ -13,19 +13,9 @@ import sys
 from pathlib import Path
 
 from . import registry
-from .commands import Command
+from .commands import Command, positive_int
 
 __all__ = ["CORE_COMMANDS"]
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer. Received: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer. Received: {text!r}")
-    return value
 
 
 def _fraction(text: str) -> float:
@@ -39,7 +29,7 @@ def _fraction(text: str) -> float:
 
 
 def _add_threads(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--threads", type=_positive_int, default=None,
+    parser.add_argument("--threads", type=positive_int, default=None,
                         help="threads for the LSTM kernels and BLAS (default: all cores)")
 
 
@@ -63,9 +53,9 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("task", metavar="TASK", help="the task to train (see `lstmcore plugins`)")
     parser.add_argument("data", metavar="DATA", nargs="+", help="training data files")
     parser.add_argument("-o", "--output", required=True, metavar="MODEL", help="the model file to write")
-    parser.add_argument("--epochs", type=_positive_int, default=None,
+    parser.add_argument("--epochs", type=positive_int, default=None,
                         help="default: the task's (10 for most)")
-    parser.add_argument("--batch-size", type=_positive_int, default=None,
+    parser.add_argument("--batch-size", type=positive_int, default=None,
                         help="default: the task's (32 for most)")
     parser.add_argument("--validation-split", type=_fraction, default=0.0)
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -144,7 +134,7 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", default=None,
                         help="the folder for data and results (default: ./lstmcore-demo-TASK)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=_positive_int, default=None, help="default: the task's demo epochs")
+    parser.add_argument("--epochs", type=positive_int, default=None, help="default: the task's demo epochs")
     _add_threads(parser)
 
 

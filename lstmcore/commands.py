@@ -10,7 +10,7 @@ import argparse
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-__all__ = ["Command"]
+__all__ = ["Command", "positive_int"]
 
 
 @dataclass(frozen=True)
@@ -30,3 +30,14 @@ class Command:
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
     task_of: Optional[Callable[[argparse.Namespace], object]] = None
+
+
+def positive_int(text: str) -> int:
+    """argparse type for counts (--epochs, --threads, ...): a positive integer or a clear message."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer. Received: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer. Received: {text!r}")
+    return value

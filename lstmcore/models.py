@@ -633,29 +633,24 @@ class Sequential:
     @with_blas_pinned
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False, lengths=None):
         """One optimizer step on one batch; returns its loss (and metrics) as Keras does."""
-        self._require_compiled("train_on_batch")
+        return self._one_batch("train_on_batch", self._train_step, x, y, sample_weight, class_weight,
+                               return_dict, lengths)
+
+    @with_blas_pinned
+    def test_on_batch(self, x, y, sample_weight=None, return_dict=False, lengths=None):
+        """Loss (and metrics) of one batch in inference mode."""
+        return self._one_batch("test_on_batch", self._test_step, x, y, sample_weight, None,
+                               return_dict, lengths)
+
+    def _one_batch(self, what, step, x, y, sample_weight, class_weight, return_dict, lengths):
+        """Check one batch, run `step` on it, and return its logs the way Keras does."""
+        self._require_compiled(what)
         x = self._prepare_x(x)
         y = self._prepare_y(y, x)
         lengths = _check_lengths(lengths, x.shape[0], self._steps_of(x))
         weights = self._prepare_weights(sample_weight, class_weight, y, x.shape[0])
         self._reset_metrics()
-        logs = {"loss": self._train_step(x, y, weights, lengths)}
-        logs.update(self._metric_logs())
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
-
-    @with_blas_pinned
-    def test_on_batch(self, x, y, sample_weight=None, return_dict=False, lengths=None):
-        """Loss (and metrics) of one batch in inference mode."""
-        self._require_compiled("test_on_batch")
-        x = self._prepare_x(x)
-        y = self._prepare_y(y, x)
-        lengths = _check_lengths(lengths, x.shape[0], self._steps_of(x))
-        weights = self._prepare_weights(sample_weight, None, y, x.shape[0])
-        self._reset_metrics()
-        logs = {"loss": self._test_step(x, y, weights, lengths)}
+        logs = {"loss": step(x, y, weights, lengths)}
         logs.update(self._metric_logs())
         if return_dict:
             return logs

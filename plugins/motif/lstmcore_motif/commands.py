@@ -13,20 +13,10 @@ from __future__ import annotations
 
 import argparse
 
-from lstmcore.commands import Command
+from lstmcore.commands import Command, positive_int
 from lstmcore.errors import UserInputError
 
 __all__ = ["MOTIF_COMMAND"]
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer. Received: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer. Received: {text!r}")
-    return value
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +26,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--class", dest="class_name", default=None, metavar="NAME",
                         help="the class to explain (default: the second of two sorted classes, e.g. 'promoter')")
     parser.add_argument("--plot", action="store_true", help="also write logo PNGs (needs lstmcore-motif[plot])")
-    parser.add_argument("--threads", type=_positive_int, default=None, help="threads (default: all cores)")
+    parser.add_argument("--threads", type=positive_int, default=None, help="threads (default: all cores)")
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,8 +41,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
                                "or 'predicted' (the model's own calls)")
     discover.add_argument("--method", choices=("gradient", "ism"), default="gradient",
                           help="attribution the windows are ranked by (default gradient)")
-    discover.add_argument("--width", type=_positive_int, default=6, help="motif width (default 6)")
-    discover.add_argument("--motifs", type=_positive_int, default=3, help="how many motifs (default 3)")
+    discover.add_argument("--width", type=positive_int, default=6, help="motif width (default 6)")
+    discover.add_argument("--motifs", type=positive_int, default=3, help="how many motifs (default 3)")
     discover.add_argument("--known", default=None, metavar="FILE",
                           help="a known matrix to compare with (JASPAR, MEME, TRANSFAC, PFM or sites)")
     discover.add_argument("--known-format", default=None, help="its Bio.motifs format, if the extension is unclear")
