@@ -162,8 +162,9 @@ def _check_layer(layer, x, lengths=None, seed=0):
         result = result if isinstance(result, list) else [result]
         return sum(float((r * u).sum()) for r, u in zip(result, upstream))
 
-    for weight, grad in zip(layer.weights, grads):
-        flat, flat_grad = weight.reshape(-1), grad.reshape(-1)
+    def check_entries(array, gradient):
+        """12 random entries of `gradient` against central differences of `objective`."""
+        flat, flat_grad = array.reshape(-1), gradient.reshape(-1)
         for k in rng.choice(flat.size, size=min(12, flat.size), replace=False):
             keep = flat[k]
             flat[k] = keep + EPS
@@ -172,16 +173,11 @@ def _check_layer(layer, x, lengths=None, seed=0):
             down = objective()
             flat[k] = keep
             np.testing.assert_allclose(flat_grad[k], (up - down) / (2 * EPS), rtol=RTOL, atol=ATOL)
+
+    for weight, grad in zip(layer.weights, grads):
+        check_entries(weight, grad)
     if d_x is not None:
-        flat_x, flat_dx = x.reshape(-1), d_x.reshape(-1)
-        for k in rng.choice(flat_x.size, size=min(12, flat_x.size), replace=False):
-            keep = flat_x[k]
-            flat_x[k] = keep + EPS
-            up = objective()
-            flat_x[k] = keep - EPS
-            down = objective()
-            flat_x[k] = keep
-            np.testing.assert_allclose(flat_dx[k], (up - down) / (2 * EPS), rtol=RTOL, atol=ATOL)
+        check_entries(x, d_x)
 
 
 LENGTHS = np.array([5, 2, 0, 4])
