@@ -11,15 +11,19 @@ product) and calls the BLAS single-threaded.  A threaded BLAS would
 oversubscribe the cores, and its workers keep spinning after each call (for
 OpenBLAS, about 0.1 s), taking a core from the kernels' team: the DNA
 tagger's fit() at 2 threads took 1.70 s an epoch with NumPy's BLAS threaded
-and 0.86 s with it pinned.  Outside lstmcore's calls the BLAS threads are
-the user's `get_num_threads()` again.
+and 0.86 s with it pinned.  After lstmcore's call each BLAS has the thread
+count it had before.
+
+Pinning runs around every kernel call, so it must cost next to nothing: the
+BLAS's own get/set functions are looked up once per library (threadpoolctl
+resolved them through a chain of Python calls each time: 13 us of a 300 us
+seed forward) and a library already on one thread is left alone.
 """
 from __future__ import annotations
 
 import functools
 import os
 import threading
-from contextlib import contextmanager
 
 from threadpoolctl import ThreadpoolController
 
@@ -28,6 +32,28 @@ _controller = None
 _libraries = []
 _pin_lock = threading.Lock()
 _pin_depth = 0
+_pinned_from = []          # (library, its thread count before the outermost pin)
+
+
+class _BlasLibrary:
+    """One BLAS's thread count, read and set through functions looked up once.
+
+    OpenBLAS (pthreads) is called through its C functions directly, found by
+    threadpoolctl's own symbol lookup (which knows the prefixes of the
+    NumPy/SciPy builds); any other BLAS goes through threadpoolctl's methods.
+    """
+
+    def __init__(self, controller):
+        self.controller = controller
+        self.get_num_threads = controller.get_num_threads
+        self.set_num_threads = controller.set_num_threads
+        lookup = getattr(controller, "_get_symbol", None)
+        if (controller.internal_api == "openblas" and lookup is not None
+                and getattr(controller, "threading_layer", None) != "openmp"):
+            getter = lookup("openblas_get_num_threads")
+            setter = lookup("openblas_set_num_threads")
+            if getter is not None and setter is not None:
+                self.get_num_threads, self.set_num_threads = getter, setter
 
 
 def _default_threads():
@@ -47,11 +73,11 @@ def _blas_libraries(rescan=False):
     `blas_pinned` runs on every kernel call and must stay cheap.
     """
     global _controller, _libraries
-    import scipy.linalg.cython_blas  # noqa: F401  (loads the BLAS the kernels call)
-
     if _controller is None or rescan:
+        import scipy.linalg.cython_blas  # noqa: F401  (loads the BLAS the kernels call)
+
         _controller = ThreadpoolController()
-        _libraries = _controller.select(user_api="blas").lib_controllers
+        _libraries = [_BlasLibrary(lib) for lib in _controller.select(user_api="blas").lib_controllers]
     return _libraries
 
 
@@ -70,28 +96,48 @@ def set_num_threads(n) -> None:
     global _num_threads
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise ValueError(f"n must be a positive integer or None. Received: n={n!r}")
+    global _pinned_from
     with _pin_lock:
         _num_threads = n
         _blas_libraries(rescan=True)
         if _pin_depth == 0:
             _set_blas_threads(get_num_threads())
+        else:                   # inside a pinned block: the new count applies when it ends
+            _pinned_from = [(lib, get_num_threads()) for lib in _libraries]
 
 
-@contextmanager
-def blas_pinned():
-    """Every BLAS on one thread for the length of the block (re-entrant, thread-safe)."""
-    global _pin_depth
-    with _pin_lock:
-        if _pin_depth == 0:
-            _set_blas_threads(1)
-        _pin_depth += 1
-    try:
-        yield
-    finally:
+class _Pinned:
+    """The context `blas_pinned()` returns: a class, not a generator, to stay cheap."""
+
+    __slots__ = ()
+
+    def __enter__(self):
+        global _pin_depth, _pinned_from
+        with _pin_lock:
+            if _pin_depth == 0:
+                _pinned_from = [(lib, n) for lib in _blas_libraries() if (n := lib.get_num_threads()) != 1]
+                for lib, _ in _pinned_from:
+                    lib.set_num_threads(1)
+            _pin_depth += 1
+        return self
+
+    def __exit__(self, *exc_info):
+        global _pin_depth, _pinned_from
         with _pin_lock:
             _pin_depth -= 1
             if _pin_depth == 0:
-                _set_blas_threads(get_num_threads())
+                for lib, threads in _pinned_from:
+                    lib.set_num_threads(threads)
+                _pinned_from = []
+        return False
+
+
+_PINNED = _Pinned()
+
+
+def blas_pinned():
+    """Every BLAS on one thread for the length of the `with` block (re-entrant, thread-safe)."""
+    return _PINNED
 
 
 def with_blas_pinned(method):

@@ -52,6 +52,36 @@ def test_an_ops_call_leaves_the_users_blas_threads_as_they_were():
     assert {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"} == {2}
 
 
+def _blas_thread_counts():
+    return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+
+def test_pinning_restores_a_count_the_user_set_outside_lstmcore():
+    from threadpoolctl import threadpool_limits
+
+    from lstmcore._threads import blas_pinned
+
+    lstmcore.set_num_threads(2)
+    with threadpool_limits(limits=1, user_api="blas"):      # the user's own choice, not lstmcore's
+        with blas_pinned():
+            assert _blas_thread_counts() == {1}
+        assert _blas_thread_counts() == {1}
+    with threadpool_limits(limits=2, user_api="blas"):
+        with blas_pinned():
+            assert _blas_thread_counts() == {1}
+        assert _blas_thread_counts() == {2}
+
+
+def test_set_num_threads_inside_a_pinned_block_applies_when_it_ends():
+    from lstmcore._threads import blas_pinned
+
+    lstmcore.set_num_threads(1)
+    with blas_pinned():
+        lstmcore.set_num_threads(2)
+        assert _blas_thread_counts() == {1}
+    assert _blas_thread_counts() == {2}
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True], ids=repr)
 def test_set_num_threads_rejects_non_positive_integers(bad):
     with pytest.raises(ValueError, match=r"n must be a positive integer or None. Received: n="):
