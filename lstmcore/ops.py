@@ -10,6 +10,8 @@ recurrent_kernel (H, 4H), bias (4H,), gate order i, f, c, o.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import _threads
@@ -48,6 +50,17 @@ def _check_lengths(lengths, batch, steps):
         k = int(bad[0])
         raise ValueError(f"lengths must lie in [0, {steps}]. Received: lengths[{k}]={int(lengths[k])}")
     return lengths.astype(np.int64)
+
+
+@functools.lru_cache(maxsize=64)
+def _full_length_order(batch, steps):
+    """(order, sorted lengths) of a batch without lengths, read-only and shared between calls:
+    a training loop calls with the same shapes every batch, and at the seed size these two
+    small arrays cost a few percent of the call."""
+    order = np.arange(batch, dtype=np.int64)
+    sorted_lengths = np.full(batch, steps, np.int64)
+    order.flags.writeable = sorted_lengths.flags.writeable = False
+    return order, sorted_lengths
 
 
 def _call_threads(threads):
@@ -99,13 +112,13 @@ def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
     _require_array("recurrent_kernel", recurrent_kernel, x_dtype, (units, 4 * units))
     if bias is not None:
         _require_array("bias", bias, x_dtype, (4 * units,))
-    zeros = np.zeros((batch, units), x_dtype)
-    h0 = zeros if h0 is None else _require_array("h0", h0, x_dtype, (batch, units))
-    c0 = zeros if c0 is None else _require_array("c0", c0, x_dtype, (batch, units))
+    if h0 is not None:
+        _require_array("h0", h0, x_dtype, (batch, units))
+    if c0 is not None:
+        _require_array("c0", c0, x_dtype, (batch, units))
     lengths = _check_lengths(lengths, batch, steps)
     if lengths is None:
-        order = np.arange(batch, dtype=np.int64)
-        sorted_lengths = np.full(batch, steps, np.int64)
+        order, sorted_lengths = _full_length_order(batch, steps)
     else:
         order = np.argsort(-lengths, kind="stable").astype(np.int64)
         sorted_lengths = np.ascontiguousarray(lengths[order])

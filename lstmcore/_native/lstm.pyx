@@ -537,7 +537,11 @@ cdef void _scatter_steps(Dims* d, int64_t* order, int64_t* lengths, floating* dx
 
 cdef void _sort_rows(Py_ssize_t B, Py_ssize_t H, int64_t* order, floating* src,
                      floating* dst) noexcept nogil:
+    """dst[i] = src[order[i]]; zeros when src is NULL (no initial state given)."""
     cdef Py_ssize_t i
+    if src == NULL:
+        memset(dst, 0, B * H * sizeof(floating))
+        return
     for i in range(B):
         memcpy(dst + i * H, src + order[i] * H, H * sizeof(floating))
 
@@ -568,24 +572,30 @@ cdef Dims _dims(cnp.ndarray x, cnp.ndarray rkernel, cnp.ndarray lengths, bint re
 
 
 def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
-            cnp.ndarray h0, cnp.ndarray c0, cnp.ndarray order, cnp.ndarray lengths,
+            h0, c0, cnp.ndarray order, cnp.ndarray lengths,
             bint reverse, bint training, int threads):
-    """Native forward; returns (outputs, h_n, c_n, cache arrays or None)."""
+    """Native forward; returns (outputs, h_n, c_n, cache arrays or None).
+
+    h0, c0: (B, H) or None for zeros.  Buffers that padded positions would
+    leave unwritten are zeroed only when some sequence is shorter than T.
+    """
     cdef Dims d = _dims(x, rkernel, lengths, reverse, threads)
     dtype = x.dtype
     cdef Py_ssize_t steps_kept = d.S if training else min(d.S, _inference_block_steps(&d))
+    padded = d.B > 0 and (<int64_t*>_ptr(lengths))[d.B - 1] < d.T
+    maybe_zeros = np.zeros if padded else np.empty
     a = dict(
         x=x, kernel=kernel, rkernel=rkernel, order=order, lengths=lengths, h0=h0, c0=c0,
         bias=np.zeros(4 * d.H, dtype) if bias is None else bias,
-        y=np.zeros((d.B, d.T, d.H), dtype),
+        y=maybe_zeros((d.B, d.T, d.H), dtype),
         h_n=np.empty((d.B, d.H), dtype), c_n=np.empty((d.B, d.H), dtype),
         h0s=np.empty((d.B, d.H), dtype), c0s=np.empty((d.B, d.H), dtype),
         gates=np.empty((steps_kept, d.B, 4 * d.H), dtype),
-        x_steps=np.zeros((steps_kept, d.B, d.D), dtype),
+        x_steps=maybe_zeros((steps_kept, d.B, d.D), dtype),
         packed=np.empty(lc_packed_size(<int>d.H, <int>(4 * d.H)) if dtype == np.float32 else 1, dtype),
     )
     if training:
-        a["hs"] = np.zeros((d.S, d.B, d.H), dtype)
+        a["hs"] = maybe_zeros((d.S, d.B, d.H), dtype)
         a["cs"] = np.empty((d.S, d.B, d.H), dtype)
     elif d.split_units:                     # h alternates between two buffers, c in place
         a["hs"], a["cs"] = np.empty((2, d.B, d.H), dtype), a["c0s"]
@@ -607,8 +617,8 @@ cdef void _forward_typed(floating* dtype_tag, Dims* d, dict a, bint training, in
     cdef floating* c0s = <floating*>_ptr(a["c0s"])
     cdef floating* hs = <floating*>_ptr(a["hs"])
     cdef floating* cs = <floating*>_ptr(a["cs"])
-    cdef floating* h0 = <floating*>_ptr(a["h0"])
-    cdef floating* c0 = <floating*>_ptr(a["c0"])
+    cdef floating* h0 = NULL if a["h0"] is None else <floating*>_ptr(a["h0"])
+    cdef floating* c0 = NULL if a["c0"] is None else <floating*>_ptr(a["c0"])
     cdef floating* x = <floating*>_ptr(a["x"])
     cdef floating* kernel = <floating*>_ptr(a["kernel"])
     cdef floating* rkernel = <floating*>_ptr(a["rkernel"])
