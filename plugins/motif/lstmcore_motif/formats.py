@@ -1,8 +1,10 @@
 """Motif files in and out through Bio.motifs: JASPAR, PFM, TRANSFAC, MEME (XML and minimal) and JASPAR sites.
 
-Bio.motifs reads all of these; it writes JASPAR, PFM and TRANSFAC.  MEME's
-minimal text format (what MEME suite tools such as Tomtom and FIMO read) is
-written here and read back by Bio.motifs' "minimal" parser; a JASPAR sites
+Bio.motifs reads all of these but MEME minimal; it writes JASPAR, PFM and
+TRANSFAC.  MEME's minimal text format (what MEME suite tools such as Tomtom
+and FIMO read) is written and read here: Bio.motifs' "minimal" parser rounds
+each probability x nsites to an integer count (a matrix read back then
+differs from the one written) and holds DNA and RNA only.  A JASPAR sites
 file (FASTA, each site upper-case in lower-case context) is written here and
 read back by its "sites" parser.  A file that cannot be parsed is a
 `UserInputError` naming the file.
@@ -10,6 +12,7 @@ read back by its "sites" parser.  A file that cannot be parsed is a
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -19,10 +22,11 @@ from lstmcore.errors import UserInputError
 from lstmcore.io.atomic import atomic_open
 
 __all__ = ["read_motifs", "write_motifs", "meme_minimal_text", "write_sites", "format_of", "counts_array",
-           "WRITABLE_FORMATS"]
+           "formats_holding", "count_tolerance", "WRITABLE_FORMATS", "READ_AS"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 WRITABLE_FORMATS = ("jaspar", "pfm", "transfac", "meme")
+READ_AS = {"jaspar": "jaspar", "pfm": "pfm", "transfac": "transfac", "meme": "minimal"}  # written -> read back as
 _BY_EXTENSION = {".jaspar": "jaspar", ".pfm": "pfm", ".sites": "sites", ".dat": "transfac",
                  ".transfac": "transfac", ".xml": "meme", ".meme": "minimal", ".txt": "minimal"}
 
@@ -52,8 +56,8 @@ def read_motifs(path: PathLike, fmt: Optional[str] = None) -> List:
         raise UserInputError("no such file", file=path)
     fmt = format_of(path, fmt)
     try:
-        if fmt == "minimal" and not _is_nucleotide_meme(path):
-            found = _read_protein_meme_minimal(path)
+        if fmt == "minimal":
+            found = _read_meme_minimal(path)
         else:
             with open(path, encoding="utf-8") as handle:
                 found = list(motifs.parse(handle, fmt))
@@ -64,41 +68,75 @@ def read_motifs(path: PathLike, fmt: Optional[str] = None) -> List:
     return found
 
 
-def _is_nucleotide_meme(path: PathLike) -> bool:
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.startswith("ALPHABET"):
-            return line.split("=", 1)[1].strip().upper() in ("ACGT", "ACGU")
-    return True
+def _read_meme_minimal(path: PathLike) -> List:
+    """Every motif of a MEME minimal file, its counts the probabilities times nsites, unrounded.
 
-
-def _read_protein_meme_minimal(path: PathLike) -> List:
-    """MEME minimal files of protein motifs (Bio.motifs' "minimal" parser reads DNA and RNA only).
-
-    Counts are the probabilities times nsites, as MEME defines them.
+    MEME defines a motif's counts as its letter probabilities times `nsites`
+    (20 when the line leaves it out); each row is first scaled to sum to 1
+    (probabilities printed to 6 decimals rarely add up to exactly 1), so
+    every column totals nsites.  Bio.motifs' "minimal" parser rounds
+    each of those products to an integer (so one column can total 19 and the
+    next 21) and reads DNA and RNA only; this reader keeps them as they are,
+    for any alphabet.  Each motif carries `matrix_id` and `name` (the MOTIF
+    line's identifier and alternate name, the identifier again if none),
+    `num_occurrences` (nsites), `evalue` and `background`.
     """
     from Bio.motifs import Motif
 
     lines = Path(path).read_text(encoding="utf-8").splitlines()
-    alphabet = next(line.split("=", 1)[1].strip() for line in lines if line.startswith("ALPHABET"))
-    found, name, identifier = [], None, None
+    if not any(line.startswith("MEME version") for line in lines):
+        raise ValueError("no 'MEME version' line")
+    alphabet = next((line.split("=", 1)[1].strip() for line in lines if line.startswith("ALPHABET=")), None)
+    if not alphabet:
+        raise ValueError("no 'ALPHABET= LETTERS' line")
+    background = _meme_background(lines, alphabet)
+    found, identifier, name = [], None, None
     index = 0
     while index < len(lines):
         line = lines[index].strip()
         if line.startswith("MOTIF"):
             words = line.split()
-            identifier, name = words[1], (words[2] if len(words) > 2 else None)
+            identifier = words[1]
+            name = words[2] if len(words) > 2 else identifier
         elif line.startswith("letter-probability matrix"):
-            words = line.replace("=", " = ").split()
-            width = int(words[words.index("w") + 2])
-            sites = float(words[words.index("nsites") + 2])
-            rows = [[float(v) for v in lines[index + 1 + k].split()] for k in range(width)]
-            counts = {letter: [row[j] * sites for row in rows] for j, letter in enumerate(alphabet)}
+            keys = dict(re.findall(r"(\w+)=\s*(\S+)", line))
+            width = int(keys["w"]) if "w" in keys else None
+            sites = float(keys.get("nsites", 20))
+            rows = []
+            while index + 1 < len(lines) and (width is None or len(rows) < width):
+                values = lines[index + 1].split()
+                if len(values) != len(alphabet):
+                    break
+                rows.append([float(v) for v in values])
+                index += 1
+            if not rows or (width is not None and len(rows) != width):
+                raise ValueError(f"motif {identifier}: expected {width} rows of {len(alphabet)} probabilities, "
+                                 f"found {len(rows)}")
+            rows = [[value * sites / (sum(row) or 1.0) for value in row] for row in rows]
+            counts = {letter: [row[j] for row in rows] for j, letter in enumerate(alphabet)}
             motif = Motif(alphabet, counts=counts)
-            motif.name, motif.matrix_id = name, identifier
+            motif.matrix_id, motif.name = identifier, name
+            motif.num_occurrences, motif.evalue = sites, float(keys.get("E", 0.0))
+            motif.background = dict(background)
             found.append(motif)
-            index += width
         index += 1
     return found
+
+
+def _meme_background(lines: List[str], alphabet: str) -> dict:
+    """The 'Background letter frequencies' block (letter value pairs), uniform if absent."""
+    for index, line in enumerate(lines):
+        if line.startswith("Background letter frequencies"):
+            words = []
+            for following in lines[index + 1:]:
+                if not following.strip():
+                    break
+                words += following.split()
+            values = dict(zip(words[0::2], (float(v) for v in words[1::2])))
+            if set(values) == set(alphabet):
+                return {letter: values[letter] for letter in alphabet}
+            raise ValueError(f"the background frequencies name {sorted(values)}, not the letters of {alphabet}")
+    return {letter: 1.0 / len(alphabet) for letter in alphabet}
 
 
 def counts_array(motif) -> np.ndarray:
@@ -107,27 +145,69 @@ def counts_array(motif) -> np.ndarray:
 
 
 def meme_minimal_text(motifs_: Sequence, background: Optional[dict] = None) -> str:
-    """MEME minimal format: letter-probability matrices with their nsites (so counts survive a round trip)."""
+    """MEME minimal format: letter-probability matrices with their nsites (so counts survive a round trip).
+
+    nsites is the motif's column total, so probabilities x nsites give the
+    counts back (probabilities written to 10 decimals: within 1e-9 of the
+    column total).  One nsites per motif cannot hold a matrix whose columns
+    total differently (sites with gaps, or counts rounded cell by cell): its
+    probabilities are written exactly and nsites is its largest column total.
+    The background is `background`, else the one all motifs share (a file
+    read back keeps its own), else uniform; E is the motif's `evalue` or 0.
+    """
     alphabet = str(motifs_[0].alphabet)
     lines = ["MEME version 4", "", f"ALPHABET= {alphabet}", ""]
-    if alphabet in ("ACGT", "ACGU"):
+    if alphabet == "ACGT":
         lines += ["strands: + -", ""]
-    frequencies = background or {letter: 1.0 / len(alphabet) for letter in alphabet}
+    frequencies = background or _shared_background(motifs_, alphabet)
     lines += ["Background letter frequencies", " ".join(f"{k} {v:.6g}" for k, v in frequencies.items()), ""]
     for index, motif in enumerate(motifs_, start=1):
         counts = counts_array(motif)
-        sites = float(counts[:, 0].sum()) if counts.size else 0.0
-        name = motif.name or f"motif{index}"
-        identifier = getattr(motif, "matrix_id", None) or f"MOTIF{index}"
-        lines.append(f"MOTIF {identifier} {name}".rstrip())
+        sites = float(counts.sum(axis=0).max()) if counts.size else 0.0
+        identifier = getattr(motif, "matrix_id", None) or motif.name or f"motif{index}"
+        alternate = motif.name if motif.name and motif.name != identifier else ""
+        evalue = getattr(motif, "evalue", None) or 0
+        lines.append(f"MOTIF {identifier} {alternate}".rstrip())
         lines.append("")
         lines.append(f"letter-probability matrix: alength= {len(alphabet)} w= {counts.shape[1]} "
-                     f"nsites= {sites:.10g} E= 0")
+                     f"nsites= {sites:.10g} E= {evalue:.3g}")
         probabilities = counts / np.maximum(counts.sum(axis=0, keepdims=True), 1e-300)
         for column in probabilities.T:
             lines.append(" " + " ".join(f"{value:.10f}" for value in column))
         lines.append("")
     return "\n".join(lines)
+
+
+def _shared_background(motifs_: Sequence, alphabet: str) -> dict:
+    uniform = {letter: 1.0 / len(alphabet) for letter in alphabet}
+    backgrounds = [dict(getattr(m, "background", None) or uniform) for m in motifs_]
+    first = backgrounds[0]
+    if set(first) == set(alphabet) and all(b == first for b in backgrounds):
+        return {letter: first[letter] for letter in alphabet}
+    return uniform
+
+
+def formats_holding(motifs_: Sequence) -> List[str]:
+    """The formats `write_motifs` can write these motifs in: MEME minimal always; JASPAR and TRANSFAC
+    for DNA (Biopython writes and reads them with the letters ACGT only); PFM for one DNA motif."""
+    if str(motifs_[0].alphabet) != "ACGT":
+        return ["meme"]
+    return ["jaspar", "transfac", "meme"] + (["pfm"] if len(motifs_) == 1 else [])
+
+
+def count_tolerance(fmt: str, motif) -> float:
+    """How far a count read back from `fmt` may be from the one written: what the format's text holds.
+
+    JASPAR and PFM print counts with two decimals (0.005); TRANSFAC prints
+    them exactly (%.20g); MEME minimal prints probabilities with 10 decimals
+    and nsites, so 1e-9 of the column total.
+    """
+    if fmt in ("jaspar", "pfm"):
+        return 0.005 + 1e-9
+    if fmt == "transfac":
+        return 1e-9
+    total = float(counts_array(motif).sum(axis=0).max()) if motif.length else 0.0
+    return 1e-9 * max(1.0, total)
 
 
 def write_motifs(motifs_: Sequence, path: PathLike, fmt: str) -> Path:

@@ -4,7 +4,9 @@ import pytest
 from Bio import motifs
 from Bio.Seq import Seq
 
-from lstmcore_motif.formats import counts_array, read_motifs, write_motifs, write_sites
+from lstmcore.errors import UserInputError
+from lstmcore_motif.formats import READ_AS, count_tolerance, counts_array, formats_holding, read_motifs, \
+    write_motifs, write_sites
 from lstmcore_motif.similarity import compare_motifs, consensus_motif
 
 
@@ -25,14 +27,50 @@ def test_sites_file_reads_back_as_the_same_sites(tmp_path):
     assert [str(s) for s in back.alignment.sequences] == ["CACGTG", "CATGTG"]
 
 
-def test_real_biopython_motif_files_round_trip(tmp_path, real_data):
-    for name, fmt in [("Arnt.sites", "sites"), ("SRF.pfm", "pfm"), ("transfac.dat", "transfac"),
-                      ("meme.INO_up800.classic.oops.xml", "meme")]:
-        originals = read_motifs(real_data / "biopython_motifs" / name, fmt)
-        for target, read_as in [("jaspar", "jaspar"), ("transfac", "transfac"), ("meme", "minimal")]:
-            back = read_motifs(write_motifs(originals, tmp_path / f"{name}.{target}", target), read_as)
-            for a, b in zip(originals, back):
-                np.testing.assert_allclose(counts_array(a), counts_array(b), atol=1e-6)
+BIOPYTHON_FILES = {"Arnt.sites": "sites", "SRF.pfm": "pfm", "REB1.pfm": "pfm", "transfac.dat": "transfac",
+                   "minimal_test.meme": "minimal", "meme.INO_up800.classic.oops.xml": "meme",
+                   "meme.adh.classic.oops.xml": "meme", "meme.farntrans5.classic.anr.xml": "meme"}
+
+
+@pytest.mark.parametrize("name", list(BIOPYTHON_FILES))
+def test_every_biopython_motif_file_reads_back_unchanged_from_every_format_that_holds_it(tmp_path, real_data,
+                                                                                         name):
+    assert sorted(p.name for p in (real_data / "biopython_motifs").iterdir()) == sorted(BIOPYTHON_FILES)
+    originals = read_motifs(real_data / "biopython_motifs" / name, BIOPYTHON_FILES[name])
+    targets = formats_holding(originals)
+    assert "meme" in targets and (("jaspar" in targets) == (str(originals[0].alphabet) == "ACGT"))
+    for target in targets:
+        back = read_motifs(write_motifs(originals, tmp_path / f"{name}.{target}", target), READ_AS[target])
+        assert len(back) == len(originals), target
+        for a, b in zip(originals, back):
+            # the tolerance is what the written text holds: 0.005 (JASPAR, PFM), 1e-9 x nsites (MEME)
+            np.testing.assert_allclose(counts_array(b), counts_array(a), rtol=0,
+                                       atol=count_tolerance(target, a), err_msg=f"{name} as {target}")
+            if target == "meme" and a.name:
+                assert b.name == a.name
+
+
+def test_meme_minimal_counts_are_probabilities_times_nsites_unrounded_and_keep_names_and_background(
+        tmp_path, real_data):
+    krp, ifxa, default = read_motifs(real_data / "biopython_motifs" / "minimal_test.meme", "minimal")
+    assert [m.name for m in (krp, ifxa, default)] == ["KRP", "IFXA", "IFXA_no_nsites_no_evalue"]
+    assert krp.background["A"] == pytest.approx(0.303 / 1.001)  # the file's, summing to 1.001, normalised
+    # no nsites on its line: MEME's default of 20 sites, and 0.214286 x 20 stays 4.28572 (Biopython: 4)
+    np.testing.assert_allclose(counts_array(default).sum(axis=0), 20.0, atol=1e-9)
+    assert counts_array(default)[0, 0] == pytest.approx(4.28572, abs=1e-5)
+    np.testing.assert_allclose(counts_array(krp)[:, 0], [0, 3, 0, 14], atol=1e-4)
+    path = write_motifs([krp, ifxa], tmp_path / "two.meme", "meme")
+    text = path.read_text()
+    assert "MOTIF KRP\n" in text and "nsites= 17 " in text and "\nA 0.302697 C 0.182817 G 0.208791 " in text
+    assert read_motifs(path, "minimal")[1].background == pytest.approx(ifxa.background, abs=1e-6)
+
+
+def test_meme_minimal_reader_names_a_short_matrix(tmp_path):
+    path = tmp_path / "short.meme"
+    path.write_text("MEME version 4\n\nALPHABET= ACGT\n\nMOTIF M1\nletter-probability matrix: alength= 4 w= 3 "
+                    "nsites= 5\n 0.2 0.2 0.2 0.4\n 1 0 0 0\n")
+    with pytest.raises(UserInputError, match=r"is not a valid minimal motif file .*motif M1: expected 3 rows"):
+        read_motifs(path, "minimal")
 
 
 def test_pearson_match_finds_offset_and_reverse_strand():

@@ -41,7 +41,7 @@ def test_arnt_sites_planted_in_random_dna_give_a_cacgtg_pwm_matching_ma0004(eval
 
 
 def test_biopython_motif_files_read_write_read_back_unchanged(evaluation, tmp_path):
-    for name, _, _, results in evaluation.motif_file_round_trips(tmp_path):
-        if name == "minimal_test.meme":
-            continue  # its MEME minimal rewrite is not exact yet (see RESULTS.md)
-        assert all(ok for _, ok in results), name
+    rows = evaluation.motif_file_round_trips(tmp_path)
+    assert [row[0] for row in rows] == list(evaluation.FORMATS)
+    for name, _, _, results in rows:
+        assert results and all(ok for _, ok in results), (name, results)
