@@ -250,16 +250,17 @@ cdef void _split_work(Dims* d, int64_t* lengths, int threads, bint units_allowed
     By units (lstm_units.h, one barrier a step) when the recurrent kernel is
     too big for one core's cache (H >= 256, 1 MiB and more: each thread then
     reads only its part), or when there are fewer than two sequences per
-    thread and a step is big enough (a million multiply-adds) to pay for the
-    barrier.  Otherwise by rows, with no barrier: at batch 1 and H = 128
-    (single) one thread was faster than two split by units (4.8 against
-    8.9 ms for 1000 steps).
+    thread and a step has at least 64K multiply-adds to share.  Otherwise by
+    rows, with no barrier.  At batch 1 and H = 128 (single) two threads split
+    by units took 8.9 ms for 1000 steps against 4.8 on one, until the 1-row
+    micro-kernel kept its accumulators in registers and the barrier became a
+    spin on a counter: now 2.9-3.3 ms against 4.6-5.4.
     """
     cdef Py_ssize_t i, total = 0
     for i in range(d.B):
         total += lengths[i]
     d.split_units = False
-    cdef bint big_step = d.B * d.H * 4 * d.H >= 1048576
+    cdef bint big_step = d.B * d.H * 4 * d.H >= 65536
     if (units_allowed and threads > 1 and d.H % 16 == 0
             and (d.H >= 256 or (d.B < 2 * threads and big_step))
             and total * d.H * 4 >= PARALLEL_MIN_ELEMENTS * 16):
