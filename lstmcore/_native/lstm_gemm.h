@@ -61,7 +61,12 @@ static void lc_pack_f(int K, int N, const float *B, int ldb, int transpose, floa
  * macros below.  An array of __m256 indexed in loops, as this was first
  * written, was kept in memory by gcc for R = 1, 4, 5 and 6: each FMA then
  * went through a store and a reload, and one row (the GEMV of batch 1) ran
- * at 47 GB/s of weights against 75 with registers (C harness, H = 128). */
+ * at 47 GB/s of weights against 75 with registers (C harness, H = 128).
+ * With two rows or more each loaded vector of the panel serves several FMAs,
+ * and an empty asm keeps it in a register: gcc otherwise folded the load
+ * into every FMA (12 loads for 8 FMAs at 4 rows), and the 2- to 4-row
+ * kernels ran at 41 GFLOP/s against 60-80 with it.  Three rows use one
+ * k-split (two would need 17 registers). */
 #define LC_ROWS_1(OP, u) OP(u, 0)
 #define LC_ROWS_2(OP, u) LC_ROWS_1(OP, u) OP(u, 1)
 #define LC_ROWS_3(OP, u) LC_ROWS_2(OP, u) OP(u, 2)
@@ -86,7 +91,8 @@ static void lc_pack_f(int K, int N, const float *B, int ldb, int transpose, floa
     acc_##u##_##r##_1 = _mm256_fmadd_ps(a, b##u##_1, acc_##u##_##r##_1); }
 #define LC_LOAD_B(u)                                                                    \
     __m256 b##u##_0 = _mm256_loadu_ps(panel + (size_t)(k + (u)) * LC_NR);              \
-    __m256 b##u##_1 = _mm256_loadu_ps(panel + (size_t)(k + (u)) * LC_NR + 8);
+    __m256 b##u##_1 = _mm256_loadu_ps(panel + (size_t)(k + (u)) * LC_NR + 8);         \
+    if (kernel_rows >= 2) __asm__("" : "+x"(b##u##_0), "+x"(b##u##_1));
 #define LC_FOLD(u, r)                                                                   \
     acc_0_##r##_0 = _mm256_add_ps(acc_0_##r##_0, acc_##u##_##r##_0);                     \
     acc_0_##r##_1 = _mm256_add_ps(acc_0_##r##_1, acc_##u##_##r##_1);
@@ -101,6 +107,7 @@ static void lc_pack_f(int K, int N, const float *B, int ldb, int transpose, floa
 static inline void lc_kernel_##R(int K, const float *A, int lda, const float *panel,   \
                                  float *C, int ldc, int accumulate)                    \
 {                                                                                      \
+    const int kernel_rows = R;                                                         \
     LC_SPLITS_##KU(LC_DECLARE, R)                                                      \
     int k = 0;                                                                         \
     for (; k + KU <= K; k += KU) {                                                     \
@@ -131,7 +138,7 @@ static inline void lc_kernel_##R(int K, const float *A, int lda, const float *pa
 #endif
 LC_KERNEL(1, 4)
 LC_KERNEL(2, 2)
-LC_KERNEL(3, 2)
+LC_KERNEL(3, 1)
 LC_KERNEL(4, 1)
 LC_KERNEL(5, 1)
 LC_KERNEL(6, 1)
@@ -162,8 +169,8 @@ static void lc_gemm_packed_f(int M, int K, int N, const float *A, int lda, const
         int c0 = p * LC_NR;
         int width = N - c0 < LC_NR ? N - c0 : LC_NR;
         for (int i = 0, rows; i < M; i += rows) {
-            /* tiles of 5 or 6 rows where M allows (32 = 5+5+5+5+6+6, not 6*5+2): the
-             * 2- to 4-row kernels reach about half the 5- and 6-row rate */
+            /* tiles of 5 or 6 rows where M allows (32 = 5+5+5+5+6+6, not 6*5+2):
+             * the 5- and 6-row kernels are the fastest (80-87 GFLOP/s, 2 rows: 60) */
             int left = M - i, tiles = (left + LC_MR - 1) / LC_MR;
             rows = left / tiles >= 5 ? left / tiles : (left < LC_MR ? left : LC_MR);
             const float *a = A + (size_t)i * lda;
