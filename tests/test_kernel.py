@@ -128,8 +128,9 @@ def test_without_bias_has_no_bias_gradient():
 
 
 @pytest.mark.parametrize("size", [(64, 40, 4, 64, 0.15), (2, 300, 3, 64, 0.15), (5, 40, 3, 256, 0.1),
-                                  (1, 80, 3, 512, 0.05)],
-                         ids=["split-rows", "few-rows", "split-units-wide", "split-units-one-row"])
+                                  (1, 80, 3, 512, 0.05), (1, 300, 3, 128, 0.1)],
+                         ids=["split-rows", "few-rows", "split-units-wide", "split-units-one-row",
+                              "split-units-batch-of-one"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 def test_one_and_two_threads_agree_and_repeats_are_bit_identical(dtype, size):
     batch, steps, features, units, scale = size
@@ -153,6 +154,21 @@ def test_one_and_two_threads_agree_and_repeats_are_bit_identical(dtype, size):
         scale = float(np.abs(b).max())
         np.testing.assert_allclose(a, b, rtol=TOLERANCE[dtype]["rtol"],
                                    atol=TOLERANCE[dtype]["atol"] * max(scale, 1.0))
+
+
+def test_a_team_larger_than_the_machine_still_finishes_and_agrees():
+    """Eight threads on this 2-core machine split the units of a batch of one: the spin barrier
+    must yield to descheduled teammates rather than wait out their time slices."""
+    problem = make_problem(1, 300, 3, 128, np.float32, scale=0.1)
+    args, kwargs = forward_args(problem)
+    one = ops.lstm_forward(*args, **kwargs, threads=1)
+    many = ops.lstm_forward(*args, **kwargs, threads=8)
+    np.testing.assert_allclose(many.outputs, one.outputs, rtol=1e-5, atol=1e-6)
+    trained = ops.lstm_forward(*args, **kwargs, training=True, threads=8)
+    gradients = ops.lstm_backward(trained.cache, np.ones_like(trained.outputs), threads=8)
+    reference = ops.lstm_backward(ops.lstm_forward(*args, **kwargs, training=True, threads=1).cache,
+                                  np.ones_like(trained.outputs), threads=1)
+    np.testing.assert_allclose(gradients.d_recurrent_kernel, reference.d_recurrent_kernel, rtol=1e-4, atol=1e-4)
 
 
 EDGES = {
