@@ -2,14 +2,18 @@
 
 For the records of the class of interest (by their labels, or by the
 model's prediction with `--labels predicted`), per-position attribution
-(gradient x input, or ISM effect) feeds `discovery.find_motifs`.  Written
+(gradient x input, or ISM effect; averaged over the models when several are
+given, an ensemble) feeds `discovery.find_motifs`, with the other records
+as the background its motifs are ranked against.  Written
 into the output folder:
 
 - `motifs.jaspar` and `motifs.meme` (MEME minimal): every motif, best first;
 - `motif_K.sites` (JASPAR sites: each site in its sequence) and, with
   plotting available, `motif_K.png` (information-content logo);
-- `motifs.tsv`: rank, consensus, sites, attribution, start column, and the
-  Pearson match to a known matrix when one is given (`--known FILE`).
+- `motifs.tsv`: rank, consensus, sites, attribution, start column, the
+  Pearson match to a known matrix when one is given (`--known FILE`), and
+  the motif's discrimination (AUROC) and enrichment p-value against the
+  other records.
 """
 from __future__ import annotations
 
@@ -52,18 +56,32 @@ def _selected_records(loaded, paths, options: Mapping[str, Any], class_name: Opt
     if options.get("labels") == "predicted":
         records = task.read(paths, options, labelled=False)
         probabilities = task.predict(loaded.model, task.encode(records, state, labelled=False), state)
-        return [r for r, p in zip(records, probabilities) if int(np.argmax(p)) == index], index
-    records = [r for r in task.read(paths, options, labelled=True) if r.label == wanted]
+        chosen = [int(np.argmax(p)) == index for p in probabilities]
+        return ([r for r, c in zip(records, chosen) if c], [r for r, c in zip(records, chosen) if not c]), index
+    every = task.read(paths, options, labelled=True)
+    records = [r for r in every if r.label == wanted]
     if not records:
         raise UserInputError(f"no record has the label {wanted!r}", file=paths[0])
-    return records, index
+    return (records, [r for r in every if r.label != wanted]), index
 
 
 def motifs_from_records(loaded, records, class_index: int, *, method: str = "gradient", width: int = 6,
-                        count: int = 3, **search) -> List[FoundMotif]:
-    """Attribution of each record for class `class_index`, then `find_motifs` on it."""
-    from .attribution import gradient_x_input, in_silico_mutagenesis
+                        count: int = 3, background=None, **search) -> List[FoundMotif]:
+    """Attribution of each record for class `class_index`, then `find_motifs` on it against the
+    `background` records (None: shuffled copies).  `loaded` is one loaded model or a list of them (an
+    ensemble, same task and encoder: their attributions are averaged)."""
     from .attribution_workflow import _letters
+
+    models = list(loaded) if isinstance(loaded, (list, tuple)) else [loaded]
+    runs = [_attribution(m, records, class_index, method) for m in models]
+    scores = [np.mean([run[i] for run in runs], axis=0) for i in range(len(records))]
+    return find_motifs([r.sequence for r in records], scores, _letters(models[0].state), width=width, count=count,
+                       background=[r.sequence for r in background or []], **search)
+
+
+def _attribution(loaded, records, class_index: int, method: str) -> List[np.ndarray]:
+    """Per record, the per-position attribution of one model for class `class_index`."""
+    from .attribution import gradient_x_input, in_silico_mutagenesis
 
     task, state, model = loaded.task, loaded.state, loaded.model
     encoded = task.encode(records, state, labelled=False)
@@ -79,7 +97,7 @@ def motifs_from_records(loaded, records, class_index: int, *, method: str = "gra
             scores.append(in_silico_mutagenesis(model, x, class_index, both).position_effect(x))
     else:
         raise UserInputError(f"--method must be 'gradient' or 'ism'. Received: {method!r}")
-    return find_motifs([r.sequence for r in records], scores, _letters(state), width=width, count=count, **search)
+    return scores
 
 
 def discover_motifs(model_path: PathLike, paths: Sequence[PathLike], output_folder: PathLike, *,
@@ -95,8 +113,10 @@ def discover_motifs(model_path: PathLike, paths: Sequence[PathLike], output_fold
         if not path.is_file():
             raise UserInputError("no such file", file=path)
     known = read_motifs(known_matrix, known_format)[0] if known_matrix else None
-    records, class_index = _selected_records(loaded, paths, dict(options or {"labels": "header"}), class_name)
-    found = motifs_from_records(loaded, records, class_index, method=method, width=width, count=count)
+    (records, others), class_index = _selected_records(loaded, paths, dict(options or {"labels": "header"}),
+                                                       class_name)
+    found = motifs_from_records(loaded, records, class_index, method=method, width=width, count=count,
+                                background=others)
     if not found:
         raise UserInputError(f"no motif found: no window of width {width} raises the class's probability "
                              "in two or more records", file=paths[0])
@@ -131,10 +151,10 @@ def _write_outputs(folder: Path, found: List[FoundMotif], matches, records, plot
             files[f"motif_{rank}_logo"] = motif_logo(item.motif, folder / f"motif_{rank}.png",
                                                      f"motif {rank}: {item.motif.consensus}")
     header = ["rank", "consensus", "sites", "attribution", "start_column", "known_correlation", "known_offset",
-              "known_strand"]
+              "known_strand", "discrimination_auroc", "enrichment_p"]
     rows = [[rank, str(m.motif.consensus), len(m.sites), round(m.attribution, 6), m.start_column,
              "" if match is None else round(match.correlation, 4), "" if match is None else match.offset,
-             "" if match is None else match.strand]
+             "" if match is None else match.strand, round(m.discrimination, 4), f"{m.p_value:.3g}"]
             for rank, (m, match) in enumerate(zip(found, matches), start=1)]
     files["table"] = folder / "motifs.tsv"
     write_table(files["table"], header, rows, writer_for(files["table"]))
