@@ -34,6 +34,8 @@ CONFIGS = {
     "big": (64, 100, 128, 512),
     "dna256": (256, 200, 4, 128),   # thread scaling beyond 2 cores
 }
+# stacked layers (issue 7: big is two layers); the others are one
+LAYERS = {"big": 2}
 DEFAULT_CONFIGS = ["seed", "dna", "long", "single", "big"]
 MODES = ("inference", "training")
 RESULTS = Path(__file__).parent / "results"
@@ -42,7 +44,8 @@ RESULTS = Path(__file__).parent / "results"
 def _flops(config, mode):
     """Multiply-adds x 2 of the GEMM work: forward once, training three times that."""
     batch, steps, inputs, units = CONFIGS[config]
-    forward = 2.0 * batch * steps * (inputs + units) * 4 * units
+    layer_inputs = [inputs] + [units] * (LAYERS.get(config, 1) - 1)
+    forward = sum(2.0 * batch * steps * (d + units) * 4 * units for d in layer_inputs)
     return forward if mode == "inference" else 3.0 * forward
 
 
@@ -79,17 +82,27 @@ def _lstmcore_step(config, mode):
 
     batch, steps, inputs, units = CONFIGS[config]
     rng = np.random.default_rng(1)
-    kernel = (rng.standard_normal((inputs, 4 * units)) * 0.1).astype(np.float32)
-    rkernel = (rng.standard_normal((units, 4 * units)) * 0.1).astype(np.float32)
-    bias = np.zeros(4 * units, np.float32)
+    weights = []
+    for layer_inputs in [inputs] + [units] * (LAYERS.get(config, 1) - 1):
+        weights.append(((rng.standard_normal((layer_inputs, 4 * units)) * 0.1).astype(np.float32),
+                        (rng.standard_normal((units, 4 * units)) * 0.1).astype(np.float32),
+                        np.zeros(4 * units, np.float32)))
     x, grad = _inputs(config, np)
 
     def inference():
-        ops.lstm_forward(x, kernel, rkernel, bias)
+        outputs = x
+        for kernel, rkernel, bias in weights:
+            outputs = ops.lstm_forward(outputs, kernel, rkernel, bias).outputs
 
     def training():
-        result = ops.lstm_forward(x, kernel, rkernel, bias, training=True)
-        ops.lstm_backward(result.cache, grad)
+        outputs, caches = x, []
+        for kernel, rkernel, bias in weights:
+            result = ops.lstm_forward(outputs, kernel, rkernel, bias, training=True)
+            outputs = result.outputs
+            caches.append(result.cache)
+        d_outputs = grad
+        for cache in reversed(caches):
+            d_outputs = ops.lstm_backward(cache, d_outputs).d_x
 
     return inference if mode == "inference" else training, lstmcore
 
@@ -100,7 +113,7 @@ def _torch_step(config, mode):
 
     batch, steps, inputs, units = CONFIGS[config]
     torch.manual_seed(1)
-    lstm = torch.nn.LSTM(inputs, units, batch_first=True)
+    lstm = torch.nn.LSTM(inputs, units, num_layers=LAYERS.get(config, 1), batch_first=True)
     x_np, grad_np = _inputs(config, np)
     x, grad = torch.from_numpy(x_np), torch.from_numpy(grad_np)
 
@@ -200,7 +213,8 @@ def main(argv=None):
                 def pct(fw):
                     return 100 * flops / res[fw]["seconds"] / 1e9 / gemm[threads]
 
-                row = (f"| {config} | {','.join(map(str, CONFIGS[config]))} | {mode} | {threads} | "
+                shape = ",".join(map(str, CONFIGS[config])) + (f" x{LAYERS[config]}" if config in LAYERS else "")
+                row = (f"| {config} | {shape} | {mode} | {threads} | "
                        f"{res['torch']['seconds'] * 1e3:.3f} | {res['lstmcore']['seconds'] * 1e3:.3f} | "
                        f"**{ratio:.2f}** | {pct('lstmcore'):.0f} | {pct('torch'):.0f} | "
                        f"{res['torch']['peak_mib']:.0f} | {res['lstmcore']['peak_mib']:.0f} | "
