@@ -318,7 +318,9 @@ cdef void _parallel_gemm(int threads, bint split_columns, bint trans_a, bint tra
     thread), so the team never oversubscribes the cores.
     """
     cdef Py_ssize_t t, lo, hi, extent = n if split_columns else m
-    if m * n * k < 4 * 65536 or threads < 2:
+    # below ~4M multiply-adds (~50 us on one core) waking the team costs more than it saves:
+    # seed training (dW_hh 50 x 200 x 288) ran slower on 2 threads than on 1
+    if m * n * k < 4 * 1048576 or threads < 2:
         threads = 1
     if threads > extent:
         threads = <int>max(extent, 1)
