@@ -170,7 +170,7 @@ def _markdown(command, folds, seeds, accuracies, box_rows, found, round_trips, a
     lines += ["", "Per seed: " + ", ".join(f"seed {s}: {100 * a:.1f} %" for s, a in zip(seeds, accuracies)), "",
               f"## Promoter motifs (ISM attribution of the promoter class averaged over {len(ENSEMBLE_SEEDS)} "
               "default models trained on all 106 with seeds "
-              f"{', '.join(map(str, ENSEMBLE_SEEDS))}; ranked by enrichment over the non-promoters)", "",
+              f"{', '.join(map(str, ENSEMBLE_SEEDS))}; ranked by discrimination (AUROC) against the non-promoters)", "",
               "| box | consensus | known column | best-matching motif: rank | consensus | start column | "
               "Pearson match | sites |", "|---|---|---|---|---|---|---|---|"]
     lines += [f"| {b} | {c} | {col} | {rank} | {cons} | {start} | {corr:.3f} | {n} |"
