@@ -1,7 +1,8 @@
 """lstmcore's LSTM layer against torch.nn.LSTM, side by side, on the CPU.
 
 Each (configuration, mode, threads, framework) cell runs in its own
-subprocess, so that peak memory (ru_maxrss) belongs to that cell alone and
+subprocess (with --rounds N, N times, interleaved with the other cells, and
+the median is reported), so that peak memory (ru_maxrss) belongs to that cell alone and
 thread settings never leak between cells.  Times are medians of several
 repeats after a warm-up; the ratio is torch time / lstmcore time (higher is
 better for lstmcore).  The machine's sgemm rate is measured in the same run
@@ -9,6 +10,7 @@ and each cell reports the fraction of it that its arithmetic reaches.
 
     python benchmarks/bench_lstm.py                  # every configuration, 1 and 2 threads
     python benchmarks/bench_lstm.py --configs seed dna --threads 1
+    python benchmarks/bench_lstm.py --rounds 3             # what the committed table uses
 
 Writes benchmarks/results/bench_lstm.md (the table and the command) unless --no-write.
 """
@@ -187,6 +189,8 @@ def main(argv=None):
     parser.add_argument("--configs", nargs="+", default=DEFAULT_CONFIGS, choices=list(CONFIGS))
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every cell this many times, interleaved, and report the median")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--output", default=str(RESULTS / "bench_lstm.md"))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -200,27 +204,20 @@ def main(argv=None):
               "lstmcore % sgemm | torch % sgemm | peak MiB torch | peak MiB lstmcore | work MiB torch | work MiB lstmcore |")
     print(header)
     print("|" + "---|" * 13)
-    for config in args.configs:
-        for mode in args.modes:
-            for threads in args.threads:
-                spec = dict(config=config, mode=mode, threads=threads)
-                res = {fw: run_cell(dict(spec, framework=fw)) for fw in ("torch", "lstmcore")}
-                flops = _flops(config, mode)
-                ratio = res["torch"]["seconds"] / res["lstmcore"]["seconds"]
-                for fw in res:
-                    seconds[config, mode, fw, threads] = res[fw]["seconds"]
-
-                def pct(fw):
-                    return 100 * flops / res[fw]["seconds"] / 1e9 / gemm[threads]
-
-                shape = ",".join(map(str, CONFIGS[config])) + (f" x{LAYERS[config]}" if config in LAYERS else "")
-                row = (f"| {config} | {shape} | {mode} | {threads} | "
-                       f"{res['torch']['seconds'] * 1e3:.3f} | {res['lstmcore']['seconds'] * 1e3:.3f} | "
-                       f"**{ratio:.2f}** | {pct('lstmcore'):.0f} | {pct('torch'):.0f} | "
-                       f"{res['torch']['peak_mib']:.0f} | {res['lstmcore']['peak_mib']:.0f} | "
-                       f"{res['torch']['work_mib']:.1f} | {res['lstmcore']['work_mib']:.1f} |")
-                print(row, flush=True)
-                rows.append(row)
+    specs = [dict(config=c, mode=m, threads=t) for c in args.configs for m in args.modes for t in args.threads]
+    runs = {}
+    for round_ in range(args.rounds):       # rounds interleave, so a noisy minute spoils one sample, not a cell
+        for index, spec in enumerate(specs):
+            for fw in ("torch", "lstmcore"):
+                runs.setdefault((index, fw), []).append(run_cell(dict(spec, framework=fw)))
+        print(f"round {round_ + 1} of {args.rounds} done", file=sys.stderr, flush=True)
+    for index, spec in enumerate(specs):
+        res = {fw: _median_of_rounds(runs[index, fw]) for fw in ("torch", "lstmcore")}
+        for fw in res:
+            seconds[spec["config"], spec["mode"], fw, spec["threads"]] = res[fw]["seconds"]
+        row = _row(spec, res, gemm[spec["threads"]])
+        print(row, flush=True)
+        rows.append(row)
     gemm_line = ", ".join(f"{t} thread(s): {g:.1f} GFLOP/s" for t, g in gemm.items())
     print(f"\nsgemm (scipy's OpenBLAS, n=1024): {gemm_line}")
     efficiency = _efficiency_lines(seconds, args.threads)
@@ -228,6 +225,29 @@ def main(argv=None):
     if not args.no_write:
         command = "python benchmarks/bench_lstm.py " + " ".join(argv if argv is not None else sys.argv[1:])
         _write(Path(args.output), command.strip(), header, rows, gemm_line + "\n\n" + "\n".join(efficiency))
+
+
+def _row(spec, res, gemm_gflops):
+    """One table row: times, ratio, fractions of the sgemm rate, memory."""
+    config, mode, threads = spec["config"], spec["mode"], spec["threads"]
+    flops = _flops(config, mode)
+    ratio = res["torch"]["seconds"] / res["lstmcore"]["seconds"]
+
+    def pct(fw):
+        return 100 * flops / res[fw]["seconds"] / 1e9 / gemm_gflops
+
+    shape = ",".join(map(str, CONFIGS[config])) + (f" x{LAYERS[config]}" if config in LAYERS else "")
+    return (f"| {config} | {shape} | {mode} | {threads} | "
+            f"{res['torch']['seconds'] * 1e3:.3f} | {res['lstmcore']['seconds'] * 1e3:.3f} | "
+            f"**{ratio:.2f}** | {pct('lstmcore'):.0f} | {pct('torch'):.0f} | "
+            f"{res['torch']['peak_mib']:.0f} | {res['lstmcore']['peak_mib']:.0f} | "
+            f"{res['torch']['work_mib']:.1f} | {res['lstmcore']['work_mib']:.1f} |")
+
+
+def _median_of_rounds(results):
+    """One cell's result over rounds: the median time, the largest memory."""
+    return dict(seconds=statistics.median(r["seconds"] for r in results),
+                peak_mib=max(r["peak_mib"] for r in results), work_mib=max(r["work_mib"] for r in results))
 
 
 def _efficiency_lines(seconds, threads):
