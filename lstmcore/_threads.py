@@ -93,10 +93,9 @@ def get_num_threads() -> int:
 
 def set_num_threads(n) -> None:
     """Use `n` threads in the kernels and the BLAS; None restores the default."""
-    global _num_threads
+    global _num_threads, _pinned_from
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise ValueError(f"n must be a positive integer or None. Received: n={n!r}")
-    global _pinned_from
     with _pin_lock:
         _num_threads = n
         _blas_libraries(rescan=True)
@@ -115,7 +114,8 @@ class _Pinned:
         global _pin_depth, _pinned_from
         with _pin_lock:
             if _pin_depth == 0:
-                _pinned_from = [(lib, n) for lib in _blas_libraries() if (n := lib.get_num_threads()) != 1]
+                _pinned_from = [(lib, n) for lib in _blas_libraries()
+                                if (n := lib.get_num_threads()) not in (1, None)]   # None: count unknown
                 for lib, _ in _pinned_from:
                     lib.set_num_threads(1)
             _pin_depth += 1

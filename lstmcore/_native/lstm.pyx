@@ -254,7 +254,7 @@ cdef void _split_work(Dims* d, int64_t* lengths, int threads, bint units_allowed
     rows, with no barrier.  At batch 1 and H = 128 (single) two threads split
     by units took 8.9 ms for 1000 steps against 4.8 on one, until the 1-row
     micro-kernel kept its accumulators in registers and the barrier became a
-    spin on a counter: now 2.9-3.3 ms against 4.6-5.4.
+    spin on a counter: now 2.9-4.0 ms against 4.6-5.4 (noisy machine).
     """
     cdef Py_ssize_t i, total = 0
     for i in range(d.B):
