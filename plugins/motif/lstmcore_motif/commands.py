@@ -2,7 +2,8 @@
 
     lstmcore motif attribute MODEL DATA... -o DIR [--class NAME] [--no-ism] [--plot]
     lstmcore motif discover  MODEL DATA... -o DIR [--class NAME] [--labels SOURCE|predicted]
-                             [--method gradient|ism] [--width 6] [--motifs 3] [--known FILE] [--plot]
+                             [--method gradient|ism] [--seeds both|attribution|enrichment] [--width 6]
+                             [--motifs 3] [--known FILE] [--plot]
     lstmcore motif compare   FOUND KNOWN [--found-format F] [--known-format F]
 
 Registered through the `register_commands` hook as one command, `motif`,
@@ -15,6 +16,8 @@ import argparse
 
 from lstmcore.commands import Command, positive_int
 from lstmcore.errors import UserInputError
+
+from .discovery import SEED_ROUTES
 
 __all__ = ["MOTIF_COMMAND"]
 
@@ -41,6 +44,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
                                "or 'predicted' (the model's own calls)")
     discover.add_argument("--method", choices=("gradient", "ism"), default="gradient",
                           help="attribution the windows are ranked by (default gradient)")
+    discover.add_argument("--seeds", choices=("both",) + SEED_ROUTES, default="both",
+                          help="where motifs are seeded: the model's attribution, enrichment in the class over "
+                               "the other records (no model), or both (default; motifs.tsv says which found each)")
     discover.add_argument("--width", type=positive_int, default=6, help="motif width (default 6)")
     discover.add_argument("--motifs", type=positive_int, default=3, help="how many motifs (default 3)")
     discover.add_argument("--known", default=None, metavar="FILE",
@@ -76,12 +82,13 @@ def _discover(args) -> int:
 
     result = discover_motifs(args.model, args.data, args.output, options={"labels": args.labels},
                              class_name=args.class_name, method=args.method, width=args.width,
+                             seeds=SEED_ROUTES if args.seeds == "both" else (args.seeds,),
                              count=args.motifs, known_matrix=args.known, known_format=args.known_format,
                              plot=args.plot)
     for rank, (found, match) in enumerate(zip(result.motifs, result.matches), start=1):
         known = "" if match is None else f"  known r={match.correlation:.3f} ({match.strand})"
         print(f"motif {rank}: {found.motif.consensus}  sites={len(found.sites)}  "
-              f"column={found.start_column}{known}")
+              f"column={found.start_column}  seeded by {'+'.join(found.seeded_by)}{known}")
     for name, path in result.files.items():
         print(f"{name}: {path}")
     return 0

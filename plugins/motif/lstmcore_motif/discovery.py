@@ -1,50 +1,54 @@
-"""From per-position attribution to motifs: seeded by the model, refined and ranked against a background.
+"""Motifs of a class: seeded by the model's attribution and by enrichment, refined, ranked against a background.
 
-1. Seeds.  In every sequence of the class of interest, the `width`-wide
-   windows with the highest summed attribution (up to `per_sequence`, not
-   overlapping, positive only) are the candidates; the best one left seeds
-   the next motif.  The attribution says *where* the model looks.
-   Candidates that align with the seed (within `shift`) are used up with
-   it, as are those a motif's sites cover.
-2. Positional range.  Two readings of the seed are refined and the one
-   that separates the class from the background better (step 4) is kept:
-   *positional*, window starts within `shift + width // 2` of the seed's
-   own start in every sequence (aligned sequences such as promoters, where a
-   box sits at a fixed column), and *anywhere* in the sequence (binding
-   sites at random positions).
-3. Refinement over every sequence of the class (not only the candidates),
-   as MEME and HOMER do: every k-mer starting in the range is tried as a
-   one-site matrix (MEME's search for a starting point; for "anywhere", the
-   seed and the candidates aligned to it), then rounds of: log-odds matrix
-   from the sites (pseudocount 0.5, letter background = composition of all
-   sequences), per sequence its best window in the range (windows over an
-   earlier motif's sites are erased), kept if it reaches the score
-   threshold that best separates the class from the background (the
-   hypergeometric tail, HOMER's cut-off; at least `min_score` of the
-   matrix's maximum); each round also tries all sites moved together by up
-   to `shift` (MEME's phase shifts).  Fits are compared by `criterion`:
-   the enrichment p-value (default; it prefers the phase that holds the
-   most class sites over background ones) or the AUROC of step 4.
-4. Discrimination and ranking.  Each sequence's best site score (in the
-   motif's range) is computed in the class and in the background (the other
-   classes' sequences, or shuffled copies of the class's own when there are
-   none); the AUROC of those scores is the motif's `discrimination`, the
-   enrichment p-value of its sites its `p_value`.  Motifs are ranked by
-   discrimination (ties: attribution of the sites), so a k-mer as common in
-   the background as in the class (AT-rich stretches, say) ranks last
-   however much attribution it holds.  Each is a Bio.motifs.Motif (counts of
-   its sites) with its sites (record, start) and the column where its sites
-   most often start.
+1. Seeds from attribution.  In every sequence of the class of interest, the
+   `width`-wide windows with the highest summed attribution (up to
+   `per_sequence`, not overlapping, positive only) are the candidates; the
+   best one left seeds the next motif.  The attribution says *where* the
+   model looks.  Two readings of a seed are refined and the one the
+   `criterion` prefers is kept: *positional*, window starts near the seed's
+   column (aligned sequences such as promoters, where a box sits at a fixed
+   column; started from the best k-mer there and, for aligned sequences,
+   from the profile of every class sequence at the most informative column
+   there), and *anywhere* (binding sites at random positions; started from
+   the seed and the candidates aligned to it).
+2. Seeds from enrichment, which need no model: for aligned sequences the
+   columns where the class's letters differ most from the background's at
+   the same columns (`refinement.positional_information`), each refined from
+   the profile of every class sequence at the column; otherwise the k-mers
+   present in the most class sequences over background ones (hypergeometric,
+   as DREME ranks words).  A model can classify well while hardly using an
+   element (the models of E. coli promoters lean on the -10 box and put
+   little attribution on the -35 box); enrichment still finds it, and
+   `FoundMotif.seeded_by` says which route found each motif.
+3. Refinement over every sequence of the class (`refinement.py`): sites
+   re-found with HOMER's enrichment cut-off, MEME's phase shifts, the phase
+   of positional motifs set by the alignment's columns; earlier motifs' sites
+   (of the same route) erased.
+4. Ranking.  Each motif's `discrimination` is the AUROC of every sequence's
+   best site score, class against background (the other classes, or
+   shuffled copies of the class's own when there are none); the motifs of
+   both routes are ranked by it (ties: attribution of the sites), a motif
+   whose sites mostly coincide with a better one's is merged into it, and
+   the best `count` are returned.  A k-mer as common in the background as in
+   the class (AT-rich stretches, say) ranks last however much attribution it
+   holds.  Each is a Bio.motifs.Motif (counts of its sites) with its sites
+   (record, start) and the column where its sites most often start.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ["Site", "FoundMotif", "candidate_windows", "find_motifs"]
+from .refinement import (Fit, SearchData, band_around, best_start, encode, information_content, is_aligned, is_clean,
+                         kmers_at, phased, positional_information, refine, window_scores)
+
+__all__ = ["Site", "FoundMotif", "candidate_windows", "find_motifs", "SEED_ROUTES"]
+
+SEED_ROUTES = ("attribution", "enrichment")
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ class FoundMotif:
     sites: List[Site] = field(default_factory=list)
     discrimination: float = 0.5     # AUROC of the best site score: the class against the background
     p_value: float = 1.0            # enrichment of the sites in the class over the background (hypergeometric)
-
+    seeded_by: Tuple[str, ...] = ("attribution",)   # the routes that found it (SEED_ROUTES)
 
     @property
     def attribution(self) -> float:
@@ -97,60 +101,10 @@ def candidate_windows(scores: Sequence[np.ndarray], width: int, per_sequence: in
     return candidates
 
 
-def _encode(sequences: Sequence[str], letters: str) -> np.ndarray:
-    """(sequences, longest) letter codes, -1 for a letter not in the alphabet (N, gaps) and for padding."""
-    lookup = {letter: code for code, letter in enumerate(letters)}
-    longest = max(len(s) for s in sequences)
-    codes = np.full((len(sequences), longest), -1, dtype=np.int64)
-    for i, sequence in enumerate(sequences):
-        codes[i, :len(sequence)] = [lookup.get(letter, -1) for letter in sequence]
-    return codes
-
-
-def _kmers(sequences: Sequence[str], starts: Dict[int, int], width: int) -> List[str]:
-    return [sequences[i][start:start + width] for i, start in sorted(starts.items())]
-
-
-def _is_clean(kmer: str, letters: str) -> bool:
-    return all(letter in letters for letter in kmer)
-
-
-def _log_odds(kmers: List[str], letters: str, background: np.ndarray, pseudocount: float = 0.5) -> np.ndarray:
-    """(letters, width) log2 of the sites' letter frequencies (plus a pseudocount) over the background's."""
-    counts = np.full((len(letters), len(kmers[0])), pseudocount)
-    for kmer in kmers:
-        for column, letter in enumerate(kmer):
-            counts[letters.index(letter), column] += 1
-    probabilities = counts / counts.sum(axis=0, keepdims=True)
-    return np.log2(probabilities / background[:, None])
-
-
-def _window_scores(log_odds: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """(sequences, starts) log-odds score of every window; -inf where a letter is unknown or past the end."""
-    width = log_odds.shape[1]
-    count = codes.shape[1] - width + 1
-    if count <= 0:
-        return np.full((codes.shape[0], 0), -np.inf)
-    columns = np.arange(width)
-    windows = codes[:, np.arange(count)[:, None] + columns[None, :]]          # (sequences, count, width)
-    scores = log_odds[np.clip(windows, 0, None), columns].sum(axis=2)
-    return np.where((windows >= 0).all(axis=2), scores, -np.inf)
-
-
-def _information(kmers: List[str], letters: str) -> float:
-    """Total information content (bits) of the matrix the k-mers count into."""
-    counts = np.full((len(letters), len(kmers[0])), 0.1)
-    for kmer in kmers:
-        for column, letter in enumerate(kmer):
-            counts[letters.index(letter), column] += 1
-    p = counts / counts.sum(axis=0, keepdims=True)
-    return float((np.log2(len(letters)) + (p * np.log2(p)).sum(axis=0)).sum())
-
-
 def _align(pool: List[Site], sequences: Sequence[str], codes: np.ndarray, log_odds: np.ndarray, shift: int,
            min_score: float) -> Dict[int, int]:
     """Per sequence, the best candidate window shifted by up to `shift`, if it scores high enough."""
-    scores = _window_scores(log_odds, codes)
+    scores = window_scores(log_odds, codes)
     threshold = min_score * log_odds.max(axis=0).sum()
     best: Dict[int, Tuple[float, int]] = {}
     for candidate in pool:
@@ -166,155 +120,208 @@ def _centred(starts: Dict[int, int], sequences: Sequence[str], width: int, shift
     best_offset, best_information = 0, -np.inf
     for offset in range(-shift, shift + 1):
         kmers = [sequences[i][start + offset:start + offset + width] for i, start in starts.items()]
-        if not kmers or any(start + offset < 0 or len(k) < width or not _is_clean(k, letters)
+        if not kmers or any(start + offset < 0 or len(k) < width or not is_clean(k, letters)
                             for k, start in zip(kmers, starts.values())):
             continue
-        information = _information(kmers, letters)
+        information = information_content(kmers, letters)
         if information > best_information + 1e-9:
             best_offset, best_information = offset, information
     return {i: start + best_offset for i, start in starts.items()}
 
 
-def _band(starts, reach: int, count: int) -> np.ndarray:
-    """Window starts within `reach` of one of `starts` (the motif's positional range)."""
-    allowed = np.zeros(count, dtype=bool)
-    for start in set(starts):
-        allowed[max(0, start - reach):max(0, min(count, start + reach + 1))] = True
-    return allowed
+@dataclass(frozen=True)
+class _Search:
+    """The settings every seed is refined with."""
+
+    shift: int
+    rounds: int
+    criterion: str
+    min_sites: int
 
 
-def _moved(band: np.ndarray, delta: int) -> np.ndarray:
-    if band.all() or delta == 0:
-        return band
-    moved = np.roll(band, delta)
-    if delta > 0:
-        moved[:delta] = False
-    else:
-        moved[delta:] = False
-    return moved
-
-
-def _blocked_starts(erased: np.ndarray, width: int) -> np.ndarray:
-    """(sequences, starts): whether the window would overlap an erased position."""
-    count = erased.shape[1] - width + 1
-    if count <= 0:
-        return np.ones((erased.shape[0], 0), dtype=bool)
-    cumulative = np.concatenate([np.zeros((erased.shape[0], 1)), np.cumsum(erased, axis=1)], axis=1)
-    return (cumulative[:, width:width + count] - cumulative[:, :count]) > 0
-
-
-def _best_in_band(scores: np.ndarray, band: np.ndarray, blocked: Optional[np.ndarray] = None):
-    """Per sequence (best score, its start) among the starts in the band and not blocked (-inf, -1 if none)."""
-    usable = np.broadcast_to(band[:scores.shape[1]], scores.shape)
-    if blocked is not None:
-        usable = usable & ~blocked
-    masked = np.where(usable, scores, -np.inf)
-    starts = masked.argmax(axis=1) if masked.shape[1] else np.zeros(masked.shape[0], dtype=np.int64)
-    best = masked[np.arange(masked.shape[0]), starts] if masked.shape[1] else np.full(masked.shape[0], -np.inf)
-    return best, np.where(np.isfinite(best), starts, -1)
-
-
-def _enriched_threshold(positive: np.ndarray, negative: np.ndarray, floor: float) -> Tuple[float, float]:
-    """(threshold, p-value): the site score, at least `floor`, above which the class's sequences are most
-    enriched over the background's (the hypergeometric upper tail, as HOMER chooses its cut-off)."""
-    from scipy.stats import hypergeom
-
-    candidates = np.unique(positive[np.isfinite(positive) & (positive >= floor)])
-    if candidates.size == 0:
-        return np.inf, 1.0
-    hits = (positive[None, :] >= candidates[:, None]).sum(axis=1)
-    false = (negative[None, :] >= candidates[:, None]).sum(axis=1)
-    p_values = hypergeom.sf(hits - 1, positive.size + negative.size, positive.size, hits + false)
-    best = int(np.argmin(p_values))          # the lowest threshold among equal p-values (first in order)
-    return float(candidates[best]), float(p_values[best])
-
-
-def _auroc(positive: np.ndarray, negative: np.ndarray) -> float:
-    """P(a class sequence's best score beats a background one's), ties one half (Mann-Whitney)."""
-    if positive.size == 0 or negative.size == 0:
-        return 0.5
-    from scipy.stats import rankdata
-
-    values = np.concatenate([positive, negative])
-    finite = np.isfinite(values)
-    values = np.where(finite, values, (values[finite].min() - 1.0) if finite.any() else 0.0)
-    ranks = rankdata(values)[:positive.size]
-    return float((ranks.sum() - positive.size * (positive.size + 1) / 2) / (positive.size * negative.size))
-
-
-@dataclass
-class _Fit:
-    sites: Dict[int, int]
-    p_value: float
-    auroc: float
-    band: np.ndarray
-    information: float = 0.0   # of the sites' matrix: breaks ties, so a phase that cuts the motif loses
-
-    def better_than(self, other: Optional["_Fit"], criterion: str) -> bool:
-        if other is None:
-            return True
-        if criterion == "auroc":
-            return (-self.auroc, self.p_value, -self.information) < (-other.auroc, other.p_value, -other.information)
-        return (self.p_value, -self.auroc, -self.information) < (other.p_value, -other.auroc, -other.information)
-
-
-@dataclass
-class _Data:
-    """The class's and the background's sequences, encoded, and what is erased."""
-
-    sequences: List[str]
-    letters: str
-    codes: np.ndarray
-    background: np.ndarray
-    frequencies: np.ndarray
-    erased: np.ndarray
-    width: int
-    min_score: float
-
-    def fit(self, log_odds: np.ndarray, band: np.ndarray) -> _Fit:
-        """The sites of a matrix: in every class sequence its best window in the band (not over an earlier
-        motif's sites), kept if it reaches the threshold that best separates class and background."""
-        positive, starts = _best_in_band(_window_scores(log_odds, self.codes), band,
-                                         _blocked_starts(self.erased, self.width))
-        negative, _ = _best_in_band(_window_scores(log_odds, self.background), band)
-        threshold, p_value = _enriched_threshold(positive, negative, self.min_score * log_odds.max(axis=0).sum())
-        sites = {int(i): int(starts[i]) for i in np.flatnonzero((starts >= 0) & (positive >= threshold))}
-        information = _information(_kmers(self.sequences, sites, self.width), self.letters) if sites else 0.0
-        return _Fit(sites, p_value, _auroc(positive, negative), band, information)
-
-    def matrix(self, starts: Dict[int, int]) -> np.ndarray:
-        return _log_odds(_kmers(self.sequences, starts, self.width), self.letters, self.frequencies)
-
-
-def _best_start(data: _Data, band: np.ndarray, kmers, criterion: str) -> Optional[_Fit]:
-    """MEME's search for a starting point: each k-mer tried as a one-site matrix; the best fit wins."""
+def _better(fits: List[Optional[Fit]], criterion: str) -> Optional[Fit]:
+    """The fit `criterion` prefers (None when there is none)."""
     best = None
-    for kmer in sorted(set(kmers)):
-        fit = data.fit(_log_odds([kmer], data.letters, data.frequencies), band)
-        if len(fit.sites) >= 2 and fit.better_than(best, criterion):
+    for fit in fits:
+        if fit is not None and fit.better_than(best, criterion):
             best = fit
     return best
 
 
-def _refine(data: _Data, fit: _Fit, shift: int, rounds: int, criterion: str) -> _Fit:
-    """Rounds of: matrix from the sites, sites re-found (`_Data.fit`), also with all sites and the band
-    moved together by up to `shift` (MEME's phase shifts); the best fit is kept, until nothing changes."""
-    width, lengths = data.width, (data.codes >= 0).sum(axis=1)
-    for _ in range(rounds):
-        best = None
-        for delta in sorted(range(-shift, shift + 1), key=abs):
-            moved = {i: start + delta for i, start in fit.sites.items()
-                     if start + delta >= 0 and start + delta + width <= lengths[i]
-                     and (data.codes[i, start + delta:start + delta + width] >= 0).all()}
-            if len(moved) < 2:
-                continue
-            trial = data.fit(data.matrix(moved), _moved(fit.band, delta))
-            if len(trial.sites) >= 2 and trial.better_than(best, criterion):
-                best = trial
-        if best is None or best.sites == fit.sites:
+def _starts_count(data: SearchData) -> int:
+    return max(0, data.codes.shape[1] - data.width + 1)
+
+
+def _profile(data: SearchData, column: int) -> Dict[int, int]:
+    """Every class sequence's window at `column` (where it is whole and clean): the aligned block."""
+    end = column + data.width
+    return {i: column for i in range(data.codes.shape[0]) if (data.codes[i, column:end] >= 0).all()}
+
+
+def _positional_fit(data: SearchData, start: Optional[Fit], search: _Search) -> Optional[Fit]:
+    """A start refined within `shift` of the column most of its sites start at, then phased."""
+    if start is None or len(start.sites) < 2:
+        return None
+    column = Counter(start.sites.values()).most_common(1)[0][0]
+    start.band = band_around([column], search.shift, _starts_count(data))
+    fit = refine(data, start, search.shift, search.rounds, search.criterion)
+    return phased(data, fit, search.shift, search.rounds, search.criterion)
+
+
+def _profile_start(data: SearchData, column: int, search: _Search) -> Optional[Fit]:
+    """The matrix of the aligned block at `column`, fitted within `shift` of it."""
+    block = _profile(data, column)
+    if len(block) < 2:
+        return None
+    return data.fit(data.matrix(block), band_around([column], search.shift, _starts_count(data)))
+
+
+def _near_seed(data: SearchData, column: int, search: _Search) -> Optional[Fit]:
+    """Positional reading of a seed at `column`: the best k-mer start within reach and, for aligned
+    sequences, the profile at the most informative column within reach; each refined, the better kept."""
+    near = band_around([column], search.shift + data.width // 2, _starts_count(data))
+    kmers = {s[start:start + data.width] for s in data.sequences
+             for start in np.flatnonzero(near[:len(s) - data.width + 1])}
+    clean = [k for k in kmers if is_clean(k, data.letters)]
+    fits = [_positional_fit(data, best_start(data, near, clean, search.criterion), search)]
+    if is_aligned(data):
+        informative = max(np.flatnonzero(near), key=lambda first: positional_information(data, int(first)))
+        fits.append(_positional_fit(data, _profile_start(data, int(informative), search), search))
+    return _better(fits, search.criterion)
+
+
+def _anywhere(data: SearchData, kmers: List[str], search: _Search) -> Optional[Fit]:
+    """A motif found anywhere in the sequences, started from the best of `kmers`, refined, then its sites
+    moved together to the phase whose matrix holds the most information (when the enrichment p-values of
+    two phases tie, as they do for a motif in every sequence, the refinement may keep a phase that cuts
+    off a conserved column) and refined again in place."""
+    everywhere = np.ones(_starts_count(data), dtype=bool)
+    start = best_start(data, everywhere, kmers, search.criterion)
+    if start is None:
+        return None
+    fit = refine(data, start, search.shift, search.rounds, search.criterion)
+    centred = _centred(fit.sites, data.sequences, data.width, search.shift, data.letters)
+    if centred == fit.sites:
+        return fit
+    trial = refine(data, data.fit(data.matrix(centred), everywhere), 0, search.rounds, search.criterion)
+    return trial if len(trial.sites) >= 2 else fit
+
+
+def _found(data: SearchData, fit: Fit, scores: Sequence[np.ndarray], route: str) -> FoundMotif:
+    """The motif of a fit's sites; its sites erased so later motifs of the route look elsewhere."""
+    for i, start in fit.sites.items():
+        data.erased[i, start:start + data.width] = True
+    return FoundMotif(_motif_of(kmers_at(data.sequences, fit.sites, data.width), data.letters),
+                      [Site(i, start, float(np.sum(scores[i][start:start + data.width])))
+                       for i, start in sorted(fit.sites.items())], fit.auroc, fit.p_value, (route,))
+
+
+def _attribution_motifs(data: SearchData, scores: Sequence[np.ndarray], count: int, per_sequence: int,
+                        search: _Search) -> List[FoundMotif]:
+    """Route 1: motifs seeded by the windows with the most attribution."""
+    width, letters, sequences = data.width, data.letters, data.sequences
+    pool = [c for c in candidate_windows(scores, width, per_sequence)
+            if is_clean(sequences[c.sequence][c.start:c.start + width], letters)]
+    found: List[FoundMotif] = []
+    while pool and len(found) < count:
+        seed = max(pool, key=lambda site: site.attribution)
+        starts = {seed.sequence: seed.start}
+        for _ in range(3):
+            aligned = _align(pool, sequences, data.codes, data.matrix(starts), search.shift, data.min_score)
+            if not aligned:
+                break
+            starts = aligned
+        starts = _centred(starts, sequences, width, search.shift, letters)
+        seed_kmer = sequences[seed.sequence][seed.start:seed.start + width]
+        fit = _better([_near_seed(data, seed.start, search),
+                              _anywhere(data, [seed_kmer] + kmers_at(sequences, starts, width), search)],
+                             search.criterion)
+        sites = {} if fit is None else fit.sites
+        # the seed and the candidates like it are used up, and so are those the motif's sites cover
+        pool = [c for c in pool if c is not seed
+                and not (c.sequence in starts and abs(c.start - starts[c.sequence]) <= search.shift)
+                and not (c.sequence in sites and abs(c.start - sites[c.sequence]) < width)]
+        if len(sites) >= search.min_sites:
+            found.append(_found(data, fit, scores, "attribution"))
+    return found
+
+
+def _informative_columns(data: SearchData, count: int) -> List[int]:
+    """Up to `count` window starts of aligned sequences, most positional information first, none
+    overlapping another's window."""
+    starts = sorted(range(_starts_count(data)), key=lambda first: -positional_information(data, first))
+    chosen: List[int] = []
+    for first in starts:
+        if len(chosen) == count:
             break
-        fit = best
-    return fit
+        if all(abs(first - other) >= data.width for other in chosen):
+            chosen.append(first)
+    return chosen
+
+
+def _kmer_ids(codes: np.ndarray, width: int, letters: int) -> np.ndarray:
+    """(sequences, starts) integer id of every window's k-mer; -1 where a letter is unknown or past the end."""
+    count = codes.shape[1] - width + 1
+    windows = codes[:, np.arange(count)[:, None] + np.arange(width)[None, :]]
+    ids = (np.clip(windows, 0, None) * letters ** np.arange(width)[::-1]).sum(axis=2)
+    return np.where((windows >= 0).all(axis=2), ids, -1)
+
+
+def _enriched_kmers(data: SearchData, count: int, min_sites: int) -> List[str]:
+    """Up to `count` k-mers present in the most class sequences over background ones (hypergeometric tail)."""
+    from scipy.stats import hypergeom
+
+    if _starts_count(data) == 0:
+        return []
+    letters = len(data.letters)
+
+    def presence(codes):
+        ids = _kmer_ids(codes, data.width, letters)
+        rows = np.repeat(np.arange(ids.shape[0]), ids.shape[1])
+        pairs = np.unique(np.stack([rows, ids.ravel()]), axis=1)
+        return Counter(pairs[1][pairs[1] >= 0].tolist())
+
+    hits, false = presence(data.codes), presence(data.background)
+    total, positives = data.codes.shape[0] + data.background.shape[0], data.codes.shape[0]
+    ranked = sorted((hypergeom.sf(n - 1, total, positives, n + false.get(kmer, 0)), kmer)
+                    for kmer, n in hits.items() if n >= min_sites)
+    return ["".join(data.letters[(kmer // letters ** power) % letters] for power in range(data.width - 1, -1, -1))
+            for _, kmer in ranked[:count]]
+
+
+def _enrichment_motifs(data: SearchData, scores: Sequence[np.ndarray], count: int,
+                       search: _Search) -> List[FoundMotif]:
+    """Route 2: motifs seeded by enrichment in the class over the background, without the model."""
+    if is_aligned(data):
+        fits = (_positional_fit(data, _profile_start(data, column, search), search)
+                for column in _informative_columns(data, count))
+    else:
+        fits = (_anywhere(data, [kmer], search) for kmer in _enriched_kmers(data, count, search.min_sites))
+    found = []
+    for fit in fits:
+        if fit is not None and len(fit.sites) >= search.min_sites:
+            found.append(_found(data, fit, scores, "enrichment"))
+    return found
+
+
+def _overlap(motif: FoundMotif, other: FoundMotif, width: int) -> float:
+    """The fraction of `motif`'s sites that overlap one of `other`'s."""
+    others = {site.sequence: site.start for site in other.sites}
+    shared = sum(1 for site in motif.sites
+                 if site.sequence in others and abs(site.start - others[site.sequence]) < width)
+    return shared / max(1, len(motif.sites))
+
+
+def _ranked(found: List[FoundMotif], count: int, width: int) -> List[FoundMotif]:
+    """Best discrimination first; a motif whose sites mostly overlap a better one's is merged into it."""
+    kept: List[FoundMotif] = []
+    for motif in sorted(found, key=lambda m: (m.discrimination, m.attribution), reverse=True):
+        twin = next((k for k in kept if _overlap(motif, k, width) >= 0.5), None)
+        if twin is None:
+            kept.append(motif)
+        else:
+            twin.seeded_by = tuple(r for r in SEED_ROUTES if r in twin.seeded_by + motif.seeded_by)
+    return kept[:count]
 
 
 def _shuffled(sequences: Sequence[str], seed: int = 0) -> List[str]:
@@ -333,62 +340,28 @@ def _motif_of(kmers: List[str], letters: str):
 def find_motifs(sequences: Sequence[str], scores: Sequence[np.ndarray], letters: str, *,
                 background: Optional[Sequence[str]] = None, width: int = 6, count: int = 3, per_sequence: int = 3,
                 shift: int = 2, min_score: float = 0.4, min_sites: int = 2, rounds: int = 5,
-                criterion: str = "p_value") -> List[FoundMotif]:
+                criterion: str = "p_value", seeds: Sequence[str] = SEED_ROUTES) -> List[FoundMotif]:
     """Up to `count` motifs from the sequences of a class and their per-position attribution scores, ranked
     by how well they separate the class from `background` (the other classes' sequences; shuffled copies
-    of `sequences` when None or empty).  `criterion` ("auroc" or "p_value") compares refinements."""
+    of `sequences` when None or empty).  `criterion` ("auroc" or "p_value") compares refinements;
+    `seeds` names the routes that seed motifs ("attribution", "enrichment" or both)."""
     if criterion not in ("auroc", "p_value"):
         raise ValueError(f"criterion must be 'auroc' or 'p_value'. Received: criterion={criterion!r}")
+    seeds = tuple(seeds)
+    if not seeds or any(route not in SEED_ROUTES for route in seeds):
+        raise ValueError(f"seeds must name one or more of {', '.join(SEED_ROUTES)}. Received: seeds={seeds!r}")
     sequences = [s.upper() for s in sequences]
     background = [s.upper() for s in background] if background else _shuffled(sequences)
-    longest = max(len(s) for s in list(sequences) + list(background))
-    codes = _encode(list(sequences) + list(background), letters)
+    codes = encode(list(sequences) + list(background), letters)
     present = codes[codes >= 0]
     frequencies = (np.bincount(present, minlength=len(letters)) + 1.0) / (present.size + len(letters))
-    data = _Data(sequences, letters, codes[:len(sequences)], codes[len(sequences):], frequencies,
-                 np.zeros((len(sequences), longest), dtype=bool), width, min_score)
-    starts_count = max(0, longest - width + 1)
-    pool = [c for c in candidate_windows(scores, width, per_sequence)
-            if _is_clean(sequences[c.sequence][c.start:c.start + width], letters)]
+    data = SearchData(sequences, letters, codes[:len(sequences)], codes[len(sequences):], frequencies,
+                      np.zeros((len(sequences), codes.shape[1]), dtype=bool), width, min_score)
+    search = _Search(shift, rounds, criterion, min_sites)
     found: List[FoundMotif] = []
-    while pool and len(found) < count:
-        seed = max(pool, key=lambda site: site.attribution)
-        seed_kmer = sequences[seed.sequence][seed.start:seed.start + width]
-        # positional: every k-mer of the class starting near the seed's column
-        near = _band([seed.start], shift + width // 2, starts_count)
-        kmers = [s[start:start + width] for s in sequences for start in np.flatnonzero(near[:len(s) - width + 1])]
-        fits = []
-        start_fit = _best_start(data, near, [k for k in kmers if _is_clean(k, letters)], criterion)
-        if start_fit is not None:
-            column = Counter(start_fit.sites.values()).most_common(1)[0][0]
-            start_fit.band = _band([column], shift, starts_count)
-            fits.append(_refine(data, start_fit, shift, rounds, criterion))
-        # anywhere: the seed and the candidates that align with it
-        starts = {seed.sequence: seed.start}
-        for _ in range(3):
-            aligned = _align(pool, sequences, data.codes, data.matrix(starts), shift, min_score)
-            if not aligned:
-                break
-            starts = aligned
-        starts = _centred(starts, sequences, width, shift, letters)
-        everywhere = np.ones(starts_count, dtype=bool)
-        start_fit = _best_start(data, everywhere, [seed_kmer] + _kmers(sequences, starts, width), criterion)
-        if start_fit is not None:
-            fits.append(_refine(data, start_fit, shift, rounds, criterion))
-        fit = None
-        for candidate in fits:
-            fit = candidate if candidate.better_than(fit, criterion) else fit
-        sites = {} if fit is None else fit.sites
-        # the seed and the candidates like it are used up, and so are those the motif's sites cover
-        pool = [c for c in pool if c is not seed
-                and not (c.sequence in starts and abs(c.start - starts[c.sequence]) <= shift)
-                and not (c.sequence in sites and abs(c.start - sites[c.sequence]) < width)]
-        if len(sites) < min_sites:
-            continue
-        for i, start in sites.items():
-            data.erased[i, start:start + width] = True
-        found.append(FoundMotif(_motif_of(_kmers(sequences, sites, width), letters),
-                                [Site(i, start, float(np.sum(scores[i][start:start + width])))
-                                 for i, start in sorted(sites.items())], fit.auroc, fit.p_value))
-    found.sort(key=lambda m: (m.discrimination, m.attribution), reverse=True)
-    return found
+    if "attribution" in seeds:
+        found += _attribution_motifs(dataclasses.replace(data, erased=data.erased.copy()), scores, count,
+                                     per_sequence, search)
+    if "enrichment" in seeds:
+        found += _enrichment_motifs(dataclasses.replace(data, erased=data.erased.copy()), scores, count, search)
+    return _ranked(found, count, width)

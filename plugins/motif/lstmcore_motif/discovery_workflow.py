@@ -27,7 +27,7 @@ import numpy as np
 from lstmcore.errors import UserInputError
 from lstmcore.io.writers import write_table, writer_for
 
-from .discovery import FoundMotif, find_motifs
+from .discovery import SEED_ROUTES, FoundMotif, find_motifs
 from .formats import read_motifs, write_motifs, write_sites
 from .similarity import MotifMatch, compare_motifs
 
@@ -102,8 +102,9 @@ def _attribution(loaded, records, class_index: int, method: str) -> List[np.ndar
 
 def discover_motifs(model_path: PathLike, paths: Sequence[PathLike], output_folder: PathLike, *,
                     options: Optional[Mapping[str, Any]] = None, class_name: Optional[str] = None,
-                    method: str = "gradient", width: int = 6, count: int = 3, known_matrix: Optional[PathLike] = None,
-                    known_format: Optional[str] = None, plot: bool = False) -> DiscoveryResult:
+                    method: str = "gradient", width: int = 6, count: int = 3, seeds: Sequence[str] = SEED_ROUTES,
+                    known_matrix: Optional[PathLike] = None, known_format: Optional[str] = None,
+                    plot: bool = False) -> DiscoveryResult:
     """Find the motifs behind the model's class `class_name` in the records of `paths` and write them."""
     from lstmcore.task_models import load_task_model
 
@@ -116,7 +117,7 @@ def discover_motifs(model_path: PathLike, paths: Sequence[PathLike], output_fold
     (records, others), class_index = _selected_records(loaded, paths, dict(options or {"labels": "header"}),
                                                        class_name)
     found = motifs_from_records(loaded, records, class_index, method=method, width=width, count=count,
-                                background=others)
+                                background=others, seeds=seeds)
     if not found:
         raise UserInputError(f"no motif found: no window of width {width} raises the class's probability "
                              "in two or more records", file=paths[0])
@@ -151,10 +152,11 @@ def _write_outputs(folder: Path, found: List[FoundMotif], matches, records, plot
             files[f"motif_{rank}_logo"] = motif_logo(item.motif, folder / f"motif_{rank}.png",
                                                      f"motif {rank}: {item.motif.consensus}")
     header = ["rank", "consensus", "sites", "attribution", "start_column", "known_correlation", "known_offset",
-              "known_strand", "discrimination_auroc", "enrichment_p"]
+              "known_strand", "discrimination_auroc", "enrichment_p", "seeded_by"]
     rows = [[rank, str(m.motif.consensus), len(m.sites), round(m.attribution, 6), m.start_column,
              "" if match is None else round(match.correlation, 4), "" if match is None else match.offset,
-             "" if match is None else match.strand, round(m.discrimination, 4), f"{m.p_value:.3g}"]
+             "" if match is None else match.strand, round(m.discrimination, 4), f"{m.p_value:.3g}",
+             "+".join(m.seeded_by)]
             for rank, (m, match) in enumerate(zip(found, matches), start=1)]
     files["table"] = folder / "motifs.tsv"
     write_table(files["table"], header, rows, writer_for(files["table"]))

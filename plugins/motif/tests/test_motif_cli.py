@@ -50,6 +50,12 @@ def test_train_evaluate_predict_and_motif_commands(tmp_path, capsys, motif_task)
     status, out, _ = run(["motif", "discover", str(model), str(data.train[0]), "-o", str(tmp_path / "d"),
                           "--known", str(data.folder / "known_CACGTG.jaspar")], capsys)
     assert status == 0 and "motif 1: CACGTG" in out
+    table = (tmp_path / "d" / "motifs.tsv").read_text().splitlines()
+    assert table[0].split("\t")[-1] == "seeded_by" and table[1].split("\t")[1] == "CACGTG"
+    assert table[1].split("\t")[-1] in ("attribution", "attribution+enrichment")
+    status, out, _ = run(["motif", "discover", str(model), str(data.train[0]), "-o", str(tmp_path / "e"),
+                          "--seeds", "enrichment"], capsys)
+    assert status == 0 and "motif 1: CACGTG" in out and "seeded by enrichment" in out
 
 
 @pytest.mark.parametrize("case", ["no-labels", "one-class", "unknown-letter", "protein-in-dna-run"])

@@ -1,8 +1,8 @@
 """A reduced, fast run of evaluation/evaluate_real_data.py with the thresholds that held with margin.
 
-Measured (evaluation/RESULTS.md): promoters 10-fold accuracy 88.7 % (one seed), -10 box the top motif
-at Pearson 0.99, Arnt top motif CACGTG at 1.000.  The -35 box is not asserted: whether it comes out
-depends on the trained models (see RESULTS.md).
+Measured (evaluation/RESULTS.md): promoters 10-fold accuracy 88.7 % (one seed); the -10 box the top
+motif (TATAAT, column 37, Pearson 1.00) and the -35 box the second (TTGACA, column 15, Pearson 0.95);
+Arnt top motif CACGTG at 1.000.
 """
 import importlib.util
 from pathlib import Path
@@ -28,11 +28,16 @@ def test_promoters_ten_fold_accuracy(evaluation):
     assert accuracy >= 0.80
 
 
-def test_promoter_minus_10_box_is_found_near_its_column(evaluation, tmp_path):
+def test_promoter_boxes_are_the_two_top_motifs_near_their_columns(evaluation, tmp_path):
+    """Columns within 2 of the README's mapping: the boxes' spacing varies by a column or two."""
     _, rows = evaluation.promoter_boxes(tmp_path)
-    box = {row[0]: row for row in rows}["-10 box"]
-    _, _, column, rank, _, start, correlation, _ = box
-    assert rank == 1 and correlation >= 0.9 and abs(start - column) <= 2
+    boxes = {row[0]: row for row in rows}
+    ranks = set()
+    for name in ("-10 box", "-35 box"):
+        _, _, column, rank, _, start, correlation, _, _ = boxes[name]
+        assert rank <= 2 and correlation >= 0.9 and abs(start - column) <= 2, boxes[name]
+        ranks.add(rank)
+    assert ranks == {1, 2}
 
 
 def test_arnt_sites_planted_in_random_dna_give_a_cacgtg_pwm_matching_ma0004(evaluation, tmp_path):
