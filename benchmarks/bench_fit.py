@@ -8,10 +8,15 @@ Workloads (the issue's):
 Each (workload, framework, batch size, threads) runs in its own subprocess, so
 imports and thread settings do not leak between frameworks and `ru_maxrss`
 is that framework's peak memory.  A worker runs one warm-up epoch, then
-`--repeats` timed epochs, and reports the median.  The table gives seconds
-per epoch, the ratio rival / lstmcore (> 1: lstmcore is faster) and peak RSS.
+`--repeats` timed epochs, and reports the median.  With `--rounds N` the
+whole grid runs N times, each round visiting every cell once (so a noisy
+minute of this shared machine spoils one sample of a cell, not the cell),
+and a cell reports the median over its rounds, with the lowest and highest
+round's ratio beside it.  The table gives seconds per epoch, the ratio
+rival / lstmcore (> 1: lstmcore is faster) and peak RSS.
 
-    python benchmarks/bench_fit.py                       # full sweep -> benchmarks/results/
+    python benchmarks/bench_fit.py --rounds 3            # what the committed table uses
+    python benchmarks/bench_fit.py                       # full sweep, one round -> benchmarks/results/
     python benchmarks/bench_fit.py --quick               # seed model, batch 32, 1 thread, 3 repeats
     python benchmarks/bench_fit.py --workloads dna --threads 2 --batch-sizes 64
 """
@@ -183,6 +188,35 @@ def _row_label(workload, batch_size, threads):
     return f"| {workload} | {batch_size} | {threads} |"
 
 
+def _cell(spec):
+    return spec["workload"], spec["batch_size"], spec["threads"], spec["framework"]
+
+
+def _cells(rounds, row, frameworks):
+    """A row's cells: lstmcore's median seconds, each rival's and its ratio (with the range over rounds when
+    there are several), then every framework's peak memory."""
+    def ok(framework):
+        return [r for r in rounds.get((*row, framework), []) if r.get("ok")]
+
+    def median(framework):
+        return statistics.median(r["median"] for r in ok(framework))
+
+    ours = ok("lstmcore")
+    cells = [f"{median('lstmcore'):.3f}" if ours else "-"]
+    for framework in (f for f in frameworks if f != "lstmcore"):
+        theirs = ok(framework)
+        if not (theirs and ours):
+            cells += [rounds[(*row, framework)][0].get("skipped", "-"), "-"]
+            continue
+        ratio = f"{median(framework) / median('lstmcore'):.2f}x"
+        if len(theirs) > 1 and len(theirs) == len(ours):
+            per_round = [t["median"] / o["median"] for t, o in zip(theirs, ours)]
+            ratio += f" ({min(per_round):.2f}-{max(per_round):.2f})"
+        cells += [f"{median(framework):.3f}", ratio]
+    cells += [f"{max(r['maxrss_mib'] for r in ok(f)):.0f}" if ok(f) else "-" for f in frameworks]
+    return " | ".join(cells)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
@@ -190,6 +224,8 @@ def main(argv=None):
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=[32, 64])
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the whole grid this many times, interleaved; report each cell's median")
     parser.add_argument("--quick", action="store_true", help="seed model, batch 32, 1 thread, 3 repeats")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -206,34 +242,30 @@ def main(argv=None):
               + " | ".join(f"{f} s/epoch | {f}/lstmcore" for f in others)
               + " | " + " | ".join(f"{f} peak MiB" for f in args.frameworks) + " |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
-    records = []
+    specs = [dict(framework=framework, workload=workload, batch_size=batch_size, threads=threads,
+                  repeats=args.repeats)
+             for workload in args.workloads for batch_size in args.batch_sizes for threads in args.threads
+             for framework in args.frameworks]
+    rounds, records = {}, []
+    for round_ in range(args.rounds):
+        for spec in specs:
+            result = measure(spec)
+            rounds.setdefault(_cell(spec), []).append(result)
+            records.append({**spec, "round": round_ + 1, **result})
+            print(f"round {round_ + 1}:", spec["framework"], spec["workload"], spec["batch_size"], spec["threads"],
+                  result.get("median", result.get("skipped")), file=sys.stderr)
     for workload in args.workloads:
         for batch_size in args.batch_sizes:
             for threads in args.threads:
-                results = {}
-                for framework in args.frameworks:
-                    spec = dict(framework=framework, workload=workload, batch_size=batch_size,
-                                threads=threads, repeats=args.repeats)
-                    results[framework] = measure(spec)
-                    records.append({**spec, **results[framework]})
-                    print(framework, workload, batch_size, threads, results[framework].get("median",
-                          results[framework].get("skipped")), file=sys.stderr)
-                ours = results.get("lstmcore", {})
-                cells = [f"{ours['median']:.3f}" if ours.get("ok") else "-"]
-                for framework in others:
-                    theirs = results[framework]
-                    if theirs.get("ok") and ours.get("ok"):
-                        cells += [f"{theirs['median']:.3f}", f"{theirs['median'] / ours['median']:.2f}x"]
-                    else:
-                        cells += [theirs.get("skipped", "-"), "-"]
-                cells += [f"{results[f]['maxrss_mib']:.0f}" if results[f].get("ok") else "-"
-                          for f in args.frameworks]
-                lines.append(_row_label(workload, batch_size, threads) + " " + " | ".join(cells) + " |")
+                lines.append(_row_label(workload, batch_size, threads) + " "
+                             + _cells(rounds, (workload, batch_size, threads), args.frameworks) + " |")
 
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     text = "\n".join([
         "# bench_fit: one epoch of fit(), median of "
-        f"{args.repeats} epochs after a warm-up",
+        f"{args.repeats} epochs after a warm-up" + (f", median of {args.rounds} interleaved rounds "
+                                                    "(ratio's lowest-highest round in brackets)"
+                                                    if args.rounds > 1 else ""),
         "",
         f"Command: `{command}`",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; {stamp} UTC",

@@ -37,16 +37,15 @@ def read_table(path):
             continue
         row = dict(zip(header, cells))
         key = tuple(f"{k}={row[k]}" for k in KEY_COLUMNS if k in row)
-        rows[key] = {c: float(row[c]) for c in header if RATIO_COLUMN.search(c) and _is_number(row[c])}
+        rows[key] = {c: _leading_number(row[c]) for c in header
+                     if RATIO_COLUMN.search(c) and _leading_number(row[c]) is not None}
     return rows
 
 
-def _is_number(text):
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+def _leading_number(text):
+    """The ratio a cell starts with ("2.31", "2.31x (1.90-2.50)" with a range over rounds), or None."""
+    match = re.match(r"\s*(\d+(?:\.\d*)?)", text)
+    return float(match.group(1)) if match else None
 
 
 def fallen(baseline, fresh, tolerance):

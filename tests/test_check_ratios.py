@@ -38,3 +38,10 @@ def test_equal_or_better_ratios_pass(tmp_path, capsys):
     fresh = write(tmp_path / "fresh.md", 2.60, 2.00)
     assert check_ratios.main([str(fresh), "--baseline", str(baseline)]) == 0
     assert "compared 2 ratios" in capsys.readouterr().out
+
+
+def test_a_ratio_with_its_range_over_rounds_is_read_by_its_median(tmp_path, capsys):
+    baseline = write(tmp_path / "base.md", "2.50x (2.10-2.90)", 2.00)
+    fresh = write(tmp_path / "fresh.md", "1.50x (1.20-1.70)", 2.00)
+    assert check_ratios.main([str(fresh), "--baseline", str(baseline)]) == 1
+    assert "2.50 -> 1.50" in capsys.readouterr().out
