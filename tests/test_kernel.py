@@ -42,6 +42,7 @@ SIZES = {
     "threads-split-rows": (33, 12, 4, 64, 0.5),
     "threads-few-rows": (2, 300, 3, 64, 0.15),
     "threads-split-units-wide": (5, 40, 3, 256, 0.1),
+    "wide-inputs-blas-gradients": (4, 7, 20, 6, 0.3),   # D > NARROW_INPUTS: d_kernel and dx by BLAS
 }
 
 

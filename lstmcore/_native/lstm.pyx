@@ -50,6 +50,7 @@ cimport numpy as cnp
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t
+from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemm, sgemv
 
@@ -73,6 +74,12 @@ cdef extern from "lstm_gemm.h" nogil:
     void lc_gemm_packed_f(int M, int K, int N, const float* A, int lda, const float* P,
                           float* C, int ldc, int accumulate)
     int LC_HAVE_AVX2
+
+cdef extern from "lstm_input_grads.h" nogil:
+    void lc_input_gradients_f(Py_ssize_t rows, int G, int D, const float* gates, const float* x,
+                              const float* kernel, float* dx, float* d_kernel, float* d_bias)
+    void lc_input_gradients_d(Py_ssize_t rows, int G, int D, const double* gates, const double* x,
+                              const double* kernel, double* dx, double* d_kernel, double* d_bias)
 
 cdef extern from "lstm_units.h" nogil:
     ctypedef struct lc_unit_job:
@@ -112,6 +119,10 @@ DEF INFERENCE_BLOCK_BYTES = 2097152
 # Below this many cell elements per step the pointwise pass runs on one thread:
 # waking a team costs more than it saves.
 DEF PARALLEL_MIN_ELEMENTS = 8192
+# Inputs at most this wide get d_kernel, dx and d_bias in one pass over the
+# gate gradients (lstm_input_grads.h) instead of two BLAS products that each
+# pack the whole (steps x batch, 4H) matrix for a handful of multiply-adds.
+DEF NARROW_INPUTS = 16
 
 
 def openmp_enabled():
@@ -495,38 +506,65 @@ cdef void _run_backward(Dims* d, floating* kernel, floating* rkernel, floating* 
                            gates, cs, c0, dy, dh, dc)
 
 
-cdef void _column_sums(int threads, floating* a, Py_ssize_t rows, Py_ssize_t cols,
-                       floating* out) noexcept nogil:
-    """out[j] = sum of a[:, j] in row order; columns split across threads (deterministic)."""
-    cdef Py_ssize_t chunk = 64, c0, j, r, c1
-    cdef Py_ssize_t nchunks = (cols + chunk - 1) // chunk
-    cdef Py_ssize_t k
-    memset(out, 0, cols * sizeof(floating))
-    if rows * cols < PARALLEL_MIN_ELEMENTS * 8:
+cdef inline void _input_gradient_rows(Py_ssize_t rows, Py_ssize_t G, Py_ssize_t D, floating* gates,
+                                      floating* x, floating* kernel, floating* dx, floating* d_kernel,
+                                      floating* d_bias) noexcept nogil:
+    if floating is float:
+        lc_input_gradients_f(rows, <int>G, <int>D, gates, x, kernel, dx, d_kernel, d_bias)
+    else:
+        lc_input_gradients_d(rows, <int>G, <int>D, gates, x, kernel, dx, d_kernel, d_bias)
+
+
+cdef void _input_gradients(int threads, Py_ssize_t rows, Py_ssize_t G, Py_ssize_t D, floating* gates,
+                           floating* x, floating* kernel, floating* dx, floating* d_kernel,
+                           floating* d_bias) noexcept nogil:
+    """d_bias, and for D > 0 d_kernel and dx, from the (rows, G) gate gradients in one pass
+    (lstm_input_grads.h).  Threads take blocks of rows, each with its own d_kernel and d_bias,
+    added in thread order afterwards: the same thread count gives the same bits."""
+    cdef Py_ssize_t per = (D + 1) * G, t, lo, hi, j
+    cdef floating* partials = NULL
+    memset(d_bias, 0, G * sizeof(floating))
+    if D > 0:
+        memset(d_kernel, 0, D * G * sizeof(floating))
+    if rows * per < PARALLEL_MIN_ELEMENTS * 64 or threads < 2 or rows < threads:
         threads = 1
-    for k in prange(nchunks, num_threads=threads, schedule="static"):
-        c0 = k * chunk
-        c1 = c0 + chunk if c0 + chunk < cols else cols
-        for r in range(rows):
-            for j in range(c0, c1):
-                out[j] += a[r * cols + j]
+    else:
+        partials = <floating*>calloc(threads * per, sizeof(floating))
+    if partials == NULL:
+        _input_gradient_rows(rows, G, D, gates, x, kernel, dx, d_kernel, d_bias)
+        return
+    for t in prange(threads, num_threads=threads, schedule="static", chunksize=1):
+        lo = rows * t // threads
+        hi = rows * (t + 1) // threads
+        _input_gradient_rows(hi - lo, G, D, gates + lo * G, x + lo * D, kernel, dx + lo * D,
+                             partials + t * per + G, partials + t * per)
+    for t in range(threads):
+        for j in range(G):
+            d_bias[j] += partials[t * per + j]
+        for j in range(D * G):
+            d_kernel[j] += partials[t * per + G + j]
+    free(partials)
 
 
 cdef void _parameter_gradients(Dims* d, int threads, floating* kernel, floating* gates,
                                floating* hs, floating* h0, floating* x_steps, floating* dx_steps,
                                floating* d_kernel, floating* d_rkernel, floating* d_bias) noexcept nogil:
-    """One GEMM each for the kernel, recurrent kernel and inputs; padding rows are zero."""
+    """One GEMM each for the recurrent kernel (and, for wide inputs, the kernel and the inputs);
+    one pass for the bias (and narrow inputs).  Padding rows are zero."""
     cdef Py_ssize_t B = d.B, H = d.H, G = 4 * d.H, D = d.D, S = d.S
     # d_rkernel = h0^T dgates[0] + sum_s h[s-1]^T dgates[s]
     _parallel_gemm(threads, True, True, False, H, G, B, h0, H, gates, G,
                    <floating>0, d_rkernel, G)
     _parallel_gemm(threads, True, True, False, H, G, (S - 1) * B, hs, H, gates + B * G, G,
                    <floating>1, d_rkernel, G)
+    if D <= NARROW_INPUTS:
+        _input_gradients(threads, S * B, G, D, gates, x_steps, kernel, dx_steps, d_kernel, d_bias)
+        return
     _parallel_gemm(threads, True, True, False, D, G, S * B, x_steps, D, gates, G,
                    <floating>0, d_kernel, G)
     _parallel_gemm(threads, False, False, True, S * B, D, G, gates, G, kernel, G,
                    <floating>0, dx_steps, D)
-    _column_sums(threads, gates, S * B, G, d_bias)
+    _input_gradients(threads, S * B, G, 0, gates, x_steps, kernel, dx_steps, d_kernel, d_bias)
 
 
 cdef void _scatter_steps(Dims* d, int64_t* order, int64_t* lengths, floating* dx_steps,

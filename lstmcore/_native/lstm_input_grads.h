@@ -1,0 +1,144 @@
+/* Input-side gradients of an LSTM layer in one pass over the gate gradients.
+ *
+ * Why not three BLAS calls: after the backward loop the gate gradients are
+ * a (rows, G) matrix with rows = steps x batch (12 800 x 512 floats, 26 MB,
+ * for the dna benchmark) and the input width D is tiny for sequences (4 for
+ * one-hot DNA, 1 for a series).  d_kernel = x^T dgates (D x G), dx = dgates
+ * kernel^T (rows x D) and d_bias = column sums are a few multiply-adds per
+ * element, but OpenBLAS packed the whole 26 MB matrix for each product: perf
+ * of dna training on one thread had sgemm_itcopy/oncopy/otcopy at 14 % and
+ * the (unvectorised, aliasing) column sums at 6 %, for 2 x 26M multiply-adds.
+ * Here each row of dgates is read once and used for all three while it is
+ * in L1.  With D = 0 only d_bias is computed (wide inputs keep BLAS for the
+ * two products).
+ *
+ * Sums run in row order inside a call; callers give each thread a block of
+ * rows and its own d_kernel/d_bias and add those in thread order, so a
+ * result depends on the thread count only through rounding.
+ */
+#ifndef LSTMCORE_LSTM_INPUT_GRADS_H
+#define LSTMCORE_LSTM_INPUT_GRADS_H
+
+#include <stddef.h>
+
+/* For rows [0, rows) of dgates (row stride G):
+ *   dx[r, d]        = sum_j dgates[r, j] kernel[d, j]     (written; skipped when D == 0)
+ *   d_kernel[d, j] += sum_r x[r, d] dgates[r, j]          (accumulated)
+ *   d_bias[j]      += sum_r dgates[r, j]                  (accumulated)
+ * Portable version: float64 (gradient checks) and builds without AVX2.   */
+#define LC_DEFINE_INPUT_GRADIENTS(NAME, T)                                        \
+static inline void NAME(ptrdiff_t rows, int G, int D, const T *restrict gates,      \
+                        const T *restrict x, const T *restrict kernel,              \
+                        T *restrict dx, T *restrict d_kernel, T *restrict d_bias)   \
+{                                                                                   \
+    for (ptrdiff_t r = 0; r < rows; r++) {                                          \
+        const T *restrict g = gates + r * G;                                        \
+        for (int j = 0; j < G; j++) d_bias[j] += g[j];                              \
+        for (int d = 0; d < D; d++) {                                               \
+            const T xd = x[r * D + d];                                              \
+            const T *restrict k = kernel + (ptrdiff_t)d * G;                        \
+            T *restrict dk = d_kernel + (ptrdiff_t)d * G;                           \
+            T dot = 0;                                                              \
+            for (int j = 0; j < G; j++) {                                           \
+                dot += g[j] * k[j];                                                 \
+                dk[j] += xd * g[j];                                                 \
+            }                                                                       \
+            dx[r * D + d] = dot;                                                    \
+        }                                                                           \
+    }                                                                               \
+}
+
+LC_DEFINE_INPUT_GRADIENTS(lc_input_gradients_d, double)
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+
+static inline float lc_hsum8(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+/* One row at a time, eight columns at a time: the dgates vector is loaded
+ * once and feeds d_bias, the D dot products (one accumulator each) and the
+ * D rows of d_kernel.  D is a constant where this is inlined (the switch
+ * below), so the accumulators are registers, not a stack array.  Columns
+ * past the last multiple of 8 finish in scalar code. */
+static inline __attribute__((always_inline)) void
+lc_input_gradients_avx2(ptrdiff_t rows, int G, const int D, const float *restrict gates,
+                        const float *restrict x, const float *restrict kernel, float *restrict dx,
+                        float *restrict d_kernel, float *restrict d_bias)
+{
+    const int G8 = G - G % 8;
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        const float *restrict g = gates + r * G;
+        const float *restrict xr = x + r * D;
+        __m256 dot[16];
+        float tail[16];
+        for (int d = 0; d < D; d++) { dot[d] = _mm256_setzero_ps(); tail[d] = 0.0f; }
+        for (int j = 0; j < G8; j += 8) {
+            __m256 gv = _mm256_loadu_ps(g + j);
+            _mm256_storeu_ps(d_bias + j, _mm256_add_ps(_mm256_loadu_ps(d_bias + j), gv));
+            for (int d = 0; d < D; d++) {
+                dot[d] = _mm256_fmadd_ps(gv, _mm256_loadu_ps(kernel + (ptrdiff_t)d * G + j), dot[d]);
+                float *dk = d_kernel + (ptrdiff_t)d * G + j;
+                _mm256_storeu_ps(dk, _mm256_fmadd_ps(_mm256_set1_ps(xr[d]), gv, _mm256_loadu_ps(dk)));
+            }
+        }
+        for (int j = G8; j < G; j++) {
+            d_bias[j] += g[j];
+            for (int d = 0; d < D; d++) {
+                tail[d] += g[j] * kernel[(ptrdiff_t)d * G + j];
+                d_kernel[(ptrdiff_t)d * G + j] += xr[d] * g[j];
+            }
+        }
+        for (int d = 0; d < D; d++) dx[r * D + d] = lc_hsum8(dot[d]) + tail[d];
+    }
+}
+
+#define LC_INPUT_GRADIENTS_CASE(N) \
+    case N: lc_input_gradients_avx2(rows, G, N, gates, x, kernel, dx, d_kernel, d_bias); return;
+
+static inline void lc_input_gradients_f(ptrdiff_t rows, int G, int D, const float *restrict gates,
+                                        const float *restrict x, const float *restrict kernel,
+                                        float *restrict dx, float *restrict d_kernel,
+                                        float *restrict d_bias)
+{
+    switch (D) {
+        LC_INPUT_GRADIENTS_CASE(0) LC_INPUT_GRADIENTS_CASE(1) LC_INPUT_GRADIENTS_CASE(2)
+        LC_INPUT_GRADIENTS_CASE(3) LC_INPUT_GRADIENTS_CASE(4) LC_INPUT_GRADIENTS_CASE(5)
+        LC_INPUT_GRADIENTS_CASE(6) LC_INPUT_GRADIENTS_CASE(7) LC_INPUT_GRADIENTS_CASE(8)
+        default: break;
+    }
+    /* wider: eight input columns at a time, each block with its own accumulators */
+    for (int d0 = 0; d0 < D; d0 += 8) {
+        int n = D - d0 < 8 ? D - d0 : 8;
+        for (ptrdiff_t r = 0; r < rows; r++) {
+            /* the bias once (block 0); x and dx of this block through strided views */
+            const float *g = gates + r * G;
+            for (int d = d0; d < d0 + n; d++) {
+                const float xd = x[r * D + d];
+                const float *k = kernel + (ptrdiff_t)d * G;
+                float *dk = d_kernel + (ptrdiff_t)d * G;
+                __m256 acc = _mm256_setzero_ps();
+                int j = 0;
+                for (; j + 8 <= G; j += 8) {
+                    __m256 gv = _mm256_loadu_ps(g + j);
+                    acc = _mm256_fmadd_ps(gv, _mm256_loadu_ps(k + j), acc);
+                    _mm256_storeu_ps(dk + j, _mm256_fmadd_ps(_mm256_set1_ps(xd), gv, _mm256_loadu_ps(dk + j)));
+                }
+                float dot = lc_hsum8(acc);
+                for (; j < G; j++) { dot += g[j] * k[j]; dk[j] += xd * g[j]; }
+                dx[r * D + d] = dot;
+            }
+            if (d0 == 0)
+                for (int j = 0; j < G; j++) d_bias[j] += g[j];
+        }
+    }
+}
+#else
+LC_DEFINE_INPUT_GRADIENTS(lc_input_gradients_f, float)
+#endif
+
+#endif
