@@ -153,11 +153,18 @@ static inline void lc_activate_f(int n, float *restrict z, const float *restrict
     const __m256i before = _mm256_set1_epi32(tanh_from - 1), end = _mm256_set1_epi32(tanh_to);
     int j = 0;
     for (; j + 8 <= n; j += 8) {
-        __m256i index = _mm256_add_epi32(_mm256_set1_epi32(j), lane);
-        __m256i is_tanh = _mm256_and_si256(_mm256_cmpgt_epi32(index, before), _mm256_cmpgt_epi32(end, index));
-        __m256 scale = _mm256_add_ps(one, _mm256_and_ps(_mm256_castsi256_ps(is_tanh), one));
-        __m256 x = _mm256_mul_ps(scale, _mm256_add_ps(_mm256_loadu_ps(z + j), _mm256_loadu_ps(bias + j)));
-        _mm256_storeu_ps(z + j, _mm256_fmsub_ps(scale, lc_sigmoid8(x), _mm256_sub_ps(scale, one)));
+        __m256 x = _mm256_add_ps(_mm256_loadu_ps(z + j), _mm256_loadu_ps(bias + j));
+        if (j + 8 <= tanh_from || j >= tanh_to) {            /* all sigmoid lanes: no scale */
+            _mm256_storeu_ps(z + j, lc_sigmoid8(x));
+        } else if (j >= tanh_from && j + 8 <= tanh_to) {     /* all tanh lanes */
+            _mm256_storeu_ps(z + j, lc_tanh8(x));
+        } else {                                             /* a gate block ends inside */
+            __m256i index = _mm256_add_epi32(_mm256_set1_epi32(j), lane);
+            __m256i is_tanh = _mm256_and_si256(_mm256_cmpgt_epi32(index, before), _mm256_cmpgt_epi32(end, index));
+            __m256 scale = _mm256_add_ps(one, _mm256_and_ps(_mm256_castsi256_ps(is_tanh), one));
+            _mm256_storeu_ps(z + j, _mm256_fmsub_ps(scale, lc_sigmoid8(_mm256_mul_ps(scale, x)),
+                                                    _mm256_sub_ps(scale, one)));
+        }
     }
     for (; j < n; j++) {
         float x = z[j] + bias[j];
