@@ -75,7 +75,11 @@ cdef extern from "lstm_gemm.h" nogil:
                           float* C, int ldc, int accumulate)
     int LC_HAVE_AVX2
 
-cdef extern from "lstm_input_grads.h" nogil:
+cdef extern from "lstm_narrow_inputs.h" nogil:
+    void lc_project_narrow_f(Py_ssize_t rows, int G, int D, const float* x, const float* kernel,
+                             float* out)
+    void lc_project_narrow_d(Py_ssize_t rows, int G, int D, const double* x, const double* kernel,
+                             double* out)
     void lc_input_gradients_f(Py_ssize_t rows, int G, int D, const float* gates, const float* x,
                               const float* kernel, float* dx, float* d_kernel, float* d_bias)
     void lc_input_gradients_d(Py_ssize_t rows, int G, int D, const double* gates, const double* x,
@@ -119,9 +123,10 @@ DEF INFERENCE_BLOCK_BYTES = 2097152
 # Below this many cell elements per step the pointwise pass runs on one thread:
 # waking a team costs more than it saves.
 DEF PARALLEL_MIN_ELEMENTS = 8192
-# Inputs at most this wide get d_kernel, dx and d_bias in one pass over the
-# gate gradients (lstm_input_grads.h) instead of two BLAS products that each
-# pack the whole (steps x batch, 4H) matrix for a handful of multiply-adds.
+# Inputs at most this wide are projected inside each thread's step loop, and
+# get d_kernel, dx and d_bias in one pass over the gate gradients
+# (lstm_narrow_inputs.h), instead of BLAS products that each pack a whole
+# (steps x batch, 4H) matrix for a handful of multiply-adds.
 DEF NARROW_INPUTS = 16
 
 
@@ -357,10 +362,11 @@ cdef void _forward_rows(Dims* d, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t s0, Py
                         floating* rkernel, floating* packed, floating* bias,
                         int64_t* order, int64_t* lengths, floating* h0, floating* c0,
                         floating* y, floating* gates, floating* hs, floating* cs,
-                        bint training) noexcept nogil:
+                        bint training, floating* x_steps, floating* kernel) noexcept nogil:
     """Run rows [r0, r1) through steps [s0, s1): one GEMM (or GEMV) and one cell pass a step.
 
-    `gates` holds the projected inputs of steps [s0, s1) (the block).
+    `gates` holds the projected inputs of steps [s0, s1) (the block), or, when
+    `x_steps` is given (narrow inputs), each step's rows are projected here first.
     """
     cdef Py_ssize_t B = d.B, H = d.H, G = 4 * d.H
     cdef Py_ssize_t s, i, n = r1
@@ -382,6 +388,8 @@ cdef void _forward_rows(Dims* d, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t s0, Py
         else:
             h_prev = h_out = hs
             c_prev = c_out = cs
+        if x_steps != NULL:
+            _project_narrow(n - r0, G, d.D, x_steps + ((s - s0) * B + r0) * d.D, kernel, gates_s + r0 * G)
         _recurrent_product(False, n - r0, H, h_prev + r0 * H, packed, rkernel, gates_s + r0 * G)
         for i in range(r0, n):
             _cell_forward(<int>H, gates_s + i * G, bias, c_prev + i * H, c_out + i * H,
@@ -401,15 +409,21 @@ cdef void _run_forward(Dims* d, floating* x, floating* kernel, floating* rkernel
     cdef Py_ssize_t G = 4 * d.H, t, block0 = 0, block1
     cdef Py_ssize_t block = d.S if training else _inference_block_steps(d)
     cdef lc_unit_job job
+    cdef bint units = False
+    cdef floating* narrow = NULL     # x_steps when the rows' loops project their own inputs
     _pack_recurrent(False, d.H, rkernel, packed)
     if floating is float:
         job = _unit_job(d, order, lengths, bias, packed, y, gates, hs, cs, h0, c0, NULL, NULL,
                         training)
+        units = d.split_units
+    if d.D <= NARROW_INPUTS and not units:
+        narrow = x_steps
     while block0 < d.S:
         block1 = block0 + block if block0 + block < d.S else d.S
         _gather_steps(d, x, order, lengths, block0, block1, x_steps)
-        _parallel_gemm(threads, False, False, False, (block1 - block0) * d.B, G, d.D,
-                       x_steps, d.D, kernel, G, <floating>0, gates, G)
+        if narrow == NULL:
+            _parallel_gemm(threads, False, False, False, (block1 - block0) * d.B, G, d.D,
+                           x_steps, d.D, kernel, G, <floating>0, gates, G)
         if floating is float:
             if d.split_units:
                 lc_forward_units_f(&job, block0, block1)
@@ -417,12 +431,12 @@ cdef void _run_forward(Dims* d, floating* x, floating* kernel, floating* rkernel
                 continue
         if d.threads == 1:
             _forward_rows(d, 0, d.B, block0, block1, rkernel, packed, bias, order, lengths,
-                          h0, c0, y, gates, hs, cs, training)
+                          h0, c0, y, gates, hs, cs, training, narrow, kernel)
         else:
             for t in prange(d.threads, num_threads=d.threads, schedule="static", chunksize=1):
                 _forward_rows(d, d.row_begin[t], d.row_begin[t + 1], block0, block1,
                               rkernel, packed, bias, order, lengths, h0, c0, y, gates, hs, cs,
-                              training)
+                              training, narrow, kernel)
         block0 = block1
     if floating is float:
         if d.split_units and not training:
@@ -515,11 +529,19 @@ cdef inline void _input_gradient_rows(Py_ssize_t rows, Py_ssize_t G, Py_ssize_t 
         lc_input_gradients_d(rows, <int>G, <int>D, gates, x, kernel, dx, d_kernel, d_bias)
 
 
+cdef inline void _project_narrow(Py_ssize_t rows, Py_ssize_t G, Py_ssize_t D, floating* x,
+                                 floating* kernel, floating* out) noexcept nogil:
+    if floating is float:
+        lc_project_narrow_f(rows, <int>G, <int>D, x, kernel, out)
+    else:
+        lc_project_narrow_d(rows, <int>G, <int>D, x, kernel, out)
+
+
 cdef void _input_gradients(int threads, Py_ssize_t rows, Py_ssize_t G, Py_ssize_t D, floating* gates,
                            floating* x, floating* kernel, floating* dx, floating* d_kernel,
                            floating* d_bias) noexcept nogil:
     """d_bias, and for D > 0 d_kernel and dx, from the (rows, G) gate gradients in one pass
-    (lstm_input_grads.h).  Threads take blocks of rows, each with its own d_kernel and d_bias,
+    (lstm_narrow_inputs.h).  Threads take blocks of rows, each with its own d_kernel and d_bias,
     added in thread order afterwards: the same thread count gives the same bits."""
     cdef Py_ssize_t per = (D + 1) * G, t, lo, hi, j
     cdef floating* partials = NULL
@@ -633,7 +655,8 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
         y=maybe_zeros((d.B, d.T, d.H), dtype),
         h_n=np.empty((d.B, d.H), dtype), c_n=np.empty((d.B, d.H), dtype),
         h0s=np.empty((d.B, d.H), dtype), c0s=np.empty((d.B, d.H), dtype),
-        gates=np.empty((steps_kept, d.B, 4 * d.H), dtype),
+        # training: the backward's parameter GEMMs read padding rows, which must hold zeros
+        gates=(maybe_zeros if training else np.empty)((steps_kept, d.B, 4 * d.H), dtype),
         x_steps=maybe_zeros((steps_kept, d.B, d.D), dtype),
         packed=np.empty(lc_packed_size(<int>d.H, <int>(4 * d.H)) if dtype == np.float32 else 1, dtype),
     )

@@ -234,8 +234,8 @@ def _attribution_motifs(data: SearchData, scores: Sequence[np.ndarray], count: i
         starts = _centred(starts, sequences, width, search.shift, letters)
         seed_kmer = sequences[seed.sequence][seed.start:seed.start + width]
         fit = _better([_near_seed(data, seed.start, search),
-                              _anywhere(data, [seed_kmer] + kmers_at(sequences, starts, width), search)],
-                             search.criterion)
+                       _anywhere(data, [seed_kmer] + kmers_at(sequences, starts, width), search)],
+                      search.criterion)
         sites = {} if fit is None else fit.sites
         # the seed and the candidates like it are used up, and so are those the motif's sites cover
         pool = [c for c in pool if c is not seed
@@ -282,11 +282,16 @@ def _enriched_kmers(data: SearchData, count: int, min_sites: int) -> List[str]:
         return Counter(pairs[1][pairs[1] >= 0].tolist())
 
     hits, false = presence(data.codes), presence(data.background)
+    kmers = np.array([kmer for kmer, n in hits.items() if n >= min_sites], dtype=np.int64)
+    if kmers.size == 0:
+        return []
+    in_class = np.array([hits[k] for k in kmers.tolist()])
+    in_background = np.array([false.get(k, 0) for k in kmers.tolist()])
     total, positives = data.codes.shape[0] + data.background.shape[0], data.codes.shape[0]
-    ranked = sorted((hypergeom.sf(n - 1, total, positives, n + false.get(kmer, 0)), kmer)
-                    for kmer, n in hits.items() if n >= min_sites)
+    p_values = hypergeom.sf(in_class - 1, total, positives, in_class + in_background)
+    best = kmers[np.lexsort((kmers, p_values))[:count]]
     return ["".join(data.letters[(kmer // letters ** power) % letters] for power in range(data.width - 1, -1, -1))
-            for _, kmer in ranked[:count]]
+            for kmer in best.tolist()]
 
 
 def _enrichment_motifs(data: SearchData, scores: Sequence[np.ndarray], count: int,

@@ -1,6 +1,12 @@
-/* Input-side gradients of an LSTM layer in one pass over the gate gradients.
+/* Products with narrow inputs (D <= NARROW_INPUTS in lstm.pyx): the input
+ * projection of one step's rows, and the input-side gradients of a layer.
  *
- * Why not three BLAS calls: after the backward loop the gate gradients are
+ * Projection: for D = 1..16 the per-step product x_t kernel is a few
+ * multiply-adds per gate; done inside each thread's step loop (on its own
+ * rows, while the gates are in cache) instead of one single-threaded BLAS
+ * call per block of steps, which serialised 2-thread inference between blocks.
+ *
+ * Gradients, in one pass over the gate gradients.  Why not three BLAS calls: after the backward loop the gate gradients are
  * a (rows, G) matrix with rows = steps x batch (12 800 x 512 floats, 26 MB,
  * for the dna benchmark) and the input width D is tiny for sequences (4 for
  * one-hot DNA, 1 for a series).  d_kernel = x^T dgates (D x G), dx = dgates
@@ -16,10 +22,30 @@
  * rows and its own d_kernel/d_bias and add those in thread order, so a
  * result depends on the thread count only through rounding.
  */
-#ifndef LSTMCORE_LSTM_INPUT_GRADS_H
-#define LSTMCORE_LSTM_INPUT_GRADS_H
+#ifndef LSTMCORE_LSTM_NARROW_INPUTS_H
+#define LSTMCORE_LSTM_NARROW_INPUTS_H
 
 #include <stddef.h>
+
+/* out[r, :] = sum_d x[r, d] kernel[d, :] for rows [0, rows); out's rows are G apart. */
+#define LC_DEFINE_PROJECT_NARROW(NAME, T)                                         \
+static inline void NAME(ptrdiff_t rows, int G, int D, const T *restrict x,          \
+                        const T *restrict kernel, T *restrict out)                  \
+{                                                                                   \
+    for (ptrdiff_t r = 0; r < rows; r++) {                                          \
+        T *restrict o = out + r * G;                                                \
+        const T x0 = x[r * D];                                                      \
+        for (int j = 0; j < G; j++) o[j] = x0 * kernel[j];                          \
+        for (int d = 1; d < D; d++) {                                               \
+            const T xd = x[r * D + d];                                              \
+            const T *restrict k = kernel + (ptrdiff_t)d * G;                        \
+            for (int j = 0; j < G; j++) o[j] += xd * k[j];                          \
+        }                                                                           \
+    }                                                                               \
+}
+
+LC_DEFINE_PROJECT_NARROW(lc_project_narrow_f, float)
+LC_DEFINE_PROJECT_NARROW(lc_project_narrow_d, double)
 
 /* For rows [0, rows) of dgates (row stride G):
  *   dx[r, d]        = sum_j dgates[r, j] kernel[d, j]     (written; skipped when D == 0)
