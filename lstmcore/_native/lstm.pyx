@@ -117,9 +117,13 @@ cdef extern from *:
     int LC_OPENMP
 
 # Inference projects the inputs a block of steps at a time, the block's gates
-# kept under this size: it stays in cache, and a buffer this small is reused
-# by malloc instead of being mapped (and page-faulted) afresh on every call.
-DEF INFERENCE_BLOCK_BYTES = 2097152
+# (counted as float64) kept under this size, so memory does not grow with the
+# sequence.  Each block is one BLAS call that packs the whole kernel: at 2 MB
+# the big layer 2 (B64, D = H = 512) had blocks of 2 steps and spent 9 % of
+# its time in sgemm_itcopy; at 8 MB (8 steps) 3 %, and 1-thread inference
+# went 387-535 -> 352-412 ms (alternating builds).  Narrow inputs project per
+# step and do not care.
+DEF INFERENCE_BLOCK_BYTES = 8388608
 # Below this many cell elements per step the pointwise pass runs on one thread:
 # waking a team costs more than it saves.
 DEF PARALLEL_MIN_ELEMENTS = 8192
