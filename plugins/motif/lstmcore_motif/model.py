@@ -55,6 +55,28 @@ def balanced_class_weights(y: np.ndarray) -> Dict[int, float]:
     return {int(c): float(y.size / (present.size * n)) for c, n in zip(present, counts)}
 
 
+LR_SCHEDULES = ("cosine", "constant")
+
+
+def _schedule_learning_rate(optimizer, hyperparameters: Mapping[str, Any], *, steps: int) -> None:
+    """Give the optimizer the learning-rate schedule the hyper-parameters name.
+
+    "cosine" decays the rate from `learning_rate` to zero over the whole fit,
+    so the last epochs polish one solution instead of wandering around it at
+    full rate: on the promoters the model a seed ends with then depends less
+    on where the final constant-rate updates happened to leave it.  The
+    schedule counts the optimizer's steps, so it is meant for a fresh model.
+    """
+    from lstmcore.optimizers import CosineDecay
+
+    schedule = hyperparameters.get("lr_schedule", "constant")
+    if schedule not in LR_SCHEDULES:
+        raise UserInputError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}. Received: {schedule!r}",
+                             record="lr_schedule")
+    if schedule == "cosine":
+        optimizer.learning_rate = CosineDecay(float(hyperparameters["learning_rate"]), steps)
+
+
 def train_classifier(model, encoded: Encoded, hyperparameters: Mapping[str, Any], *, epochs: int,
                      batch_size: int, validation_split: float = 0.0, verbose: int = 0,
                      reverse_complement: Optional[bool] = None):
@@ -74,6 +96,9 @@ def train_classifier(model, encoded: Encoded, hyperparameters: Mapping[str, Any]
     if hyperparameters["class_weight"] not in ("balanced", "none"):
         raise UserInputError(f"class_weight must be 'balanced' or 'none'. Received: "
                              f"{hyperparameters['class_weight']!r}", record="class_weight")
+    fitted = int(round(x.shape[0] * (1.0 - validation_split)))
+    _schedule_learning_rate(model.optimizer, hyperparameters,
+                            steps=epochs * max(1, -(-fitted // batch_size)))
     return model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_split=validation_split,
                      verbose=verbose, lengths=lengths, class_weight=class_weight)
 

@@ -62,6 +62,7 @@ class MotifTask(SequenceClassificationTask):
         "pooling": "max",              # "max", "mean", "max_mean" over steps, or "last" (final states)
         "dropout": 0.0,                # before the output layer
         "learning_rate": 0.01,
+        "lr_schedule": "cosine",       # "cosine" (to zero over the fit) or "constant"
         "optimizer": "adam",
         "class_weight": "balanced",    # "balanced" or "none"
         "reverse_complement": "auto",  # "auto" (on for DNA), true or false

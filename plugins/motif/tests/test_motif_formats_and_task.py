@@ -106,3 +106,36 @@ def test_stratified_cross_validation_runs_one_model_per_fold(demo_model):
     hyper = dict(loaded.hyperparameters, epochs=2)
     report = loaded.task.evaluate(loaded.model, records, loaded.state, options={"cv": "3"}, hyperparameters=hyper)
     assert report["cv_folds"] == 3 and report["n"] == 40
+
+
+def _fit_for_steps(loaded, data, **overrides):
+    """Train a fresh default model on 24 demo records; return it and the hyper-parameters used."""
+    from lstmcore_motif.model import train_classifier
+
+    task = loaded.task
+    records = task.read(data.evaluate, {"labels": "header"}, labelled=True)[:24]
+    hyper = dict(loaded.hyperparameters, epochs=3, batch_size=8, **overrides)
+    encoded = task.encode(records, loaded.state, labelled=True)
+    model = task.build_model(loaded.state, hyper)
+    train_classifier(model, encoded, hyper, epochs=3, batch_size=8, reverse_complement=False)
+    return model, hyper
+
+
+def test_cosine_schedule_decays_the_learning_rate_to_zero_over_the_whole_fit(demo_model):
+    model, hyper = _fit_for_steps(*demo_model, lr_schedule="cosine")
+    optimizer = model.optimizer
+    assert optimizer.iterations == 3 * 3                      # 24 records / batch 8, 3 epochs
+    assert optimizer._learning_rate.decay_steps == optimizer.iterations
+    assert optimizer.learning_rate == pytest.approx(0.0, abs=1e-12)
+    optimizer.iterations = 0
+    assert optimizer.learning_rate == pytest.approx(hyper["learning_rate"])
+
+
+def test_constant_schedule_keeps_the_learning_rate(demo_model):
+    model, hyper = _fit_for_steps(*demo_model, lr_schedule="constant")
+    assert model.optimizer.learning_rate == pytest.approx(hyper["learning_rate"])
+
+
+def test_unknown_schedule_is_named_in_the_error(demo_model):
+    with pytest.raises(UserInputError, match="lr_schedule must be one of cosine, constant. Received: 'step'"):
+        _fit_for_steps(*demo_model, lr_schedule="step")
