@@ -200,10 +200,10 @@ def main(argv=None):
 
     rows, seconds = [], {}
     gemm = {t: sgemm_gflops(t) for t in args.threads}
-    header = ("| config | B,T,D,H | mode | threads | torch ms | lstmcore ms | ratio | "
+    header = ("| config | B,T,D,H | mode | threads | torch ms | lstmcore ms | ratio | best possible | "
               "lstmcore % sgemm | torch % sgemm | peak MiB torch | peak MiB lstmcore | work MiB torch | work MiB lstmcore |")
     print(header)
-    print("|" + "---|" * 13)
+    print("|" + "---|" * 14)
     specs = [dict(config=c, mode=m, threads=t) for c in args.configs for m in args.modes for t in args.threads]
     runs = {}
     for round_ in range(args.rounds):       # rounds interleave, so a noisy minute spoils one sample, not a cell
@@ -232,6 +232,7 @@ def _row(spec, res, gemm_gflops):
     config, mode, threads = spec["config"], spec["mode"], spec["threads"]
     flops = _flops(config, mode)
     ratio = res["torch"]["seconds"] / res["lstmcore"]["seconds"]
+    ceiling = res["torch"]["seconds"] / (flops / (gemm_gflops * 1e9))
 
     def pct(fw):
         return 100 * flops / res[fw]["seconds"] / 1e9 / gemm_gflops
@@ -239,7 +240,7 @@ def _row(spec, res, gemm_gflops):
     shape = ",".join(map(str, CONFIGS[config])) + (f" x{LAYERS[config]}" if config in LAYERS else "")
     return (f"| {config} | {shape} | {mode} | {threads} | "
             f"{res['torch']['seconds'] * 1e3:.3f} | {res['lstmcore']['seconds'] * 1e3:.3f} | "
-            f"**{ratio:.2f}** | {pct('lstmcore'):.0f} | {pct('torch'):.0f} | "
+            f"**{ratio:.2f}** | {ceiling:.1f} | {pct('lstmcore'):.0f} | {pct('torch'):.0f} | "
             f"{res['torch']['peak_mib']:.0f} | {res['lstmcore']['peak_mib']:.0f} | "
             f"{res['torch']['work_mib']:.1f} | {res['lstmcore']['work_mib']:.1f} |")
 
@@ -277,9 +278,12 @@ def _write(path, command, header, rows, gemm_line):
         f"torch {torch.__version__}; lstmcore {lstmcore.__version__}; {time.strftime('%Y-%m-%d')}", "",
         "ratio = torch time / lstmcore time (higher is better). Times are medians of repeats.",
         "% sgemm = GEMM arithmetic of the cell / time / machine sgemm rate at that thread count.",
+        "best possible = torch time / the time of the GEMM arithmetic alone at the machine's sgemm rate: "
+        "the ratio a kernel with free pointwise work, no overhead and 100 % of sgemm would reach (the "
+        "arithmetic bound of the issue; at batch 1 the weights' memory traffic binds before it does).",
         "peak MiB = process ru_maxrss (includes the framework's libraries); work MiB = peak growth "
         "after imports and set-up, i.e. what the computation itself needed.", "",
-        header, "|" + "---|" * 13, *rows, "", f"sgemm (scipy's OpenBLAS, n=1024): {gemm_line}", "",
+        header, "|" + "---|" * 14, *rows, "", f"sgemm (scipy's OpenBLAS, n=1024): {gemm_line}", "",
     ]
     path.write_text("\n".join(text))
     print(f"wrote {path}")
