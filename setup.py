@@ -93,6 +93,13 @@ extensions = [
         extra_link_args=omp,
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
     ),
+    Extension(
+        "lstmcore._native.optimizer_steps",
+        ["lstmcore/_native/optimizer_steps.pyx"],
+        include_dirs=[numpy.get_include()],
+        extra_compile_args=compile_args,
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
+    ),
 ]
 
 setup(

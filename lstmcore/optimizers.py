@@ -3,7 +3,7 @@
 Update rules and defaults are Keras 3's.  A model hands its optimizer all
 trainable weights as one flat buffer (each weight is a view into it), so an
 update step is a handful of vectorised NumPy operations whatever the number
-of layers; `segments` (the size of each weight) keeps per-weight operations
+of layers (Adam's, the default, is one native pass: lstmcore/_native/optimizer_steps.pyx); `segments` (the size of each weight) keeps per-weight operations
 such as `clipnorm` exact.  `apply_gradients([(grad, var), ...])` works on any
 arrays too, as in Keras.
 
@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from . import registry
+from ._native import optimizer_steps
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "LearningRateSchedule",
            "ExponentialDecay", "InverseTimeDecay", "PiecewiseConstantDecay", "CosineDecay",
@@ -125,6 +126,19 @@ class CosineDecay(LearningRateSchedule):
 
 _SCHEDULES = {cls.__name__: cls for cls in (ExponentialDecay, InverseTimeDecay,
                                              PiecewiseConstantDecay, CosineDecay)}
+
+
+def _one_pass_ok(variable, *others):
+    """Whether the native one-pass update applies: float32/float64 arrays of one dtype and
+    size, all C-contiguous (a model's flat parameter buffer and its slots always are)."""
+    if not isinstance(variable, np.ndarray) or variable.dtype not in _NATIVE_DTYPES \
+            or not variable.flags.c_contiguous:
+        return False
+    return all(isinstance(a, np.ndarray) and a.dtype == variable.dtype and a.size == variable.size
+               and a.flags.c_contiguous for a in others)
+
+
+_NATIVE_DTYPES = (np.float32, np.float64)
 
 
 # ----- optimizers ------------------------------------------------------------------------
@@ -333,6 +347,9 @@ class Adam(Optimizer):
         t = self.iterations
         alpha = lr * math.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)
         m, v, work = slots["m"], slots["v"], slots["_work"]
+        if not self.amsgrad and _one_pass_ok(variable, grad, m, v):
+            optimizer_steps.adam(variable, grad, m, v, alpha, self.beta_1, self.beta_2, self.epsilon)
+            return
         np.subtract(grad, m, out=work)
         work *= 1.0 - self.beta_1
         m += work

@@ -30,6 +30,27 @@ def test_adam_matches_the_keras_update_over_several_steps():
     np.testing.assert_allclose(_step(optimizers.Adam(), G, W, steps=3), expected, rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype, rtol, atol", [(np.float32, 2e-6, 1e-6), (np.float64, 1e-13, 1e-15)])
+def test_adam_one_native_pass_equals_the_numpy_update(dtype, rtol, atol):
+    """The flat buffer of a model goes through the native pass; a strided view through NumPy."""
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal(1000).astype(dtype)
+    grads = [rng.standard_normal(1000).astype(dtype) for _ in range(4)]
+    native, strided = start.copy(), np.repeat(start, 2)[::2]
+    native_opt, numpy_opt = optimizers.Adam(learning_rate=0.01), optimizers.Adam(learning_rate=0.01)
+    assert optimizers._one_pass_ok(native, grads[0], native, native)
+    assert not optimizers._one_pass_ok(strided, grads[0])
+    for grad in grads:
+        native_opt.apply([native], [grad.copy()])
+        numpy_opt.apply([strided], [grad.copy()])
+    assert native.dtype == strided.dtype == dtype
+    assert not np.allclose(native, start)
+    # a few ulp of the weights' magnitude (~1): FMA contraction and the order of operations
+    np.testing.assert_allclose(native, strided, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(native_opt.get_state()["0.m"], numpy_opt.get_state()["0.m"], rtol=rtol, atol=atol)
+    np.testing.assert_allclose(native_opt.get_state()["0.v"], numpy_opt.get_state()["0.v"], rtol=rtol, atol=atol)
+
+
 def test_adamw_decays_the_weights_before_the_adam_step():
     got = _step(optimizers.AdamW(learning_rate=0.1, weight_decay=0.5), G, W)
     plain = _step(optimizers.Adam(learning_rate=0.1), G, W * (1 - 0.1 * 0.5))
