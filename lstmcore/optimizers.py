@@ -3,8 +3,9 @@
 Update rules and defaults are Keras 3's.  A model hands its optimizer all
 trainable weights as one flat buffer (each weight is a view into it), so an
 update step is a handful of vectorised NumPy operations whatever the number
-of layers (Adam's, the default, is one native pass: lstmcore/_native/optimizer_steps.pyx); `segments` (the size of each weight) keeps per-weight operations
-such as `clipnorm` exact.  `apply_gradients([(grad, var), ...])` works on any
+of layers (Adam's, the default, is one native pass:
+lstmcore/_native/optimizer_steps.pyx); `segments` (the size of each weight)
+keeps per-weight operations such as `clipnorm` exact.  `apply_gradients([(grad, var), ...])` works on any
 arrays too, as in Keras.
 
 Clipping, applied in this order: `clipvalue` (each element to [-v, v]),
@@ -128,6 +129,9 @@ _SCHEDULES = {cls.__name__: cls for cls in (ExponentialDecay, InverseTimeDecay,
                                              PiecewiseConstantDecay, CosineDecay)}
 
 
+_NATIVE_DTYPES = (np.float32, np.float64)
+
+
 def _one_pass_ok(variable, *others):
     """Whether the native one-pass update applies: float32/float64 arrays of one dtype and
     size, all C-contiguous (a model's flat parameter buffer and its slots always are)."""
@@ -136,9 +140,6 @@ def _one_pass_ok(variable, *others):
         return False
     return all(isinstance(a, np.ndarray) and a.dtype == variable.dtype and a.size == variable.size
                and a.flags.c_contiguous for a in others)
-
-
-_NATIVE_DTYPES = (np.float32, np.float64)
 
 
 # ----- optimizers ------------------------------------------------------------------------

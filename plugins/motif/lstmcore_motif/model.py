@@ -9,6 +9,7 @@ inverse of its frequency, so a rare class is not ignored.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Dict, Mapping, Optional
 
 import numpy as np
@@ -98,7 +99,7 @@ def train_classifier(model, encoded: Encoded, hyperparameters: Mapping[str, Any]
                              f"{hyperparameters['class_weight']!r}", record="class_weight")
     fitted = int(round(x.shape[0] * (1.0 - validation_split)))
     _schedule_learning_rate(model.optimizer, hyperparameters,
-                            steps=epochs * max(1, -(-fitted // batch_size)))
+                            steps=epochs * max(1, math.ceil(fitted / batch_size)))
     return model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_split=validation_split,
                      verbose=verbose, lengths=lengths, class_weight=class_weight)
 
