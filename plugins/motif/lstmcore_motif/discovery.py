@@ -91,12 +91,14 @@ def candidate_windows(scores: Sequence[np.ndarray], width: int, per_sequence: in
             continue
         sums = _window_sums(np.asarray(position_scores), width)
         taken = np.zeros(sums.size, dtype=bool)
+        kept = 0
         for start in np.argsort(-sums, kind="stable"):
-            if len([c for c in candidates if c.sequence == index]) >= per_sequence or sums[start] <= 0:
+            if kept >= per_sequence or sums[start] <= 0:
                 break
             if taken[max(0, start - width + 1):start + width].any():
                 continue
             taken[start] = True
+            kept += 1
             candidates.append(Site(index, int(start), float(sums[start])))
     return candidates
 
@@ -163,7 +165,7 @@ def _positional_fit(data: SearchData, start: Optional[Fit], search: _Search) -> 
     if start is None or len(start.sites) < 2:
         return None
     column = Counter(start.sites.values()).most_common(1)[0][0]
-    start.band = band_around([column], search.shift, _starts_count(data))
+    start = dataclasses.replace(start, band=band_around([column], search.shift, _starts_count(data)))
     fit = refine(data, start, search.shift, search.rounds, search.criterion)
     return phased(data, fit, search.shift, search.rounds, search.criterion)
 

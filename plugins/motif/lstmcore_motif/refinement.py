@@ -55,14 +55,18 @@ def is_clean(kmer: str, letters: str) -> bool:
     return all(letter in letters for letter in kmer)
 
 
-def log_odds_matrix(kmers: List[str], letters: str, background: np.ndarray, pseudocount: float = 0.5) -> np.ndarray:
-    """(letters, width) log2 of the sites' letter frequencies (plus a pseudocount) over the background's."""
+def _letter_frequencies(kmers: List[str], letters: str, pseudocount: float) -> np.ndarray:
+    """(letters, width) frequency of each letter in each column of the k-mers, after a pseudocount."""
     counts = np.full((len(letters), len(kmers[0])), pseudocount)
     for kmer in kmers:
         for column, letter in enumerate(kmer):
             counts[letters.index(letter), column] += 1
-    probabilities = counts / counts.sum(axis=0, keepdims=True)
-    return np.log2(probabilities / background[:, None])
+    return counts / counts.sum(axis=0, keepdims=True)
+
+
+def log_odds_matrix(kmers: List[str], letters: str, background: np.ndarray, pseudocount: float = 0.5) -> np.ndarray:
+    """(letters, width) log2 of the sites' letter frequencies (plus a pseudocount) over the background's."""
+    return np.log2(_letter_frequencies(kmers, letters, pseudocount) / background[:, None])
 
 
 def window_scores(log_odds: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -79,11 +83,7 @@ def window_scores(log_odds: np.ndarray, codes: np.ndarray) -> np.ndarray:
 
 def information_content(kmers: List[str], letters: str) -> float:
     """Total information content (bits) of the matrix the k-mers count into."""
-    counts = np.full((len(letters), len(kmers[0])), 0.1)
-    for kmer in kmers:
-        for column, letter in enumerate(kmer):
-            counts[letters.index(letter), column] += 1
-    p = counts / counts.sum(axis=0, keepdims=True)
+    p = _letter_frequencies(kmers, letters, 0.1)
     return float((np.log2(len(letters)) + (p * np.log2(p)).sum(axis=0)).sum())
 
 
@@ -208,16 +208,21 @@ def best_start(data: SearchData, band: np.ndarray, kmers, criterion: str) -> Opt
     return best
 
 
+def _shifted_sites(data: SearchData, sites: Dict[int, int], delta: int) -> Dict[int, int]:
+    """The sites moved by `delta`, those whose moved window is whole and clean."""
+    width, lengths = data.width, (data.codes >= 0).sum(axis=1)
+    return {i: start + delta for i, start in sites.items()
+            if 0 <= start + delta and start + delta + width <= lengths[i]
+            and (data.codes[i, start + delta:start + delta + width] >= 0).all()}
+
+
 def refine(data: SearchData, fit: Fit, shift: int, rounds: int, criterion: str) -> Fit:
     """Rounds of: matrix from the sites, sites re-found (`SearchData.fit`), also with all sites and the band
     moved together by up to `shift` (MEME's phase shifts); the best fit is kept, until nothing changes."""
-    width, lengths = data.width, (data.codes >= 0).sum(axis=1)
     for _ in range(rounds):
         best = None
         for delta in sorted(range(-shift, shift + 1), key=abs):
-            moved = {i: start + delta for i, start in fit.sites.items()
-                     if start + delta >= 0 and start + delta + width <= lengths[i]
-                     and (data.codes[i, start + delta:start + delta + width] >= 0).all()}
+            moved = _shifted_sites(data, fit.sites, delta)
             if len(moved) < 2:
                 continue
             trial = data.fit(data.matrix(moved), _moved(fit.band, delta))
@@ -262,8 +267,7 @@ def phased(data: SearchData, fit: Fit, shift: int, rounds: int, criterion: str) 
     delta = max(deltas, key=lambda d: (positional_information(data, column + d), -abs(d)))
     if delta == 0:
         return fit
-    moved = {i: start + delta for i, start in fit.sites.items()
-             if 0 <= start + delta <= last and (data.codes[i, start + delta:start + delta + data.width] >= 0).all()}
+    moved = _shifted_sites(data, fit.sites, delta)
     if len(moved) < 2:
         return fit
     trial = data.fit(data.matrix(moved), _moved(fit.band, delta))
