@@ -6,9 +6,10 @@
  * rows, while the gates are in cache) instead of one single-threaded BLAS
  * call per block of steps, which serialised 2-thread inference between blocks.
  *
- * Gradients, in one pass over the gate gradients.  Why not three BLAS calls: after the backward loop the gate gradients are
- * a (rows, G) matrix with rows = steps x batch (12 800 x 512 floats, 26 MB,
- * for the dna benchmark) and the input width D is tiny for sequences (4 for
+ * Gradients, in one pass over the gate gradients.  Why not three BLAS
+ * calls: after the backward loop the gate gradients are a (rows, G) matrix
+ * with rows = steps x batch (12 800 x 512 floats, 26 MB, for the dna
+ * benchmark) and the input width D is tiny for sequences (4 for
  * one-hot DNA, 1 for a series).  d_kernel = x^T dgates (D x G), dx = dgates
  * kernel^T (rows x D) and d_bias = column sums are a few multiply-adds per
  * element, but OpenBLAS packed the whole 26 MB matrix for each product: perf
