@@ -43,6 +43,7 @@ SIZES = {
     "threads-few-rows": (2, 300, 3, 64, 0.15),
     "threads-split-units-wide": (5, 40, 3, 256, 0.1),
     "wide-inputs-blas-gradients": (4, 7, 20, 6, 0.3),   # D > NARROW_INPUTS: d_kernel and dx by BLAS
+    "batch-of-one-gemv": (1, 60, 3, 128, 0.15),          # float32: the packed 1-row kernel both ways
 }
 
 
