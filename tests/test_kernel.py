@@ -42,6 +42,7 @@ SIZES = {
     "threads-split-rows": (33, 12, 4, 64, 0.5),
     "threads-few-rows": (2, 300, 3, 64, 0.15),
     "threads-split-units-wide": (5, 40, 3, 256, 0.1),
+    "narrow-inputs-in-blocks": (5, 8, 13, 5, 0.3),      # 8 < D <= NARROW_INPUTS, G not a multiple of 8
     "wide-inputs-blas-gradients": (4, 7, 20, 6, 0.3),   # D > NARROW_INPUTS: d_kernel and dx by BLAS
     "batch-of-one-gemv": (1, 60, 3, 128, 0.15),          # float32: the packed 1-row kernel both ways
 }

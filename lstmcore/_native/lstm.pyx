@@ -364,6 +364,18 @@ cdef void _parallel_gemm(int threads, bint split_columns, bint trans_a, bint tra
                   c + lo * ldc, <int>ldc)
 
 
+cdef void _add_partials(floating* dst, floating* partials, Py_ssize_t count, Py_ssize_t size,
+                        Py_ssize_t stride) noexcept nogil:
+    """dst[:size] += partials[t * stride:][:size] for t = 0 .. count-1, in that order.
+
+    The threads' partial sums of a split reduction are added in thread order, so the
+    same thread count gives the same bits."""
+    cdef Py_ssize_t t, i
+    for t in range(count):
+        for i in range(size):
+            dst[i] += partials[t * stride + i]
+
+
 cdef void _split_k_gemm(int threads, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                         floating* a, Py_ssize_t lda, floating* b, Py_ssize_t ldb,
                         floating beta, floating* c) noexcept nogil:
@@ -374,7 +386,7 @@ cdef void _split_k_gemm(int threads, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
     instead made every thread pack the whole of A or B (OpenBLAS itcopy/otcopy 11 % of dna
     training at 2 threads, half of it duplicated); a k block packs only its own rows.
     """
-    cdef Py_ssize_t t, lo, hi, i, size = m * n
+    cdef Py_ssize_t t, lo, hi, size = m * n
     cdef floating* partials = NULL
     if m * n * k >= 4 * 1048576 and threads >= 2 and k >= threads:
         partials = <floating*>calloc((threads - 1) * size, sizeof(floating))
@@ -390,9 +402,7 @@ cdef void _split_k_gemm(int threads, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
         else:
             _gemm(True, False, <int>m, <int>n, <int>(hi - lo), <floating>1, a + lo * lda, <int>lda,
                   b + lo * ldb, <int>ldb, <floating>0, partials + (t - 1) * size, <int>n)
-    for t in range(threads - 1):
-        for i in range(size):
-            c[i] += partials[t * size + i]
+    _add_partials(c, partials, threads - 1, size, size)
     free(partials)
 
 
@@ -581,7 +591,7 @@ cdef void _input_gradients(int threads, Py_ssize_t rows, Py_ssize_t G, Py_ssize_
     """d_bias, and for D > 0 d_kernel and dx, from the (rows, G) gate gradients in one pass
     (lstm_narrow_inputs.h).  Threads take blocks of rows, each with its own d_kernel and d_bias,
     added in thread order afterwards: the same thread count gives the same bits."""
-    cdef Py_ssize_t per = (D + 1) * G, t, lo, hi, j
+    cdef Py_ssize_t per = (D + 1) * G, t, lo, hi
     cdef floating* partials = NULL
     memset(d_bias, 0, G * sizeof(floating))
     if D > 0:
@@ -598,11 +608,8 @@ cdef void _input_gradients(int threads, Py_ssize_t rows, Py_ssize_t G, Py_ssize_
         hi = rows * (t + 1) // threads
         _input_gradient_rows(hi - lo, G, D, gates + lo * G, x + lo * D, kernel, dx + lo * D,
                              partials + t * per + G, partials + t * per)
-    for t in range(threads):
-        for j in range(G):
-            d_bias[j] += partials[t * per + j]
-        for j in range(D * G):
-            d_kernel[j] += partials[t * per + G + j]
+    _add_partials(d_bias, partials, threads, G, per)
+    _add_partials(d_kernel, partials + G, threads, D * G, per)
     free(partials)
 
 
