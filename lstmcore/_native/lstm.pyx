@@ -124,9 +124,21 @@ cdef extern from *:
 # went 387-535 -> 352-412 ms (alternating builds).  Narrow inputs project per
 # step and do not care.
 DEF INFERENCE_BLOCK_BYTES = 8388608
-# Below this many cell elements per step the pointwise pass runs on one thread:
-# waking a team costs more than it saves.
-DEF PARALLEL_MIN_ELEMENTS = 8192
+# A call's recurrence stays on one thread below this many gate elements
+# (steps x rows x 4H summed over the rows): waking a team costs a few
+# microseconds.  With at least MIN_ROWS_PER_THREAD rows (one micro-kernel
+# tile) per thread the team pays off early: 131072 had kept the seed model
+# (B32 T10 H50: 64000) on one thread, and split by rows it runs 0.162 ->
+# 0.100 ms a forward on 2 threads, its fit() epoch 82 -> 72 ms (batch 32) and
+# 69 -> 49 ms (batch 64) (builds alternated, medians of 5).  Threads with
+# fewer rows each stream the whole recurrent kernel for little arithmetic,
+# and keep the old bar (B2 T100 H64 over it: 164 -> 191-208 us).
+DEF TEAM_MIN_ELEMENTS = 16384
+DEF TEAM_MIN_ELEMENTS_FEW_ROWS = 131072
+DEF MIN_ROWS_PER_THREAD = 6
+# The input-gradient pass (lstm_narrow_inputs.h) splits its rows across the
+# team from this many elements of gate gradients and partial sums on.
+DEF GRADIENT_PASS_MIN_ELEMENTS = 524288
 # Inputs at most this wide are projected inside each thread's step loop, and
 # get d_kernel, dx and d_bias in one pass over the gate gradients
 # (lstm_narrow_inputs.h), instead of BLAS products that each pack a whole
@@ -287,7 +299,7 @@ cdef void _split_work(Dims* d, int64_t* lengths, int threads, bint units_allowed
     cdef bint big_step = d.B * d.H * 4 * d.H >= 65536
     if (units_allowed and threads > 1 and d.H % 16 == 0
             and (d.H >= 256 or (d.B < 2 * threads and big_step))
-            and total * d.H * 4 >= PARALLEL_MIN_ELEMENTS * 16):
+            and total * d.H * 4 >= TEAM_MIN_ELEMENTS):
         d.split_units = True
         d.threads = threads if threads < d.H // 16 else <int>(d.H // 16)
         return
@@ -306,7 +318,9 @@ cdef void _split_rows(Dims* d, int64_t* lengths, int threads, Py_ssize_t total) 
         threads = MAX_THREADS
     if threads > d.B:
         threads = <int>d.B
-    if total * d.H * 4 < PARALLEL_MIN_ELEMENTS * 16 or threads < 1:
+    cdef Py_ssize_t min_elements = (TEAM_MIN_ELEMENTS if d.B >= MIN_ROWS_PER_THREAD * threads
+                                    else TEAM_MIN_ELEMENTS_FEW_ROWS)
+    if total * d.H * 4 < min_elements or threads < 1:
         threads = 1
     d.threads = threads
     d.row_begin[0] = 0
@@ -596,7 +610,7 @@ cdef void _input_gradients(int threads, Py_ssize_t rows, Py_ssize_t G, Py_ssize_
     memset(d_bias, 0, G * sizeof(floating))
     if D > 0:
         memset(d_kernel, 0, D * G * sizeof(floating))
-    if rows * per < PARALLEL_MIN_ELEMENTS * 64 or threads < 2 or rows < threads:
+    if rows * per < GRADIENT_PASS_MIN_ELEMENTS or threads < 2 or rows < threads:
         threads = 1
     else:
         partials = <floating*>calloc(threads * per, sizeof(floating))
