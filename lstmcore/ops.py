@@ -36,6 +36,39 @@ def _require_array(name, value, dtype, shape):
     return value
 
 
+def _has_even_rows(value):
+    """Whether a (B, T, H) array's rows are contiguous and evenly spaced, as the kernel
+    reads and writes outputs: C-contiguous, or a slice of the last axis of one (one
+    direction's half of a Bidirectional layer's (B, T, 2H) buffer)."""
+    batch, steps, units = value.shape
+    batch_stride, step_stride, unit_stride = value.strides
+    row_stride = step_stride if steps > 1 else (batch_stride if batch > 1 else units * value.itemsize)
+    return value.size == 0 or (
+        unit_stride == value.itemsize and row_stride >= units * value.itemsize
+        and (batch <= 1 or steps <= 1 or batch_stride == steps * step_stride))
+
+
+def _require_rows(name, value, dtype, shape):
+    """Check an outputs-shaped argument: like _require_array, but a view whose rows are
+    contiguous and evenly spaced will do (see _has_even_rows)."""
+    if not isinstance(value, np.ndarray) or value.dtype != dtype or value.shape != shape:
+        return _require_array(name, value, dtype, shape)
+    if not _has_even_rows(value):
+        raise ValueError(f"{name} must have contiguous, evenly spaced rows (a C-contiguous array, "
+                         f"or a slice of its last axis). Received: strides={value.strides}")
+    return value
+
+
+def as_output_rows(array, dtype):
+    """`array` as lstm_backward's d_outputs takes it: itself when its dtype and row layout
+    already do, else a C-contiguous copy (layers call this instead of np.ascontiguousarray,
+    which would copy each half of a Bidirectional layer's gradient)."""
+    array = np.asarray(array)
+    if array.dtype == dtype and array.ndim == 3 and _has_even_rows(array):
+        return array
+    return np.ascontiguousarray(array, dtype=dtype)
+
+
 def _check_lengths(lengths, batch, steps):
     """Validate a lengths vector and return it as int64, or None for full length."""
     if lengths is None:
@@ -80,7 +113,8 @@ class _Cache:
 
 
 def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
-                 lengths=None, reverse=False, training=False, threads=None) -> LSTMForward:
+                 lengths=None, reverse=False, training=False, threads=None,
+                 out=None) -> LSTMForward:
     """Run one LSTM layer over a batch of sequences in native code.
 
     Args:
@@ -92,6 +126,10 @@ def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
             written at the position consumed, so they line up with the forward direction.
         training: keep what `lstm_backward` needs (returned as `cache`).
         threads: native threads for this call; None means `lstmcore.get_num_threads()`.
+        out: (B, T, H) array to write the outputs into instead of a new one; C-contiguous,
+            or a slice of the last axis of a wider array, e.g. ``both[..., :H]`` and
+            ``both[..., H:]`` of a (B, T, 2H) buffer hold the two directions of a
+            bidirectional layer with no concatenation.  Returned as `outputs`.
 
     Returns:
         LSTMForward(outputs (B, T, H), h_n (B, H), c_n (B, H), cache or None).
@@ -116,6 +154,10 @@ def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
         _require_array("h0", h0, x_dtype, (batch, units))
     if c0 is not None:
         _require_array("c0", c0, x_dtype, (batch, units))
+    if out is not None:
+        _require_rows("out", out, x_dtype, (batch, steps, units))
+        if not out.flags.writeable:
+            raise ValueError("out must be writeable. Received: a read-only array")
     lengths = _check_lengths(lengths, batch, steps)
     if lengths is None:
         order, sorted_lengths = _full_length_order(batch, steps)
@@ -125,7 +167,7 @@ def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
     with _threads.blas_pinned():
         outputs, h_n, c_n, state = _kernel.forward(
             x, kernel, recurrent_kernel, bias, h0, c0, order, sorted_lengths,
-            bool(reverse), bool(training), _call_threads(threads))
+            bool(reverse), bool(training), _call_threads(threads), out)
     cache = None
     if training:
         cache = _Cache()
@@ -144,7 +186,8 @@ def lstm_backward(cache, d_outputs=None, d_h_n=None, d_c_n=None, *,
         cache: the `cache` of an `lstm_forward(..., training=True)` result.  It is
             consumed (the gate buffer becomes the gate gradients, which saves a
             buffer the size of the cache) unless `retain_cache=True`.
-        d_outputs: (B, T, H) gradient w.r.t. outputs, or None for zeros.
+        d_outputs: (B, T, H) gradient w.r.t. outputs, or None for zeros; C-contiguous or
+            a slice of the last axis of a wider array (see lstm_forward's `out`).
         d_h_n, d_c_n: (B, H) gradients w.r.t. the final state, or None for zeros.
         threads: native threads for this call; None means `lstmcore.get_num_threads()`.
 
@@ -160,7 +203,7 @@ def lstm_backward(cache, d_outputs=None, d_h_n=None, d_c_n=None, *,
     batch, steps, _ = x.shape
     units = cache.recurrent_kernel.shape[0]
     if d_outputs is not None:
-        _require_array("d_outputs", d_outputs, x.dtype, (batch, steps, units))
+        _require_rows("d_outputs", d_outputs, x.dtype, (batch, steps, units))
     if d_h_n is not None:
         _require_array("d_h_n", d_h_n, x.dtype, (batch, units))
     if d_c_n is not None:

@@ -256,3 +256,43 @@ def test_gil_is_released_during_the_whole_call():
         python_steps += 1
     worker.join()
     assert python_steps > 1000
+
+
+@pytest.mark.parametrize("size", [(5, 9, 3, 6, 0.5), (1, 300, 3, 128, 0.1)],
+                         ids=["split-rows", "split-units-batch-of-one"])
+def test_directions_write_and_read_halves_of_one_buffer(size):
+    """`out=` and a strided d_outputs (a Bidirectional layer's halves) give the same bits
+    as contiguous arrays, forward and backward, with padded sequences."""
+    batch, steps, features, units, scale = size
+    lengths = varied_lengths(batch, steps) if batch > 1 else None
+    problem = make_problem(batch, steps, features, units, np.float32, lengths=lengths, scale=scale)
+    args, kwargs = forward_args(problem)
+    upstream = upstream_gradients(problem)[0]
+    both = np.full((batch, steps, 2 * units), np.nan, np.float32)   # stale values must not leak
+    d_both = np.concatenate([upstream, upstream * 2], axis=-1)
+    for half, reverse in ((slice(0, units), False), (slice(units, None), True)):
+        alone = ops.lstm_forward(*args, **kwargs, reverse=reverse, training=True, threads=2)
+        shared = ops.lstm_forward(*args, **kwargs, reverse=reverse, training=True, threads=2,
+                                  out=both[..., half])
+        assert shared.outputs.base is both
+        np.testing.assert_array_equal(both[..., half], alone.outputs)
+        d_half = d_both[..., half]
+        got = ops.lstm_backward(shared.cache, d_half, threads=2)
+        want = ops.lstm_backward(alone.cache, np.ascontiguousarray(d_half), threads=2)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_out_must_have_evenly_spaced_rows_and_be_writeable():
+    problem = make_problem(2, 4, 3, 5, np.float32)
+    args, kwargs = forward_args(problem)
+    wide = np.zeros((2, 4, 10), np.float32)
+    with pytest.raises(ValueError, match=r"out must have contiguous, evenly spaced rows"):
+        ops.lstm_forward(*args, out=wide[:, ::-1, :5])
+    with pytest.raises(ValueError, match=r"out must have contiguous, evenly spaced rows"):
+        ops.lstm_forward(*args, out=wide[..., ::2])
+    with pytest.raises(ValueError, match=r"out must have shape \(2, 4, 5\)"):
+        ops.lstm_forward(*args, out=wide)
+    wide.flags.writeable = False
+    with pytest.raises(ValueError, match=r"out must be writeable"):
+        ops.lstm_forward(*args, out=wide[..., :5])

@@ -87,7 +87,7 @@ cdef extern from "lstm_narrow_inputs.h" nogil:
 
 cdef extern from "lstm_units.h" nogil:
     ctypedef struct lc_unit_job:
-        int64_t B, T, H
+        int64_t B, T, H, ldy
         int reverse, training, threads
         const int64_t* order
         const int64_t* lengths
@@ -260,6 +260,7 @@ DEF MAX_THREADS = 256
 
 cdef struct Dims:
     Py_ssize_t B, T, D, H, S
+    Py_ssize_t ldy                    # elements between output rows (H, or more in a shared buffer)
     bint reverse
     int threads                       # team size; row_begin[t] .. row_begin[t+1] are team t's rows
     bint split_units                  # float32 only: the team splits the units, not the rows
@@ -456,7 +457,7 @@ cdef void _forward_rows(Dims* d, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t s0, Py
         for i in range(r0, n):
             _cell_forward(<int>H, gates_s + i * G, bias, c_prev + i * H, c_out + i * H,
                           h_out + i * H,
-                          y + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * H)
+                          y + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * d.ldy)
 
 
 cdef void _run_forward(Dims* d, floating* x, floating* kernel, floating* rkernel,
@@ -510,7 +511,7 @@ cdef lc_unit_job _unit_job(Dims* d, int64_t* order, int64_t* lengths, float* bia
                            float* dh, float* dc, bint training) noexcept nogil:
     """The arguments of the unit-split recurrence (lstm_units.h)."""
     cdef lc_unit_job job
-    job.B, job.T, job.H = d.B, d.T, d.H
+    job.B, job.T, job.H, job.ldy = d.B, d.T, d.H, d.ldy
     job.reverse, job.training, job.threads = d.reverse, training, d.threads
     job.order, job.lengths, job.bias, job.packed = order, lengths, bias, packed
     job.y, job.gates, job.hs, job.cs = y, gates, hs, cs
@@ -554,7 +555,7 @@ cdef void _backward_rows(Dims* d, Py_ssize_t r0, Py_ssize_t r1, floating* rkerne
         c_prev = c0 if s == 0 else cs + (s - 1) * B * H
         for i in range(r0, n):
             if dy != NULL:
-                _add(<int>H, dh + i * H, dy + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * H)
+                _add(<int>H, dh + i * H, dy + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * d.ldy)
             _cell_backward(<int>H, gates_s + i * G, cs + (s * B + i) * H, c_prev + i * H,
                            dh + i * H, dc + i * H)
         _recurrent_product(True, n - r0, H, gates_s + r0 * G, packed, rkernel, dh + r0 * H)
@@ -703,9 +704,20 @@ cdef inline floating* _on_cache_line(floating* p) noexcept nogil:
     return <floating*>((<size_t>p + CACHE_LINE - 1) & ~(<size_t>(CACHE_LINE - 1)))
 
 
+cdef Py_ssize_t _row_stride(cnp.ndarray y):
+    """Elements between consecutive (sequence, step) rows of a (B, T, H) array whose rows
+    are evenly spaced (ops checked it): H when contiguous, 2H for half of a shared buffer."""
+    if y.shape[1] > 1:
+        return y.strides[1] // y.itemsize
+    if y.shape[0] > 1:
+        return y.strides[0] // y.itemsize
+    return y.shape[2]
+
+
 cdef Dims _dims(cnp.ndarray x, cnp.ndarray rkernel, cnp.ndarray lengths, bint reverse, int threads):
     """Sizes, and how the team will share the work."""
     cdef Dims d
+    d.ldy = rkernel.shape[0]
     d.B, d.T, d.D = x.shape[0], x.shape[1], x.shape[2]
     d.H = rkernel.shape[0]
     d.S = lengths[0] if d.B > 0 else 0
@@ -716,11 +728,13 @@ cdef Dims _dims(cnp.ndarray x, cnp.ndarray rkernel, cnp.ndarray lengths, bint re
 
 def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
             h0, c0, cnp.ndarray order, cnp.ndarray lengths,
-            bint reverse, bint training, int threads):
+            bint reverse, bint training, int threads, out=None):
     """Native forward; returns (outputs, h_n, c_n, cache arrays or None).
 
-    h0, c0: (B, H) or None for zeros.  Buffers that padded positions would
-    leave unwritten are zeroed only when some sequence is shorter than T.
+    h0, c0: (B, H) or None for zeros.  out: None, or the (B, T, H) array to write
+    the outputs into, rows evenly spaced (e.g. half of a Bidirectional layer's
+    (B, T, 2H) buffer; lstmcore.ops checked it).  Buffers that padded positions
+    would leave unwritten are zeroed only when some sequence is shorter than T.
     """
     cdef Dims d = _dims(x, rkernel, lengths, reverse, threads)
     dtype = x.dtype
@@ -730,7 +744,7 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
     a = dict(
         x=x, kernel=kernel, rkernel=rkernel, order=order, lengths=lengths, h0=h0, c0=c0,
         bias=np.zeros(4 * d.H, dtype) if bias is None else bias,
-        y=maybe_zeros((d.B, d.T, d.H), dtype),
+        y=maybe_zeros((d.B, d.T, d.H), dtype) if out is None else out,
         h_n=np.empty((d.B, d.H), dtype), c_n=np.empty((d.B, d.H), dtype),
         h0s=np.empty((d.B, d.H), dtype), c0s=np.empty((d.B, d.H), dtype),
         # training: the backward's parameter GEMMs read padding rows, which must hold zeros
@@ -738,6 +752,10 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
         x_steps=maybe_zeros((steps_kept, d.B, d.D), dtype),
         packed=_packed_buffer(<int>d.H, <int>(4 * d.H), dtype),
     )
+    if out is not None:
+        if padded:
+            out[...] = 0
+        d.ldy = _row_stride(out)
     if training:
         a["hs"] = maybe_zeros((d.S, d.B, d.H), dtype)
         a["cs"] = np.empty((d.S, d.B, d.H), dtype)
@@ -803,6 +821,8 @@ def backward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, cnp.ndarray
         d_h0=np.empty((d.B, d.H), dtype), d_c0=np.empty((d.B, d.H), dtype),
         packed=_packed_buffer(<int>(4 * d.H), <int>d.H, dtype),
     )
+    if d_outputs is not None:
+        d.ldy = _row_stride(d_outputs)
     if dtype == np.float32:
         _backward_typed(<float*>NULL, &d, a, threads)
     else:

@@ -28,12 +28,13 @@
 #endif
 
 typedef struct {
-    int64_t B, T, H;
+    int64_t B, T, H, ldy;                /* ldy: elements between rows of y (H, or more) */
     int reverse, training, threads;
     const int64_t *order, *lengths;      /* rows sorted by length, longest first */
     const float *bias;
     const float *packed;                 /* forward: kernel U packed; backward: U^T packed */
-    float *y;                            /* forward: outputs (B, T, H); backward: d_outputs or NULL */
+    float *y;                            /* forward: outputs (B, T, H) with rows ldy apart;
+                                            backward: d_outputs (the same layout) or NULL */
     float *gates;                        /* forward: the block's projections; backward: the cache */
     float *hs, *cs;                      /* training: (S, B, H) caches;
                                             inference: two h buffers (2, B, H) and the c state (B, H) */
@@ -140,7 +141,7 @@ static void lc_forward_units_f(const lc_unit_job *job, int64_t s0, int64_t s1)
                     int64_t p = lc_position(job->reverse, job->lengths[i], s);
                     lc_cell_forward_f((int)(u1 - u0), (int)H, gates_s + i * G + u0, job->bias + u0,
                                       c_prev + i * H + u0, c_out + i * H + u0, h_out + i * H + u0,
-                                      job->y + (job->order[i] * job->T + p) * H + u0);
+                                      job->y + (job->order[i] * job->T + p) * job->ldy + u0);
                 }
             }
             lc_barrier_wait(&barrier, nt);
@@ -178,7 +179,7 @@ static void lc_backward_units_f(const lc_unit_job *job, int64_t S)
                     if (job->y) {
                         int64_t p = lc_position(job->reverse, job->lengths[i], s);
                         lc_add_f((int)(u1 - u0), job->dh + i * H + u0,
-                                 job->y + (job->order[i] * job->T + p) * H + u0);
+                                 job->y + (job->order[i] * job->T + p) * job->ldy + u0);
                     }
                     lc_cell_backward_f((int)(u1 - u0), (int)H, gates_s + i * G + u0,
                                        job->cs + (s * B + i) * H + u0, c_prev + i * H + u0,

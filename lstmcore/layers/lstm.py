@@ -197,11 +197,12 @@ class LSTM(Layer):
         return None
 
     def _run(self, x, training, lengths, keep_cache, reverse, initial_state=None, *,
-             mask=_DRAW_MASK, threads=None):
+             mask=_DRAW_MASK, threads=None, out=None):
         """Kernel call shared with Bidirectional: outputs aligned with input positions.
 
         Bidirectional draws both directions' masks first (`mask=`), so that
-        running the two directions at once keeps the random stream in order.
+        running the two directions at once keeps the random stream in order,
+        and gives each direction its half of one output buffer (`out=`).
         """
         if mask is _DRAW_MASK:
             mask = self._input_mask(x, training)
@@ -210,7 +211,7 @@ class LSTM(Layer):
         h0, c0 = self._initial_states(x.shape[0], initial_state)
         result = ops.lstm_forward(x, self._params["kernel"], self._params["recurrent_kernel"],
                                   self._params.get("bias"), h0=h0, c0=c0, lengths=lengths,
-                                  reverse=reverse, training=keep_cache, threads=threads)
+                                  reverse=reverse, training=keep_cache, threads=threads, out=out)
         if self.stateful:
             self.states = [result.h_n, result.c_n]
         self._cache = (result.cache, mask) if keep_cache else None
@@ -225,7 +226,7 @@ class LSTM(Layer):
         dtype = self.dtype
         grads = ops.lstm_backward(
             cache,
-            None if d_outputs is None else np.ascontiguousarray(d_outputs, dtype=dtype),
+            None if d_outputs is None else ops.as_output_rows(d_outputs, dtype),
             None if d_h_n is None else np.ascontiguousarray(d_h_n, dtype=dtype),
             None if d_c_n is None else np.ascontiguousarray(d_c_n, dtype=dtype), threads=threads)
         self._grads["kernel"][...] = grads.d_kernel

@@ -134,15 +134,25 @@ class Bidirectional(Layer):
         # masks drawn in a fixed order, before the directions may run at once
         masks = [layer._input_mask(x, training) for layer in (self.forward_layer, self.backward_layer)]
 
-        def direction(layer, reverse, mask):
+        # concatenated sequences: each direction writes its half of one buffer
+        both, halves = None, (None, None)
+        if self.merge_mode == "concat" and self.return_sequences:
+            split = self.forward_layer.units
+            both = np.empty(x.shape[:2] + (split + self.backward_layer.units,), x.dtype)
+            halves = (both[..., :split], both[..., split:])
+
+        def direction(layer, reverse, mask, out):
             def run(threads):
-                result = layer._run(x, training, lengths, keep_cache, reverse, mask=mask, threads=threads)
+                result = layer._run(x, training, lengths, keep_cache, reverse, mask=mask,
+                                    threads=threads, out=out)
                 return result.outputs if self.return_sequences else result.h_n
             return run
 
-        fwd, bwd = _run_both(direction(self.forward_layer, False, masks[0]),
-                             direction(self.backward_layer, True, masks[1]),
+        fwd, bwd = _run_both(direction(self.forward_layer, False, masks[0], halves[0]),
+                             direction(self.backward_layer, True, masks[1], halves[1]),
                              x.shape[0] * x.shape[1] * self.units)
+        if both is not None:
+            return both
         if keep_cache and self.merge_mode == "mul":
             self._cache = (fwd, bwd)
         if self.merge_mode == "concat":
