@@ -42,7 +42,9 @@ the bias (deterministic at any thread count).
 Every BLAS is pinned to one thread for the length of a call (lstmcore/_threads.py),
 so the BLAS calls that the team makes inside a prange, one block each, never
 start threads of their own.  Arrays are marked IN / OUT; the Python wrappers
-allocate every output.
+allocate every output, except that the outputs may go into a caller's array
+whose rows are `ldy` apart (a Bidirectional layer's two halves of one buffer;
+the backward reads d_outputs in the same layout).
 """
 import numpy as np
 
