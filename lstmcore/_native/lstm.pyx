@@ -359,9 +359,12 @@ cdef void _parallel_gemm(int threads, bint split_columns, bint trans_a, bint tra
     thread), so the team never oversubscribes the cores.
     """
     cdef Py_ssize_t t, lo, hi, extent = n if split_columns else m
-    # below ~4M multiply-adds (~50 us on one core) waking the team costs more than it saves:
-    # seed training (dW_hh 50 x 200 x 288) ran slower on 2 threads than on 1
-    if m * n * k < 4 * 1048576 or threads < 2:
+    # Below 1M multiply-adds (~25 us on one core) waking the team costs more than it saves.
+    # The bar was 4M, which left the seed model's second layer (D = 50: projection, d_kernel
+    # and dx of 3.2M each) on one thread while the other spun; at 1M, on 2 threads (builds
+    # alternated, medians of 5): that layer's training step 0.585 -> 0.438 ms, its forward
+    # 0.188 -> 0.142 ms, the seed fit() epoch (batch 32) 69.2 -> 56.2 ms.
+    if m * n * k < 1048576 or threads < 2:
         threads = 1
     if threads > extent:
         threads = <int>max(extent, 1)
@@ -405,7 +408,7 @@ cdef void _split_k_gemm(int threads, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
     """
     cdef Py_ssize_t t, lo, hi, size = m * n
     cdef floating* partials = NULL
-    # From 1M multiply-adds on (it was 4M, _parallel_gemm's bar): a k block packs only its
+    # From 1M multiply-adds on, as _parallel_gemm (it was 4M): a k block packs only its
     # own rows, so even the seed model's 2.9M pays for the team.  On 2 threads, builds
     # alternated (medians of 5): seed fit() epoch at batch 32 74.5 -> 68.3 ms; training
     # step of B16 T10 H50 0.199 -> 0.170 ms, of B8 T50 H32 0.286 -> 0.275 ms.
