@@ -158,6 +158,8 @@ def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
         _require_rows("out", out, x_dtype, (batch, steps, units))
         if not out.flags.writeable:
             raise ValueError("out must be writeable. Received: a read-only array")
+        if np.may_share_memory(out, x):
+            raise ValueError("out must not overlap x: the kernel reads x while it writes out")
     lengths = _check_lengths(lengths, batch, steps)
     if lengths is None:
         order, sorted_lengths = _full_length_order(batch, steps)

@@ -293,6 +293,9 @@ def test_out_must_have_evenly_spaced_rows_and_be_writeable():
         ops.lstm_forward(*args, out=wide[..., ::2])
     with pytest.raises(ValueError, match=r"out must have shape \(2, 4, 5\)"):
         ops.lstm_forward(*args, out=wide)
+    memory = np.zeros(64, np.float32)
+    with pytest.raises(ValueError, match=r"out must not overlap x"):
+        ops.lstm_forward(memory[:24].reshape(2, 4, 3), *args[1:], out=memory[20:60].reshape(2, 4, 5))
     wide.flags.writeable = False
     with pytest.raises(ValueError, match=r"out must be writeable"):
         ops.lstm_forward(*args, out=wide[..., :5])
