@@ -268,7 +268,7 @@ def main(argv=None):
                                                     if args.rounds > 1 else ""),
         "",
         f"Command: `{command}`",
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; {stamp} UTC",
+        f"Machine: {_machine()}, Python {platform.python_version()}; {stamp} UTC",
         "",
         *lines,
         "",
@@ -279,6 +279,12 @@ def main(argv=None):
         handle.write(text)
     with open(os.path.join(args.out, "bench_fit.json"), "w") as handle:
         json.dump({"command": command, "records": records}, handle, indent=1)
+
+
+def _machine():
+    import lstmcore
+
+    return lstmcore.machine_summary()
 
 
 if __name__ == "__main__":

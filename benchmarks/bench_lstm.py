@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -177,8 +176,12 @@ def _env(threads):
 
 
 def run_cell(spec):
+    """One cell in a subprocess; spec["kernel"], when given, is the lstmcore kernel variant it runs."""
+    env = _env(spec["threads"])
+    if spec.get("kernel"):
+        env["LSTMCORE_KERNEL"] = spec["kernel"]
     out = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)],
-                         capture_output=True, text=True, env=_env(spec["threads"]))
+                         capture_output=True, text=True, env=env)
     if out.returncode != 0:
         raise RuntimeError(f"cell {spec} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -276,7 +279,7 @@ def _write(path, command, header, rows, gemm_line):
     text = [
         "# bench_lstm: lstmcore vs torch.nn.LSTM (float32, CPU)", "",
         f"Command: `{command}`", "",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"Machine: {lstmcore.machine_summary()}; "
         f"torch {torch.__version__}; lstmcore {lstmcore.__version__}; {time.strftime('%Y-%m-%d')}", "",
         "ratio = torch time / lstmcore time (higher is better). Times are medians of repeats.",
         "% sgemm = GEMM arithmetic of the cell / time / machine sgemm rate at that thread count.",

@@ -9,11 +9,11 @@ from . import _check_build  # noqa: F401  (clear message when the kernels are no
 from ._malloc import tune_malloc as _tune_malloc
 
 _tune_malloc()  # reuse freed work buffers instead of page-faulting them back (see _malloc.py)
-from ._config import show_config
+from ._config import machine_summary, show_config
 from ._threads import get_num_threads, set_num_threads
 from . import ops
 
-__all__ = ["__version__", "ops", "get_num_threads", "set_num_threads", "show_config"]
+__all__ = ["__version__", "ops", "get_num_threads", "set_num_threads", "show_config", "machine_summary"]
 
 from .hookspecs import hookimpl  # the marker plugin authors decorate their hooks with
 from . import plugins as _plugins  # noqa: F401  (installs the plugin manager as the registries' loader)

@@ -5,9 +5,37 @@ import platform
 import sys
 
 from . import __version__
-from ._native import lstm as _kernel
+from ._native import dispatch
 from ._malloc import malloc_tuned
 from ._threads import blas_info, get_num_threads
+
+
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo's, else the platform's), for benchmark and result headers."""
+    fields = {}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            for line in info:
+                key, _, value = line.partition(":")
+                if not key.strip():
+                    break  # the first processor's block is enough
+                fields.setdefault(key.strip().lower(), value.strip())
+    except OSError:
+        pass
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in fields and "model" in fields:  # a VM may hide the name ("AMD EPYC"), not these
+        name += f" (family {fields['cpu family']}, model {fields['model']})"
+    return name
+
+
+def machine_summary() -> str:
+    """One line naming the machine a figure was measured on: CPU model, cores, the features the kernel
+    variants use, and the variant in use (the same table differs by up to 2x between CPUs)."""
+    import os
+
+    features = ", ".join(sorted(dispatch.cpu_features())) or "none of avx2/fma/avx512"
+    return (f"{cpu_model()} ({platform.machine()}, {os.cpu_count()} cores; {features}); "
+            f"lstmcore kernel variant {dispatch.active_name()}")
 
 
 def config_lines():
@@ -20,8 +48,9 @@ def config_lines():
         ("lstmcore", __version__),
         ("python", sys.version.split()[0]),
         ("platform", platform.platform()),
-        ("openmp", "on" if _kernel.openmp_enabled() else "OFF (serial build)"),
-        ("simd", _kernel.simd_kernel()),
+        ("cpu model", cpu_model()),
+        ("openmp", "on" if dispatch.active().openmp_enabled() else "OFF (serial build)"),
+        *dispatch.describe().items(),
         ("blas", blas_text),
         ("kernel blas", "one thread inside lstmcore's calls; OpenMP splits the work"),
         ("threads", str(get_num_threads())),

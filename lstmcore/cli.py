@@ -20,6 +20,7 @@ import warnings
 from typing import List, Optional, Sequence
 
 from . import plugins, registry
+from ._native.dispatch import KernelChoiceError
 from .errors import PluginError, UserInputError
 
 __all__ = ["main", "build_parser", "core_commands"]
@@ -46,7 +47,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _run(argv)
         except SystemExit as exc:  # argparse's --help, --version and usage errors
             return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USER_ERROR)
-        except (UserInputError, PluginError, registry.UnknownNameError, registry.DuplicateNameError) as exc:
+        except (UserInputError, PluginError, registry.UnknownNameError, registry.DuplicateNameError,
+                KernelChoiceError) as exc:
             return _report_user_error(exc)
         except KeyboardInterrupt:
             print("error: interrupted", file=sys.stderr)
@@ -54,6 +56,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run(argv: List[str]) -> int:
+    from ._native import dispatch
+
+    dispatch.active()  # a bad LSTMCORE_KERNEL is reported before any work
     early = _early_options(argv)
     for module_name in early.plugin_modules or []:
         plugins.add_plugin_module(module_name)

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _threads
 from ._lstm_types import LSTMForward, LSTMGradients
-from ._native import lstm as _kernel
+from ._native import dispatch
 
 __all__ = ["lstm_forward", "lstm_backward", "LSTMForward", "LSTMGradients"]
 
@@ -167,7 +167,7 @@ def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
         order = np.argsort(-lengths, kind="stable").astype(np.int64)
         sorted_lengths = np.ascontiguousarray(lengths[order])
     with _threads.blas_pinned():
-        outputs, h_n, c_n, state = _kernel.forward(
+        outputs, h_n, c_n, state = dispatch.active().forward(
             x, kernel, recurrent_kernel, bias, h0, c0, order, sorted_lengths,
             bool(reverse), bool(training), _call_threads(threads), out)
     cache = None
@@ -212,7 +212,7 @@ def lstm_backward(cache, d_outputs=None, d_h_n=None, d_c_n=None, *,
         _require_array("d_c_n", d_c_n, x.dtype, (batch, units))
     gates = cache.gates.copy() if retain_cache else cache.gates
     with _threads.blas_pinned():
-        grads = _kernel.backward(
+        grads = dispatch.active().backward(
             x, cache.kernel, cache.recurrent_kernel, cache.order, cache.sorted_lengths,
             cache.reverse, gates, cache.cells, cache.hiddens, cache.x_steps,
             cache.h0, cache.c0, d_outputs, d_h_n, d_c_n, _call_threads(threads))

@@ -4,7 +4,7 @@ Update rules and defaults are Keras 3's.  A model hands its optimizer all
 trainable weights as one flat buffer (each weight is a view into it), so an
 update step is a handful of vectorised NumPy operations whatever the number
 of layers (Adam's, the default, is one native pass:
-lstmcore/_native/optimizer_steps.pyx); `segments` (the size of each weight)
+lstmcore/_native/optimizer_steps.pxi); `segments` (the size of each weight)
 keeps per-weight operations such as `clipnorm` exact.  `apply_gradients([(grad, var), ...])` works on any
 arrays too, as in Keras.
 
@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from . import registry
-from ._native import optimizer_steps
+from ._native import dispatch
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "LearningRateSchedule",
            "ExponentialDecay", "InverseTimeDecay", "PiecewiseConstantDecay", "CosineDecay",
@@ -349,7 +349,7 @@ class Adam(Optimizer):
         alpha = lr * math.sqrt(1.0 - self.beta_2 ** t) / (1.0 - self.beta_1 ** t)
         m, v, work = slots["m"], slots["v"], slots["_work"]
         if not self.amsgrad and _one_pass_ok(variable, grad, m, v):
-            optimizer_steps.adam(variable, grad, m, v, alpha, self.beta_1, self.beta_2, self.epsilon)
+            dispatch.active().adam(variable, grad, m, v, alpha, self.beta_1, self.beta_2, self.epsilon)
             return
         np.subtract(grad, m, out=work)
         work *= 1.0 - self.beta_1

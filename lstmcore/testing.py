@@ -13,14 +13,29 @@ plugin a test registers through it is unregistered afterwards.
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator, List, Optional
 
 import numpy as np
 
 from . import plugins, registry
 
 __all__ = ["registered_plugin", "fresh_plugin_manager", "numerical_gradient", "check_gradient",
-           "check_loss_gradient", "register_plugin", "fresh_plugins"]
+           "check_loss_gradient", "register_plugin", "fresh_plugins", "kernel_variants", "using_kernel"]
+
+
+def kernel_variants() -> List[str]:
+    """The compiled kernel variants this machine runs (baseline, avx2, avx512, ...), widest first:
+    parametrize a test over them to check a result on every variant a user's CPU might pick."""
+    from ._native import dispatch
+
+    return dispatch.supported_variants()
+
+
+def using_kernel(name: str):
+    """Context manager: the enclosed code runs on kernel variant `name` (one thread at a time)."""
+    from ._native import dispatch
+
+    return dispatch.using(name)
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -15,15 +16,31 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "lstmcore-example-plugin"
 
 
+def _site_folders(prefix):
+    """The site-packages folders of the environment at `prefix` (purelib and platlib)."""
+    paths = sysconfig.get_paths(vars={"base": prefix, "platbase": prefix})
+    return sorted({paths["purelib"], paths["platlib"]})
+
+
 @pytest.fixture(scope="module")
 def venv_python(tmp_path_factory):
-    """A venv that sees this Python's packages, with the example plugin installed from a copy (no downloads)."""
+    """A venv that sees the environment under test, and only it, with the example plugin installed from a
+    copy (no downloads).
+
+    Not `--system-site-packages`: from inside a venv that exposes the *base* interpreter's packages,
+    not the venv's, and the tests then passed only where lstmcore's dependencies had been installed
+    into the base interpreter by hand.  A .pth file adds this environment's site folders instead
+    (through `site.addsitedir`, so the editable installs' own .pth files are processed too)."""
     folder = tmp_path_factory.mktemp("example-plugin")
     source = folder / "source"
     shutil.copytree(EXAMPLE, source)  # pip builds in the source tree; keep the repository clean
     venv = folder / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
+    own_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    lines = [f"import site; site.addsitedir({folder!r})" for folder in _site_folders(sys.prefix)]
+    Path(own_site, "environment_under_test.pth").write_text("\n".join(lines) + "\n")
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                     "--no-index", str(source)], check=True, env=_env())
     return python
@@ -38,6 +55,19 @@ def _env(**extra):
 
 def _lstmcore(python, *args, **env):
     return subprocess.run([str(python), "-m", "lstmcore", *args], capture_output=True, text=True, env=_env(**env))
+
+
+def test_the_plugin_venv_sees_the_environment_under_test_and_not_the_base_interpreter(venv_python):
+    """lstmcore's dependencies come from the environment under test; the base interpreter's
+    site-packages (which may hold anything installed there by hand) are not on the path."""
+    probe = subprocess.run([str(venv_python), "-c", "import sys, threadpoolctl, pluggy; "
+                            "print(threadpoolctl.__file__); print(pluggy.__file__); print(*sys.path, sep='\\n')"],
+                           capture_output=True, text=True, env=_env(), check=True).stdout.splitlines()
+    under_test = _site_folders(sys.prefix)
+    assert all(any(found.startswith(folder) for folder in under_test) for found in probe[:2]), probe[:2]
+    if sys.prefix != sys.base_prefix:
+        base = _site_folders(sys.base_prefix)
+        assert not [entry for entry in probe[2:] if any(entry.startswith(folder) for folder in base)]
 
 
 def test_entry_point_is_discovered(venv_python):

@@ -1,4 +1,5 @@
-"""The native LSTM kernel against the NumPy reference and finite differences."""
+"""The native LSTM kernel against the NumPy reference and finite differences, once per kernel variant
+(baseline, avx2, avx512, ...) this CPU runs."""
 from __future__ import annotations
 
 import itertools
@@ -11,6 +12,8 @@ import lstmcore
 from lstmcore import _reference, ops
 from kernel_cases import (TOLERANCE, forward_args, make_problem, upstream_gradients,
                           varied_lengths)
+
+pytestmark = pytest.mark.usefixtures("kernel_variant")
 
 DTYPES = [np.float32, np.float64]
 CASES = list(itertools.product(DTYPES, [False, True], [False, True], [False, True]))

@@ -31,8 +31,9 @@ def test_adam_matches_the_keras_update_over_several_steps():
 
 
 @pytest.mark.parametrize("dtype, rtol, atol", [(np.float32, 2e-6, 1e-6), (np.float64, 1e-13, 1e-15)])
-def test_adam_one_native_pass_equals_the_numpy_update(dtype, rtol, atol):
-    """The flat buffer of a model goes through the native pass; a strided view through NumPy."""
+def test_adam_one_native_pass_equals_the_numpy_update(dtype, rtol, atol, kernel_variant):
+    """The flat buffer of a model goes through the native pass (each kernel variant's); a strided view
+    through NumPy."""
     rng = np.random.default_rng(0)
     start = rng.standard_normal(1000).astype(dtype)
     grads = [rng.standard_normal(1000).astype(dtype) for _ in range(4)]

@@ -1,4 +1,4 @@
-/* Products with narrow inputs (D <= NARROW_INPUTS in lstm.pyx): the input
+/* Products with narrow inputs (D <= NARROW_INPUTS in lstm_kernels.pxi): the input
  * projection of one step's rows, and the input-side gradients of a layer.
  *
  * Projection: for D = 1..16 the per-step product x_t kernel is a few

@@ -88,18 +88,31 @@ def _train_task_model(task, records, hyperparameters, path: Path, seed: int = 0)
 ENSEMBLE_SEEDS = (0, 1, 2, 3, 4)
 
 
-def promoter_boxes(workdir: Path, method: str = "ism", seeds=ENSEMBLE_SEEDS):
-    """Motifs found on all promoters (attribution averaged over the default model trained with each
-    seed, against the non-promoters), and for each box the best-matching one."""
-    from lstmcore_motif.discovery_workflow import motifs_from_records
-    from lstmcore_motif.similarity import compare_motifs, consensus_motif
-
+def promoter_models(workdir: Path, seeds=ENSEMBLE_SEEDS):
+    """The default model trained on all promoters with each seed, loaded."""
     task, records, _, hyperparameters = _task_and_data()
-    models = [_train_task_model(task, records, hyperparameters, workdir / f"promoters_{seed}.lstm", seed)
-              for seed in seeds]
+    return [_train_task_model(task, records, hyperparameters, workdir / f"promoters_{seed}.lstm", seed)
+            for seed in seeds]
+
+
+def promoter_boxes(workdir: Path, method: str = "ism", seeds=ENSEMBLE_SEEDS, models=None):
+    """Motifs found on all promoters (attribution averaged over the default model trained with each
+    seed, or over `models`, against the non-promoters), and for each box the best-matching one."""
+    from lstmcore_motif.discovery_workflow import motifs_from_records
+
+    _, records, _, _ = _task_and_data()
+    models = promoter_models(workdir, seeds) if models is None else models
     positives = [r for r in records if r.label == "promoter"]
     others = [r for r in records if r.label != "promoter"]
     found = motifs_from_records(models, positives, 1, method=method, width=6, count=5, background=others)
+    return found, box_rows(found)
+
+
+def box_rows(found):
+    """For each promoter box, the best-matching motif found: (box, consensus, known column, rank, found
+    consensus, start column, Pearson, sites, routes)."""
+    from lstmcore_motif.similarity import compare_motifs, consensus_motif
+
     rows = []
     for box, (consensus, column) in BOXES.items():
         reference = consensus_motif(consensus)
@@ -107,7 +120,35 @@ def promoter_boxes(workdir: Path, method: str = "ism", seeds=ENSEMBLE_SEEDS):
         correlation, rank, motif = max(scored, key=lambda t: t[0])
         rows.append((box, consensus, column, rank, str(motif.motif.consensus), motif.start_column,
                      correlation, len(motif.sites), "+".join(motif.seeded_by)))
-    return found, rows
+    return rows
+
+
+def box_found(row) -> bool:
+    """What the method guarantees for a box: among the two top motifs, the consensus hexamer's phase
+    (Pearson >= 0.9; a phase one column off scores 0.83), within 2 columns of the known position."""
+    _, _, column, rank, _, start, correlation, _, _ = row
+    return rank <= 2 and correlation >= 0.9 and abs(start - column) <= 2
+
+
+def box_stability(workdir: Path):
+    """The boxes found with the models trained on each kernel variant this CPU runs (float32 rounding
+    differs between them, as between CPUs), and with each 4-model sub-ensemble of the default
+    variant's models: (setting, rows) per run."""
+    from lstmcore.testing import kernel_variants, using_kernel
+
+    runs = []
+    for variant in kernel_variants():
+        (workdir / variant).mkdir(parents=True, exist_ok=True)
+        with using_kernel(variant):
+            models = promoter_models(workdir / variant)
+            runs.append((f"kernel {variant}, seeds 0-4", promoter_boxes(workdir, models=models)[1]))
+            if variant != kernel_variants()[0]:
+                continue
+            for left_out in range(len(models)):
+                subset = [m for i, m in enumerate(models) if i != left_out]
+                runs.append((f"kernel {variant}, seeds 0-4 but {left_out}",
+                             promoter_boxes(workdir, models=subset)[1]))
+    return runs
 
 
 def motif_file_round_trips(workdir: Path):
@@ -158,12 +199,28 @@ def arnt_recovery(workdir: Path, seed: int = 0):
     return str(top.motif.consensus), len(top.sites), compare_motifs(arnt, top.motif)
 
 
-def _markdown(command, folds, seeds, accuracies, box_rows, found, round_trips, arnt, seconds) -> str:
+def _stability_markdown(stability):
+    lines = ["", "The same discovery with the models trained (and the attribution computed) on every kernel variant "
+             "this CPU runs, whose float32 rounding differs as two CPUs' does, and on each four-model "
+             "sub-ensemble: what the method guarantees (`box_found`: rank <= 2, Pearson >= 0.9, within 2 "
+             "columns) must hold in every row.", "",
+             "| models | -35 box: rank, consensus, column, Pearson | -10 box: rank, consensus, column, Pearson | "
+             "both found |", "|---|---|---|---|"]
+    for setting, rows in stability:
+        cells = [f"{rank}, {cons}, {start}, {corr:.3f}" for _, _, _, rank, cons, start, corr, _, _ in rows]
+        lines.append(f"| {setting} | {' | '.join(cells)} | {'yes' if all(map(box_found, rows)) else 'NO'} |")
+    return lines
+
+
+def _markdown(command, folds, seeds, accuracies, box_rows, found, round_trips, arnt, seconds,
+              stability=()) -> str:
+    import lstmcore
+
     median = 100 * statistics.median(accuracies)
     errors = round((1 - statistics.median(accuracies)) * 106)
     cv_name = "leave-one-out" if folds == "loo" else f"{folds}-fold CV"
     lines = ["# lstmcore-motif on real data", "", f"Command: `{command}`", "",
-             f"Measured in {seconds:.0f} s on this machine (2 cores shared).", "",
+             f"Measured in {seconds:.0f} s on {lstmcore.machine_summary()}.", "",
              f"## E. coli promoters (106 x 57 nt), {cv_name}", "",
              "| system | errors / 106 | accuracy |", "|---|---|---|",
              f"| **lstmcore-motif default BiLSTM, median of {len(seeds)} seeds** | {errors} | **{median:.1f} %** |"]
@@ -181,7 +238,9 @@ def _markdown(command, folds, seeds, accuracies, box_rows, found, round_trips, a
               for b, c, col, rank, cons, start, corr, n, routes in box_rows]
     lines += ["", "All motifs found, best first: " + ", ".join(
         f"{m.motif.consensus} (column {m.start_column}, {len(m.sites)} sites, AUROC {m.discrimination:.3f}, "
-        f"p {m.p_value:.1e}, {'+'.join(m.seeded_by)})" for m in found), "",
+        f"p {m.p_value:.1e}, {'+'.join(m.seeded_by)})" for m in found)]
+    lines += _stability_markdown(stability)
+    lines += ["",
         "## Biopython motif files: read, written, read back", "",
         "| file | read as | motifs | written as -> counts unchanged |", "|---|---|---|---|"]
     lines += [f"| {name} | {fmt} | {n} | " + ", ".join(f"{t}: {'yes' if ok else 'NO'}" for t, ok in results) + " |"
@@ -213,10 +272,12 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         found, box_rows = promoter_boxes(workdir)
+        stability = box_stability(workdir)
         round_trips = motif_file_round_trips(workdir)
         arnt = arnt_recovery(workdir)
     command = "python plugins/motif/evaluation/evaluate_real_data.py" + (" --quick" if args.quick else "")
-    text = _markdown(command, folds, seeds, accuracies, box_rows, found, round_trips, arnt, time.time() - start)
+    text = _markdown(command, folds, seeds, accuracies, box_rows, found, round_trips, arnt, time.time() - start,
+                     stability)
     Path(args.output).write_text(text, encoding="utf-8")
     print(text)
     return 0

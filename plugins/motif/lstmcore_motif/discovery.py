@@ -319,11 +319,28 @@ def _overlap(motif: FoundMotif, other: FoundMotif, width: int) -> float:
     return shared / max(1, len(motif.sites))
 
 
+def _twins(motif: FoundMotif, other: FoundMotif, width: int) -> bool:
+    """Whether two motifs are one: most sites shared, or the same matrix (the two routes can find one
+    box by different sites: the attribution's anywhere in the sequences, the enrichment's at its
+    column)."""
+    from .similarity import compare_motifs
+
+    if _overlap(motif, other, width) >= 0.5:
+        return True
+    match = compare_motifs(other.motif, motif.motif, overhang=0)
+    return match.strand == "+" and match.correlation >= SAME_MATRIX
+
+
+# Column-wise Pearson at which two matrices count as the same motif (TATAAT found by both routes: 0.99;
+# the -10 and -35 boxes: below 0.4).
+SAME_MATRIX = 0.95
+
+
 def _ranked(found: List[FoundMotif], count: int, width: int) -> List[FoundMotif]:
-    """Best discrimination first; a motif whose sites mostly overlap a better one's is merged into it."""
+    """Best discrimination first; a motif that is a better one's twin (`_twins`) is merged into it."""
     kept: List[FoundMotif] = []
     for motif in sorted(found, key=lambda m: (m.discrimination, m.attribution), reverse=True):
-        twin = next((k for k in kept if _overlap(motif, k, width) >= 0.5), None)
+        twin = next((k for k in kept if _twins(motif, k, width)), None)
         if twin is None:
             kept.append(motif)
         else:

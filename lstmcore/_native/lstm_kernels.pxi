@@ -1,4 +1,3 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Fused LSTM forward and backward over whole sequences.
 
 Design note
@@ -107,6 +106,20 @@ cdef extern from "lstm_units.h" nogil:
     void lc_settle_units_f(const lc_unit_job* job)
     void lc_backward_units_f(const lc_unit_job* job, int64_t S)
 
+cdef extern from "cpu_features.h" nogil:
+    int LC_FEATURE_COUNT
+    const char* lc_feature_names[]
+    int lc_cpu_has(int feature)
+    int lc_built_for(int feature)
+
+cdef extern from *:
+    """
+    #ifndef LC_VARIANT
+    #define LC_VARIANT "unnamed"
+    #endif
+    """
+    const char* LC_VARIANT
+
 cdef extern from *:
     """
     #ifdef _OPENMP
@@ -154,8 +167,23 @@ def openmp_enabled():
 
 
 def simd_kernel():
-    """The recurrent micro-kernel this build uses ("avx2+fma" or "portable C")."""
+    """The recurrent micro-kernel this variant uses ("avx2+fma" or "portable C")."""
     return "avx2+fma" if LC_HAVE_AVX2 else "portable C"
+
+
+def variant():
+    """The name of this variant of the kernels (setup.py's VARIANTS)."""
+    return LC_VARIANT.decode()
+
+
+def cpu_features():
+    """The instruction sets of the dispatch table (cpu_features.h) that this CPU supports."""
+    return frozenset(lc_feature_names[i].decode() for i in range(LC_FEATURE_COUNT) if lc_cpu_has(i))
+
+
+def built_for():
+    """The instruction sets of the dispatch table this variant's compiler targeted."""
+    return frozenset(lc_feature_names[i].decode() for i in range(LC_FEATURE_COUNT) if lc_built_for(i))
 
 
 cdef inline void _recurrent_product(bint backward, Py_ssize_t m, Py_ssize_t H, floating* a,

@@ -1,4 +1,3 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Optimizer updates in one pass over the parameters.
 
 A model keeps all its weights in one flat buffer, so an optimizer step is a
