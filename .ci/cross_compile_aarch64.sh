@@ -9,11 +9,16 @@ cd "$(dirname "$0")/.."
 CC=aarch64-linux-gnu-gcc
 command -v "$CC" >/dev/null || { echo "no $CC: apt-get install gcc-aarch64-linux-gnu"; exit 2; }
 out="$(mktemp -d)"
+python3 -m venv "$out/venv"       # the build's own requirements, nothing from the caller's environment
+"$out/venv/bin/pip" install -q cython numpy scipy setuptools
+PATH="$out/venv/bin:$PATH"
 python - "$CC" <<'PY'
 import os, sys, types
 os.environ["CC"] = sys.argv[1]
 import setuptools
-setuptools.setup = lambda **kwargs: None          # the extension table only, no build
+import Cython.Build
+setuptools.setup = lambda **kwargs: None          # the extension table only: no build,
+Cython.Build.cythonize = lambda extensions, **kwargs: extensions   # and nothing written into the tree
 namespace = {"__name__": "setup_probe", "__file__": "setup.py"}
 exec(compile(open("setup.py").read(), "setup.py", "exec"), namespace)
 chosen = [name for name, _ in namespace["variants"]()]
