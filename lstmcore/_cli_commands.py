@@ -1,4 +1,4 @@
-"""The core's subcommands: train, predict, evaluate, demo, plugins, show-config.
+"""The core's subcommands: train, predict, evaluate, demo, info, plugins, show-config.
 
 Each is a `lstmcore.commands.Command` (arguments + run) registered by the
 core plugin; the work itself is in lstmcore.workflows, so these functions
@@ -155,6 +155,114 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- info --------------------------------------------------------------------------------
+
+def _info_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", metavar="MODEL", help="a model file (written by `lstmcore train` or model.save)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+
+def _info(args: argparse.Namespace) -> int:
+    from .task_models import describe_model_file
+
+    description = describe_model_file(args.model)
+    if args.json:
+        print(json.dumps(description, sort_keys=True))
+    else:
+        print("\n".join(_info_lines(description)))
+    return 0
+
+
+def _info_lines(description: dict) -> list:
+    """`lstmcore info` as text: what the model is for, what it learnt, how it is built and trained."""
+    lines = [f"file: {description['file']}", f"task: {_describe_task(description)}",
+             f"written by: lstmcore {description['lstmcore_version']} "
+             f"(model file format {description['format_version']})"]
+    if description["state"]:
+        lines.append("state (what the encoder learnt from the training data):")
+        lines.extend(f"  {key}: {_describe_value(value)}" for key, value in description["state"].items())
+    lines.extend(_architecture_lines(description["architecture"]))
+    if description["hyperparameters"]:
+        lines.append("hyper-parameters:")
+        lines.extend(f"  {key}: {_describe_value(value)}" for key, value in description["hyperparameters"].items())
+    lines.append(f"training: {_describe_training(description['compile'], description['training'])}")
+    lines.append(f"training data: {_describe_training_data(description['training_data'])}")
+    return lines
+
+
+def _describe_task(description: dict) -> str:
+    if description["task"] is None:
+        return "none (saved with model.save in Python, not `lstmcore train`)"
+    provider = description.get("provider") or {}
+    source = " ".join(str(part) for part in (provider.get("distribution"), provider.get("version")) if part)
+    return f"{description['task']} (provided by {source})" if source else str(description["task"])
+
+
+def _architecture_lines(architecture: dict) -> list:
+    """A short summary, layer by layer: name (type), settings, output shape, parameters."""
+    input_shape = _describe_shape(architecture["input_shape"])
+    lines = [f"architecture: input {input_shape}, {architecture['params']:,} parameters"]
+    rows = [[str(index), f"{layer['name']} ({layer['type']})", _describe_shape(layer["output_shape"]),
+             f"{layer['params']:,}", ", ".join(f"{k}={_describe_value(v)}" for k, v in layer["settings"].items())]
+            for index, layer in enumerate(architecture["layers"])]
+    lines.extend(f"  {line}" for line in _table_lines(["#", "layer (type)", "output shape", "params", "settings"],
+                                                       rows))
+    return lines
+
+
+def _describe_training(compile_spec, schedule) -> str:
+    parts = []
+    if compile_spec:
+        parts.append(f"optimizer {compile_spec['optimizer']}{_describe_rate(compile_spec.get('learning_rate'))}")
+        parts.append(f"loss {compile_spec['loss']}")
+    if schedule:
+        parts.append(f"epochs {schedule.get('epochs')}, batch size {schedule.get('batch_size')}, "
+                     f"validation split {schedule.get('validation_split')}, seed {schedule.get('seed')}")
+    else:
+        parts.append("epochs not recorded")
+    return "; ".join(parts)
+
+
+def _describe_rate(rate) -> str:
+    """" (learning rate 0.01)", " (learning rate schedule CosineDecay)", or "" when it is not recorded."""
+    if isinstance(rate, (int, float)) and not isinstance(rate, bool):
+        return f" (learning rate {rate:g})"
+    if isinstance(rate, dict) and rate.get("class_name"):
+        return f" (learning rate schedule {rate['class_name']})"
+    return ""
+
+
+def _describe_training_data(record) -> str:
+    if not record:
+        return "not recorded"
+    files = ", ".join(record.get("files") or []) or "files not recorded"
+    count = record.get("examples")
+    return f"{files} ({count:,} examples)" if isinstance(count, int) else files
+
+
+def _describe_shape(shape) -> str:
+    if shape is None:
+        return "?"
+    if shape and isinstance(shape[0], list):
+        return ", ".join(_describe_shape(part) for part in shape)
+    return "(" + ", ".join("None" if n is None else str(n) for n in shape) + ")"
+
+
+def _describe_value(value, limit: int = 12) -> str:
+    """A state or hyper-parameter value on one line: lists joined, long lists cut, {"name": ...} dicts named."""
+    if isinstance(value, dict):
+        rest = ", ".join(f"{k}={_describe_value(v, limit)}" for k, v in value.items() if k != "name")
+        if "name" in value:
+            return f"{value['name']} ({rest})" if rest else str(value["name"])
+        return rest or "{}"
+    if isinstance(value, (list, tuple)):
+        shown = ", ".join(_describe_value(v, limit) for v in value[:limit])
+        return shown + (f", ... ({len(value)} in all)" if len(value) > limit else "")
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    return str(value)
+
+
 # --- plugins and show-config -------------------------------------------------------------
 
 def _plugins_arguments(parser: argparse.ArgumentParser) -> None:
@@ -199,9 +307,15 @@ def _show_config(args: argparse.Namespace) -> int:
 
 
 def _print_table(header, rows) -> None:
+    for line in _table_lines(header, rows):
+        print(line)
+
+
+def _table_lines(header, rows) -> list:
+    """Columns padded to their widest cell, two spaces apart."""
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip()
+            for row in [header, *rows]]
 
 
 def _train_task(args):
@@ -209,14 +323,18 @@ def _train_task(args):
 
 
 CORE_COMMANDS = {
-    "train": Command("train a task's default model on data files", _train_arguments, _train, _train_task),
+    "train": Command("train a task's default model on data files", _train_arguments, _train, _train_task,
+                     example="train {task} promoters.fasta -o promoters.lstm"),
     "predict": Command("predict with a trained model; writes a table", _predict_arguments, _predict,
-                       _model_task),
+                       _model_task, example="predict promoters.lstm new.fasta -o calls.tsv"),
     "evaluate": Command("print a trained model's metrics on labelled data", _evaluate_arguments, _evaluate,
-                        _model_task),
+                        _model_task, example="evaluate promoters.lstm test.fasta --json"),
     "demo": Command("generate a task's example data, then train, evaluate and predict on it",
-                    _demo_arguments, _demo, _train_task),
+                    _demo_arguments, _demo, _train_task, example="demo {task} --out {task}-demo"),
+    "info": Command("describe a model file: task, classes, architecture, hyper-parameters, training data",
+                    _info_arguments, _info, example="info promoters.lstm\ninfo promoters.lstm --json"),
     "plugins": Command("list plugins: name, version, hooks and what each registered", _plugins_arguments,
-                       _plugins),
-    "show-config": Command("show the build, threads and plugins", lambda parser: None, _show_config),
+                       _plugins, example="plugins --json"),
+    "show-config": Command("show the build, threads and plugins", lambda parser: None, _show_config,
+                           example="show-config"),
 }

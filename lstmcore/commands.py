@@ -1,6 +1,6 @@
 """What a subcommand of `lstmcore` is, so that plugins can add their own.
 
-The core's commands (train, predict, evaluate, demo, plugins, show-config)
+The core's commands (train, predict, evaluate, demo, info, plugins, show-config)
 are registered through the `register_commands` hook like a plugin's, and the
 command line builds its subcommands from the commands registry only.
 """
@@ -23,13 +23,19 @@ class Command:
         Raise `lstmcore.errors.UserInputError` for a user's mistake: the command
         line prints it as one line and exits with status 2.
     task_of : optional `task_of(args) -> Task | None`; when given, the task's own
-        `add_arguments(parser, command_name)` options are added before the final parse.
+        `add_arguments(parser, command_name)` options are added before the final parse,
+        and `--help` lists the installed tasks (and, when the task is not known yet,
+        each task's own options for this command).
+    example : optional command line(s) shown at the end of the command's `--help`, one per
+        line, without the leading "lstmcore " (e.g. "info promoters.lstm"); `{task}` stands
+        for an installed task's name.  A user learns a command fastest from one that works.
     """
 
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
     task_of: Optional[Callable[[argparse.Namespace], object]] = None
+    example: str = ""
 
 
 def positive_int(text: str) -> int:

@@ -27,7 +27,7 @@ import numpy as np
 import safetensors.numpy
 
 __all__ = ["ModelFileError", "save_model", "load_model", "save_weights", "load_weights",
-           "read_metadata", "FORMAT", "FORMAT_VERSION"]
+           "read_metadata", "read_metadata_and_shapes", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "lstmcore.model"
 WEIGHTS_FORMAT = "lstmcore.weights"
@@ -176,6 +176,16 @@ def read_metadata(filepath):
     return _read(filepath)[1]
 
 
+def read_metadata_and_shapes(filepath):
+    """(the JSON header, {tensor name: shape}) of an lstmcore file, every tensor checked as load does.
+
+    What `lstmcore info` needs: the architecture and its parameter counts
+    without building the model (so without the layers' plugins).
+    """
+    tensors, info = _read(filepath)
+    return info, {name: tuple(int(n) for n in value.shape) for name, value in tensors.items()}
+
+
 def _assign_weights(model, tensors, path):
     for index, layer in enumerate(model.layers):
         values = []
@@ -202,6 +212,12 @@ def load_model(filepath, custom_objects=None, compile=True):
     Returns:
         The Sequential, its weights bit-identical to the saved ones; the `extra`
         JSON stored with it is `model.extra_metadata`.
+
+    A layer class that is not registered yet (a task plugin's own layer, say)
+    loads the plugins (entry points in the group "lstmcore") and is looked up
+    again, so a model that `lstmcore train` wrote loads without importing its
+    plugin by hand.  Still unknown, the error names the task that wrote the
+    file and the plugin distribution to install.
     """
     from .models import Sequential
 
@@ -213,6 +229,7 @@ def load_model(filepath, custom_objects=None, compile=True):
     spec = info.get("model") or {}
     if spec.get("class_name") != "Sequential":
         raise ModelFileError(path, f"it holds an unknown model class {spec.get('class_name')!r}")
+    _require_layer_classes(path, spec.get("config"), info, custom_objects)
     try:
         model = Sequential.from_config(spec["config"], custom_objects=custom_objects)
     except (KeyError, TypeError, ValueError) as error:
@@ -234,6 +251,59 @@ def load_model(filepath, custom_objects=None, compile=True):
         if state:
             model.optimizer.set_state(state, {"model": model._flat_params})
     return model
+
+
+def _require_layer_classes(path, config, info, custom_objects):
+    """Make sure every layer class the config names is known, loading the plugins once if one is not.
+
+    Plugins register their layers when they are imported, and a script that
+    only calls `load_model` may not have read any registry yet, so nothing has
+    loaded them: that is the one retry worth making.
+    """
+    missing = _unregistered_layer_classes(config, custom_objects)
+    if not missing:
+        return
+    from . import plugins
+
+    plugins.load_plugins()
+    missing = _unregistered_layer_classes(config, custom_objects)
+    if missing:
+        raise ModelFileError(path, _unknown_layers_reason(missing, info.get("extra")))
+
+
+def _unregistered_layer_classes(config, custom_objects):
+    """The layer class names in a Sequential config (wrapped layers too) that no one registered, sorted."""
+    from . import layers
+
+    missing = set()
+    pending = list(config.get("layers") or []) if isinstance(config, dict) else []
+    while pending:
+        spec = pending.pop()
+        if not isinstance(spec, dict) or "class_name" not in spec:
+            continue  # a malformed spec is reported by from_config, with its own message
+        try:
+            layers.get(spec["class_name"], custom_objects)
+        except (ValueError, TypeError):
+            missing.add(str(spec["class_name"]))
+        inner = (spec.get("config") or {}).get("layer") if isinstance(spec.get("config"), dict) else None
+        if isinstance(inner, dict):
+            pending.append(inner)  # Bidirectional, TimeDistributed
+    return sorted(missing)
+
+
+def _unknown_layers_reason(missing, extra):
+    """Why the model cannot be rebuilt, and what to install: the task that wrote it and its plugin."""
+    names = ", ".join(repr(name) for name in missing)
+    reason = f"it uses the layer class{'es' if len(missing) > 1 else ''} {names}, which no loaded plugin registers"
+    task = extra.get("task") if isinstance(extra, dict) else None
+    if task is None:
+        return (f"{reason}; import the module that defines {'them' if len(missing) > 1 else 'it'} "
+                "(lstmcore.layers.register_layer) or pass custom_objects")
+    from .task_models import plugin_install_hint
+
+    hint = plugin_install_hint(extra)
+    return f"{reason}; the file was written by task {task!r}" + (f": {hint}" if hint else
+                                                                 "; install the plugin that provides that task")
 
 
 def load_weights(model, filepath):

@@ -4,27 +4,34 @@
 safetensors file: weights as named arrays, a JSON config in the metadata),
 whose free `extra` JSON holds
 
-    {"task_format": 1, "task": NAME, "state": {...}, "hyperparameters": {...}}
+    {"task_format": 1, "task": NAME, "state": {...}, "hyperparameters": {...},
+     "provider": {"plugin": ..., "distribution": ..., "version": ...},
+     "training_data": {"files": [...], "examples": N},
+     "training": {"epochs": ..., "batch_size": ..., "validation_split": ..., "seed": ...}}
 
 so that `lstmcore predict MODEL DATA` knows which task reads and encodes the
-data, exactly as training did.  Nothing in a model file is ever executed.  A
+data, exactly as training did; `provider` says which plugin to install where
+the task is missing, and `lstmcore info MODEL` (`describe_model_file`) shows
+the rest.  Files written before the last three existed simply lack them.  Nothing in a model file is ever executed.  A
 corrupt file, a file saved without a task, a model of a task that no
 installed plugin provides, or of another task than expected, is a
 `UserInputError` naming the file.
 """
 from __future__ import annotations
 
+import importlib.metadata
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Union
 
 from . import registry
 from .errors import UserInputError
 from .io.atomic import check_writable
 
 __all__ = ["TaskModel", "save_task_model", "load_task_model", "read_task_metadata", "read_task_name",
-           "TASK_FORMAT"]
+           "describe_model_file", "plugin_install_hint", "TASK_FORMAT"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 TASK_FORMAT = 1
@@ -43,13 +50,23 @@ class TaskModel:
 
 
 def save_task_model(model, path: PathLike, task_name: str, state: Mapping[str, Any],
-                    hyperparameters: Mapping[str, Any]) -> Path:
-    """Save `model` to `path` (atomically), with the task's name, state and hyper-parameters."""
+                    hyperparameters: Mapping[str, Any], *, training_data: Optional[Mapping[str, Any]] = None,
+                    training: Optional[Mapping[str, Any]] = None) -> Path:
+    """Save `model` to `path` (atomically), with the task's name, state and hyper-parameters.
+
+    `training_data` ({"files": names, "examples": count}) and `training` (epochs,
+    batch size, ...) are kept for `lstmcore info`; the plugin that provides the
+    task is recorded too, so a machine without it can say what to install.
+    """
     from .saving import save_model
 
     check_writable(path)
     extra = {"task_format": TASK_FORMAT, "task": task_name, "state": dict(state),
-             "hyperparameters": dict(hyperparameters)}
+             "hyperparameters": dict(hyperparameters), "provider": _task_provider(task_name)}
+    if training_data is not None:
+        extra["training_data"] = dict(training_data)
+    if training is not None:
+        extra["training"] = dict(training)
     try:
         save_model(model, os.fspath(path), extra=extra)
     except OSError as exc:
@@ -57,16 +74,67 @@ def save_task_model(model, path: PathLike, task_name: str, state: Mapping[str, A
     return Path(path)
 
 
+def _task_provider(task_name: str) -> Optional[Dict[str, Any]]:
+    """The plugin that registered `task_name`: its name, distribution and version (None if not registered)."""
+    from . import plugins
+
+    if task_name not in registry.tasks:
+        return None
+    owner = registry.tasks.owner(task_name)
+    report = next((r for r in plugins.plugin_reports() if r.name == owner), None)
+    return {"plugin": owner, "distribution": getattr(report, "distribution", None),
+            "version": getattr(report, "version", None)}
+
+
+def plugin_install_hint(record: Mapping[str, Any]) -> str:
+    """What to install for the task a model file names ("" when that cannot be known).
+
+    The distribution is the one the file recorded, else that of an installed
+    entry point named like the task.  An installed distribution that still
+    provides nothing failed to load or is disabled: `lstmcore plugins` says which.
+    """
+    distribution = _task_distribution(record)
+    if distribution is None:
+        return ""
+    try:
+        importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return f"install its plugin: pip install {distribution}"
+    return (f"its plugin {distribution} is installed but did not provide it here (see `lstmcore plugins`: "
+            "it may have failed to load, be disabled, or be too old)")
+
+
+def _task_distribution(record: Mapping[str, Any]) -> Optional[str]:
+    provider = record.get("provider")
+    if isinstance(provider, dict) and provider.get("distribution"):
+        return str(provider["distribution"])
+    from . import plugins
+
+    task = str(record.get("task", "")).lower()
+    for entry_point in importlib.metadata.entry_points(group=plugins.ENTRY_POINT_GROUP):
+        dist = getattr(entry_point, "dist", None)
+        if entry_point.name.lower() == task and dist is not None:
+            return dist.metadata["Name"]
+    return None
+
+
 def _file_metadata(path: PathLike) -> Dict[str, Any]:
     """The lstmcore header of a model file; a missing or damaged file is a UserInputError."""
-    from .saving import ModelFileError, read_metadata
+    from .saving import read_metadata
+
+    return _read_model_file(path, read_metadata)
+
+
+def _read_model_file(path: PathLike, reader):
+    """`reader(path)` (a lstmcore.saving reader); a missing or damaged file is a UserInputError naming it."""
+    from .saving import ModelFileError
 
     if not os.path.exists(path):
         raise UserInputError("no such model file", file=path)
     if os.path.isdir(path):
         raise UserInputError("is a folder, not a model file", file=path)
     try:
-        return read_metadata(os.fspath(path))
+        return reader(os.fspath(path))
     except ModelFileError as exc:
         raise UserInputError(f"is not a valid lstmcore model file: {exc.reason}", file=path) from None
     except OSError as exc:
@@ -89,13 +157,15 @@ def read_task_metadata(path: PathLike) -> Dict[str, Any]:
 
 def read_task_name(path: PathLike, expect_task: Optional[str] = None) -> str:
     """The task a model file was trained for; checked against `expect_task` and the installed tasks."""
-    name = str(read_task_metadata(path)["task"])
+    record = read_task_metadata(path)
+    name = str(record["task"])
     if expect_task is not None and name.lower() != expect_task.lower():
         raise UserInputError(f"is a model of task {name!r}, not of task {expect_task!r}", file=path)
     if name not in registry.tasks:
         installed = ", ".join(registry.tasks) or "none"
+        hint = plugin_install_hint(record)
         raise UserInputError(f"is a model of task {name!r}, which no installed plugin provides "
-                             f"(installed tasks: {installed})", file=path)
+                             f"(installed tasks: {installed})" + (f"; {hint}" if hint else ""), file=path)
     return name
 
 
@@ -112,3 +182,120 @@ def load_task_model(path: PathLike, expect_task: Optional[str] = None) -> TaskMo
     return TaskModel(model, name, registry.tasks.get(name), dict(record["state"]),
                      dict(record.get("hyperparameters", {})), Path(path))
 
+
+
+# --- what a model file holds (`lstmcore info`) -----------------------------------------
+
+# The layer settings worth a glance in an architecture summary (the rest is in the config).
+_LAYER_SETTINGS = ("units", "activation", "return_sequences", "merge_mode", "mode", "rate", "input_dim",
+                   "output_dim", "mask_value")
+
+
+def describe_model_file(path: PathLike) -> Dict[str, Any]:
+    """Everything `lstmcore info` shows about a model file, as JSON-able values.
+
+    Keys: file, task (None for a model saved in Python), provider, lstmcore_version,
+    format_version, state, hyperparameters, architecture, compile, training,
+    training_data (None where the file does not record them).  Only the header
+    and the tensors' shapes are read, so it works without the task's plugin.
+    """
+    header, shapes = _header_and_shapes(path)
+    extra = header.get("extra") if isinstance(header.get("extra"), dict) else {}
+    spec = header.get("model") if isinstance(header.get("model"), dict) else {}
+    return {
+        "file": os.fspath(path),
+        "task": extra.get("task"),
+        "provider": extra.get("provider"),
+        "lstmcore_version": header.get("library_version"),
+        "format_version": header.get("format_version"),
+        "state": extra.get("state") or {},
+        "hyperparameters": extra.get("hyperparameters") or {},
+        "architecture": _describe_architecture(spec.get("config") or {}, shapes),
+        "compile": _describe_compile(header.get("compile")),
+        "training": extra.get("training"),
+        "training_data": extra.get("training_data"),
+    }
+
+
+def _header_and_shapes(path: PathLike):
+    """The header and tensor shapes of a whole model file; anything else is a UserInputError."""
+    from .saving import FORMAT, read_metadata_and_shapes
+
+    header, shapes = _read_model_file(path, read_metadata_and_shapes)
+    if header.get("format") != FORMAT:
+        raise UserInputError("holds weights only (written by save_weights), not a model", file=path)
+    return header, shapes
+
+
+def _describe_architecture(config: Mapping[str, Any], shapes: Mapping[str, tuple]) -> Dict[str, Any]:
+    """Layer by layer: name, type, key settings, output shape (where the layer class is known) and parameters."""
+    input_shape = config.get("input_shape")
+    shape = tuple(input_shape) if input_shape is not None else None
+    described = []
+    for index, spec in enumerate(config.get("layers") or []):
+        layer_config = spec.get("config") or {}
+        shape = _output_shape(spec, shape)
+        described.append({"name": layer_config.get("name"), "type": _layer_type(spec),
+                          "settings": _layer_settings(spec), "output_shape": _as_list(shape),
+                          "params": _parameter_count(shapes, f"layers.{index}.")})
+    return {"input_shape": _as_list(input_shape), "layers": described,
+            "params": _parameter_count(shapes, "layers.")}
+
+
+def _layer_type(spec: Mapping[str, Any]) -> str:
+    """"Dense", or "Bidirectional(LSTM)" for a wrapper and the layer it wraps."""
+    inner = (spec.get("config") or {}).get("layer")
+    if isinstance(inner, dict) and "class_name" in inner:
+        return f"{spec.get('class_name')}({_layer_type(inner)})"
+    return str(spec.get("class_name"))
+
+
+def _layer_settings(spec: Mapping[str, Any]) -> Dict[str, Any]:
+    """The settings worth a glance (units, activation, ...), a wrapped layer's included."""
+    config = spec.get("config") or {}
+    inner = config.get("layer")
+    settings = _layer_settings(inner) if isinstance(inner, dict) else {}
+    settings.update({key: config[key] for key in _LAYER_SETTINGS if key in config})
+    return settings
+
+
+def _output_shape(spec: Mapping[str, Any], input_shape: Optional[tuple]):
+    """The layer's output shape for `input_shape`, or None when its class (or the input shape) is unknown."""
+    from . import layers
+
+    if input_shape is None:
+        return None
+    try:
+        return layers.deserialize(spec).compute_output_shape(input_shape)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return None  # a plugin's layer that is not installed here: the rest of the summary still holds
+
+
+def _parameter_count(shapes: Mapping[str, tuple], prefix: str) -> int:
+    return sum(math.prod(shape) for name, shape in shapes.items() if name.startswith(prefix))
+
+
+def _as_list(shape) -> Optional[List[Any]]:
+    """A shape as JSON (a list; a layer with several outputs gives a list of lists)."""
+    if shape is None:
+        return None
+    return [_as_list(part) if isinstance(part, (tuple, list)) else part for part in shape]
+
+
+def _describe_compile(spec: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
+    """Optimizer and loss by name (with the learning rate), and the metrics; None for an uncompiled model."""
+    if not isinstance(spec, dict):
+        return None
+    return {"optimizer": _spec_name(spec.get("optimizer")), "loss": _spec_name(spec.get("loss")),
+            "learning_rate": _learning_rate(spec.get("optimizer")), "metrics": list(spec.get("metrics") or [])}
+
+
+def _spec_name(spec: Any) -> Optional[str]:
+    if isinstance(spec, dict):
+        return str(spec.get("class_name") or spec.get("name"))
+    return None if spec is None else str(spec)
+
+
+def _learning_rate(spec: Any) -> Any:
+    config = spec.get("config") if isinstance(spec, dict) else None
+    return config.get("learning_rate") if isinstance(config, dict) else None

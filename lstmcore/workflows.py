@@ -49,7 +49,8 @@ def get_task(task: Union[str, Task]) -> Task:
     return task if isinstance(task, Task) else registry.tasks.get(task)
 
 
-def _require_files(paths: Sequence[PathLike]) -> List[Path]:
+def require_files(paths: Sequence[PathLike]) -> List[Path]:
+    """The paths as Paths; none given, a missing one or a folder is a UserInputError naming it."""
     paths = [Path(p) for p in paths]
     if not paths:
         raise UserInputError("no input files given")
@@ -70,11 +71,13 @@ def train(task: Union[str, Task], paths: Sequence[PathLike], output: PathLike, *
     """Read, encode, build the task's default model, fit it, and save it (with the task's state) to `output`.
 
     `epochs` and `batch_size` left as None take the task's training schedule.
+    The model file also records the training files' names, the number of
+    examples and the schedule used, which `lstmcore info MODEL` shows.
     """
     task = get_task(task)
     options = dict(options or {})
     resolved = resolve_hyperparameters(task, hyperparameters or {}, config_source)
-    paths = _require_files(paths)
+    paths = require_files(paths)
     check_writable(output)
     _set_threads_and_seed(threads, seed)
     data = task.read(paths, options, labelled=True)
@@ -82,11 +85,14 @@ def train(task: Union[str, Task], paths: Sequence[PathLike], output: PathLike, *
     encoded = task.encode(data, state, labelled=True)
     model = _build_model(task, state, resolved, config_source)
     default_epochs, default_batch_size = task.training_schedule(resolved)
-    history = task.fit(model, encoded, epochs=default_epochs if epochs is None else epochs,
-                       batch_size=default_batch_size if batch_size is None else batch_size,
+    schedule = {"epochs": default_epochs if epochs is None else epochs,
+                "batch_size": default_batch_size if batch_size is None else batch_size,
+                "validation_split": validation_split, "seed": seed}
+    history = task.fit(model, encoded, epochs=schedule["epochs"], batch_size=schedule["batch_size"],
                        validation_split=validation_split, verbose=_fit_verbosity(progress),
                        hyperparameters=resolved)
-    path = save_task_model(model, output, _registered_name(task), state, resolved)
+    path = save_task_model(model, output, _registered_name(task), state, resolved,
+                           training_data=_training_data_record(paths, encoded), training=schedule)
     return TrainResult(model, state, resolved, history, path)
 
 
@@ -95,7 +101,7 @@ def evaluate(model: Union[PathLike, TaskModel], paths: Sequence[PathLike], *,
              threads: Optional[int] = None) -> Dict[str, float]:
     """The task's metrics of a saved model on labelled data."""
     loaded = model if isinstance(model, TaskModel) else load_task_model(model, expect_task)
-    paths = _require_files(paths)
+    paths = require_files(paths)
     _set_threads_and_seed(threads, None)
     options = dict(options or {})
     data = loaded.task.read(paths, options, labelled=True)
@@ -109,7 +115,7 @@ def predict(model: Union[PathLike, TaskModel], paths: Sequence[PathLike], output
             threads: Optional[int] = None, progress: bool = False) -> int:
     """Write the task's prediction table for unlabelled data, streamed chunk by chunk; return the row count."""
     loaded = model if isinstance(model, TaskModel) else load_task_model(model, expect_task)
-    paths = _require_files(paths)
+    paths = require_files(paths)
     check_writable(output)
     _set_threads_and_seed(threads, None)
     task, state = loaded.task, loaded.state
@@ -160,6 +166,14 @@ def _build_model(task: Task, state, hyperparameters, config_source: Optional[str
         if isinstance(exc, UserInputError):
             raise
         raise UserInputError(f"the hyper-parameters do not make a valid model: {exc}", file=config_source) from None
+
+
+def _training_data_record(paths: Sequence[Path], encoded) -> Dict[str, Any]:
+    """The training files' names and example count, kept in the model file for `lstmcore info`.
+
+    Names only, not full paths: a model file is shared, the user's folders are not.
+    """
+    return {"files": [Path(p).name for p in paths], "examples": int(encoded.x.shape[0])}
 
 
 def _registered_name(task: Task) -> str:

@@ -58,6 +58,8 @@ def test_train_writes_a_model_that_knows_its_task(trained):
     assert info["extra"]["task"] == "sequence-classification"
     assert info["extra"]["state"]["classes"] == ["a", "b"]
     assert info["extra"]["state"]["encoder"] == {"name": "dna", "gaps": "error"}
+    assert info["extra"]["training_data"] == {"files": ["train.fasta"], "examples": 24}
+    assert info["extra"]["training"] == {"epochs": 1, "batch_size": 8, "validation_split": 0.0, "seed": 0}
 
 
 def test_evaluate_json_prints_one_object(trained, capsys):
@@ -123,6 +125,7 @@ def test_show_config_and_plugins(capsys):
     assert code == 0 and "plugins" in out
     code, out, err = run(["plugins"], capsys)
     assert code == 0 and "tasks: sequence-classification" in out
+    assert "  commands: train, predict, evaluate, demo, info, plugins, show-config" in out.splitlines()
 
 
 # --- a user's mistakes: exit 2, one line naming file and record --------------------------
