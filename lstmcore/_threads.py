@@ -16,8 +16,8 @@ count it had before.
 
 Pinning runs around every kernel call, so it must cost next to nothing: the
 BLAS's own get/set functions are looked up once per library (threadpoolctl
-resolved them through a chain of Python calls each time: 13 us of a 300 us
-seed forward) and a library already on one thread is left alone.
+resolved them through a chain of Python calls each time, a few percent of a
+small model's forward) and a library already on one thread is left alone.
 """
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ class _BlasLibrary:
 def _default_threads():
     """OMP_NUM_THREADS or the usable cores, read once (and again after `set_num_threads(None)`):
     every kernel call asks, and reading the environment and the affinity mask each time
-    cost ~3 us of a 150 us seed forward."""
+    is a measurable share of a small model's forward."""
     env = os.environ.get("OMP_NUM_THREADS", "").strip()
     if env.isdigit() and int(env) > 0:
         return int(env)

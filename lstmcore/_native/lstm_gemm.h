@@ -60,8 +60,8 @@ static void lc_pack_f(int K, int N, const float *B, int ldb, int transpose, floa
  * Every accumulator is a named variable (acc_U_R_V), spelled out by the
  * macros below.  An array of __m256 indexed in loops, as this was first
  * written, was kept in memory by gcc for R = 1, 4, 5 and 6: each FMA then
- * went through a store and a reload, and one row (the GEMV of batch 1) ran
- * at 47 GB/s of weights against 75 with registers (C harness, H = 128).
+ * went through a store and a reload (batch 1 ran at two thirds of the speed:
+ * benchmarks/results/kernel_design_measurements.md, "batch 1").
  * With two rows or more each loaded vector of the panel serves several FMAs,
  * and an empty asm keeps it in a register: gcc otherwise folded the load
  * into every FMA (12 loads for 8 FMAs at 4 rows), and the 2- to 4-row

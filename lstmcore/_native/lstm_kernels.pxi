@@ -133,21 +133,16 @@ cdef extern from *:
 
 # Inference projects the inputs a block of steps at a time, the block's gates
 # (counted as float64) kept under this size, so memory does not grow with the
-# sequence.  Each block is one BLAS call that packs the whole kernel: at 2 MB
-# the big layer 2 (B64, D = H = 512) had blocks of 2 steps and spent 9 % of
-# its time in sgemm_itcopy; at 8 MB (8 steps) 3 %, and 1-thread inference
-# went 387-535 -> 352-412 ms (alternating builds).  Narrow inputs project per
-# step and do not care.
+# sequence.  Each block is one BLAS call that packs the whole kernel, so a
+# block must be large enough for the packing to be a small part of it
+# (benchmarks/results/kernel_design_measurements.md, "inference block").  Narrow inputs project per step and do not care.
 DEF INFERENCE_BLOCK_BYTES = 8388608
 # A call's recurrence stays on one thread below this many gate elements
 # (steps x rows x 4H summed over the rows): waking a team costs a few
 # microseconds.  With at least MIN_ROWS_PER_THREAD rows (one micro-kernel
-# tile) per thread the team pays off early: 131072 had kept the seed model
-# (B32 T10 H50: 64000) on one thread, and split by rows it runs 0.162 ->
-# 0.100 ms a forward on 2 threads, its fit() epoch 82 -> 72 ms (batch 32) and
-# 69 -> 49 ms (batch 64) (builds alternated, medians of 5).  Threads with
-# fewer rows each stream the whole recurrent kernel for little arithmetic,
-# and keep the old bar (B2 T100 H64 over it: 164 -> 191-208 us).
+# tile) per thread the team pays off early (the seed model, B32 T10 H50, is
+# worth splitting); threads with fewer rows each stream the whole recurrent
+# kernel for little arithmetic and keep the higher bar (benchmarks/results/kernel_design_measurements.md, "team bars").
 DEF TEAM_MIN_ELEMENTS = 16384
 DEF TEAM_MIN_ELEMENTS_FEW_ROWS = 131072
 DEF MIN_ROWS_PER_THREAD = 6
@@ -194,8 +189,8 @@ cdef inline void _recurrent_product(bint backward, Py_ssize_t m, Py_ssize_t H, f
     backward: c (m, H)   = a (m, 4H) @ recurrent_kernel^T
     float32 uses the kernel packed once per call (lstm_gemm.h), a single row (GEMV,
     bound by reading the weights from L2) included: with the panels on cache lines
-    its 1-row kernel streams 84-93 GB/s against OpenBLAS sgemv's 60-76 (C harness,
-    H = 50 to 256, one thread).  float64 uses BLAS.
+    its 1-row kernel streams the weights faster than OpenBLAS's sgemv (figures in
+    benchmarks/results/kernel_design_measurements.md, "batch 1").  float64 uses BLAS.
     """
     cdef Py_ssize_t G = 4 * H
     if floating is float:
@@ -318,10 +313,9 @@ cdef void _split_work(Dims* d, int64_t* lengths, int threads, bint units_allowed
     too big for one core's cache (H >= 256, 1 MiB and more: each thread then
     reads only its part), or when there are fewer than two sequences per
     thread and a step has at least 64K multiply-adds to share.  Otherwise by
-    rows, with no barrier.  At batch 1 and H = 128 (single) two threads split
-    by units took 8.9 ms for 1000 steps against 4.8 on one, until the 1-row
-    micro-kernel kept its accumulators in registers and the barrier became a
-    spin on a counter: now 2.9-4.0 ms against 4.6-5.4 (noisy machine).
+    rows, with no barrier.  Splitting by units pays at batch 1 only because the
+    1-row micro-kernel keeps its accumulators in registers and the barrier is a
+    spin on a counter (benchmarks/results/kernel_design_measurements.md, "batch 1").
     """
     cdef Py_ssize_t i, total = 0
     for i in range(d.B):
@@ -387,11 +381,9 @@ cdef void _parallel_gemm(int threads, bint split_columns, bint trans_a, bint tra
     thread), so the team never oversubscribes the cores.
     """
     cdef Py_ssize_t t, lo, hi, extent = n if split_columns else m
-    # Below 1M multiply-adds (~25 us on one core) waking the team costs more than it saves.
-    # The bar was 4M, which left the seed model's second layer (D = 50: projection, d_kernel
-    # and dx of 3.2M each) on one thread while the other spun; at 1M, on 2 threads (builds
-    # alternated, medians of 5): that layer's training step 0.585 -> 0.438 ms, its forward
-    # 0.188 -> 0.142 ms, the seed fit() epoch (batch 32) 69.2 -> 56.2 ms.
+    # Below 1M multiply-adds (tens of microseconds on one core) waking the team costs more
+    # than it saves; the seed model's second layer (3.2M each) must be split (measured:
+    # benchmarks/results/kernel_design_measurements.md, "team bars").
     if m * n * k < 1048576 or threads < 2:
         threads = 1
     if threads > extent:
@@ -436,10 +428,9 @@ cdef void _split_k_gemm(int threads, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
     """
     cdef Py_ssize_t t, lo, hi, size = m * n
     cdef floating* partials = NULL
-    # From 1M multiply-adds on, as _parallel_gemm (it was 4M): a k block packs only its
-    # own rows, so even the seed model's 2.9M pays for the team.  On 2 threads, builds
-    # alternated (medians of 5): seed fit() epoch at batch 32 74.5 -> 68.3 ms; training
-    # step of B16 T10 H50 0.199 -> 0.170 ms, of B8 T50 H32 0.286 -> 0.275 ms.
+    # From 1M multiply-adds on, as _parallel_gemm: a k block packs only its own rows, so
+    # even the seed model's 2.9M pays for the team ("team bars" in
+    # benchmarks/results/kernel_design_measurements.md).
     if m * n * k >= 1048576 and threads >= 2 and k >= threads:
         partials = <floating*>calloc((threads - 1) * size, sizeof(floating))
     if partials == NULL:
@@ -727,9 +718,9 @@ def _packed_buffer(int K, int N, dtype):
     """Room for a packed K x N operand (float32) plus a cache line to align it in.
 
     NumPy's large arrays start 16 bytes past a 64-byte boundary (malloc's
-    header), so every other 32-byte load of a panel row straddled two cache
-    lines: the 1-row GEMV of batch 1 streamed 77 GB/s of weights from L2
-    against 92-95 with the panels aligned (C harness, H = 128, interleaved).
+    header), so every other 32-byte load of a panel row would straddle two
+    cache lines, which slows the 1-row GEMV of batch 1 ("batch 1" in
+    benchmarks/results/kernel_design_measurements.md).
     """
     if dtype != np.float32:
         return np.empty(1, dtype)

@@ -148,9 +148,8 @@ lc_input_gradient_rows(ptrdiff_t rows, int G, const int D, const int with_bias, 
         break;
 
 /* Wider inputs go row by row (the row stays in L1) in blocks of up to
- * LC_INPUT_BLOCK columns: more columns at once ran out of registers (D = 7
- * and 8 in one block took 2.5 times as long per column as D = 4; in blocks of
- * four, D = 8 takes 3.0-3.3 ms against 4.8-5.4, C harness, 4000 x 512). */
+ * LC_INPUT_BLOCK columns: more columns at once run out of registers
+ * (benchmarks/results/kernel_design_measurements.md, "narrow inputs"). */
 static inline void lc_input_gradients_f(ptrdiff_t rows, int G, int D, const float *restrict gates,
                                         const float *restrict x, const float *restrict kernel,
                                         float *restrict dx, float *restrict d_kernel,

@@ -73,9 +73,9 @@ static inline void lc_team(int *t, int *nt)
 }
 
 /* The team's per-step barrier: a counter and a generation, spun on with
- * `pause`.  libgomp's `omp barrier` took 0.43-0.57 us for two threads here
- * against 0.05 us for this one (C harness, 100 000 barriers), and at batch 1
- * (one step: ~2 us of work per thread) it was 16 % of the time.  After
+ * `pause`, an order of magnitude cheaper than libgomp's `omp barrier`, which
+ * at batch 1 (microseconds of work per step) cost a sixth of the time
+ * (benchmarks/results/kernel_design_measurements.md, "barrier").  After
  * 2000 pauses a waiting thread yields its core at every check, so a team
  * larger than the machine (two Python threads each asking for every core)
  * still makes progress. */

@@ -3,8 +3,9 @@
 A model keeps all its weights in one flat buffer, so an optimizer step is a
 handful of element-wise operations over a few tens of thousands of numbers.
 Written as NumPy ufuncs, Adam is twelve passes, each a Python call and a trip
-through memory: ~75 us of a ~1.5 ms seed-model batch (cProfile of fit).  Here
-it is one loop that reads each element once.  lstmcore.optimizers checks the
+through memory, a visible share of a small model's batch ("Adam" in
+benchmarks/results/kernel_design_measurements.md).  Here it is one loop that
+reads each element once.  lstmcore.optimizers checks the
 arguments (same dtype, C-contiguous, same size) and falls back to NumPy
 otherwise; the arithmetic is Keras 3's, in the variable's precision.
 """
