@@ -1,4 +1,4 @@
-"""Which positions a classifier relies on: gradient x input and in-silico mutagenesis (ISM).
+"""Which positions a classifier relies on, for any model: gradient x input and in-silico mutagenesis.
 
 Both explain the same number, the *target*: the log-probability of one
 class, as the task predicts it (for DNA with reverse-complement averaging,
@@ -24,9 +24,8 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from lstmcore import ops
-
-from .strands import reverse_complement_batch
+from . import ops
+from .toolkit.strands import reverse_complement_batch
 
 __all__ = ["target_log_probability", "gradient_x_input", "in_silico_mutagenesis", "MutagenesisResult",
            "strand_probabilities_of_mutants", "supports_prefix_reuse"]
@@ -98,7 +97,7 @@ def _mutants_of(x: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
 
 def supports_prefix_reuse(model) -> bool:
     """Whether the model is the default shape: Bidirectional(LSTM) (concat) first, then per-sequence layers."""
-    from lstmcore.layers import Bidirectional
+    from .layers import Bidirectional
 
     first = model.layers[0] if model.layers else None
     if not isinstance(first, Bidirectional) or first.merge_mode != "concat":

@@ -104,6 +104,7 @@ class Sequential:
         self._input_shape = None
         self._flat_params = None
         self._flat_grads = None
+        self.gradient_transforms = []
         if layers is not None:
             if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
                 raise ValueError(f"layers must be a list of layers. Received: layers={layers!r}")
@@ -402,10 +403,19 @@ class Sequential:
         self._backward(grad)
         if self._regularized:
             loss += self._regularization_loss(add_gradients=True)
+        self.transform_gradients(self._flat_grads, self._segments)
         self.optimizer.apply([self._flat_params], [self._flat_grads], [self._segments], keys=["model"])
         if self.metrics or self.weighted_metrics:
             self._update_metrics(y, out, weights, out_lengths, sample_weight)
         return loss
+
+    def transform_gradients(self, flat_grads, segments):
+        """The seam between the backward pass and the optimizer: each of `gradient_transforms` gets the
+        flat gradient buffer (every trainable weight's gradient, one after another, in the order of
+        `trainable_weights`; `segments` holds their sizes) and changes it in place.  This is where an
+        all-reduce across processes (MPI, Dask) or gradient accumulation goes."""
+        for transform in self.gradient_transforms:
+            transform(flat_grads, segments)
 
     def _test_step(self, x, y, sample_weight, lengths):
         out, out_lengths = self._forward(x, training=False, lengths=lengths, keep_cache=False)

@@ -19,13 +19,14 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Sequence
 import numpy as np
 
 from . import registry
-from .classification_scores import classification_report
 from .encoders import detect_alphabet, encoder_from_config
 from .errors import UserInputError
-from .io.fasta import SequenceRecord, chunked
+from .io.fasta import SequenceRecord, chunked, write_fasta
 from .io.labels import attach_labels
 from .io.readers import reader_for
 from .tasks import Encoded, ExampleData, Task
+from .toolkit.scores import classification_scores
+from .toolkit.synthetic import planted_sequences
 
 __all__ = ["SequenceClassificationTask", "write_fasta"]
 
@@ -128,7 +129,7 @@ class SequenceClassificationTask(Task):
                  hyperparameters=None) -> Dict[str, float]:
         encoded = self.encode(records, state, labelled=True)
         probabilities = self.predict(model, encoded, state)
-        return classification_report(encoded.y, probabilities)
+        return classification_scores(encoded.y, probabilities, state["classes"])
 
     # --- writer --------------------------------------------------------------------------
     def prediction_header(self, state: Mapping[str, Any]) -> List[str]:
@@ -148,7 +149,7 @@ class SequenceClassificationTask(Task):
         folder.mkdir(parents=True, exist_ok=True)
         files = {}
         for part, count in (("train", 600), ("evaluate", 200), ("predict", 50)):
-            records = [_planted_record(rng, f"{part}{i:03d}", planted=bool(i % 2)) for i in range(count)]
+            records = planted_sequences(rng, count, ["CACGTG"], lengths=(20, 31), prefix=part)
             if part == "predict":
                 records = [(rid, seq, None) for rid, seq, _ in records]
             files[part] = folder / f"{part}.fasta"
@@ -156,26 +157,3 @@ class SequenceClassificationTask(Task):
         return ExampleData(folder, [files["train"]], [files["evaluate"]], [files["predict"]],
                            {"labels": "header"},
                            "random DNA of 20-30 nt; class 'motif' carries CACGTG at a random position")
-
-
-def _planted_record(rng: np.random.Generator, record_id: str, planted: bool, motif: str = "CACGTG"):
-    length = int(rng.integers(20, 31))
-    sequence = "".join(rng.choice(list("ACGT"), size=length))
-    while not planted and motif in sequence:
-        sequence = "".join(rng.choice(list("ACGT"), size=length))
-    if planted:
-        start = int(rng.integers(0, length - len(motif) + 1))
-        sequence = sequence[:start] + motif + sequence[start + len(motif):]
-    return record_id, sequence, "motif" if planted else "background"
-
-
-def write_fasta(path: Path, records: Iterable[tuple]) -> None:
-    """Write (id, sequence, label-or-None) tuples as FASTA, the label as `label=CLASS` in the header."""
-    from .io.atomic import atomic_open
-
-    with atomic_open(path, "w", encoding="utf-8") as handle:
-        for record_id, sequence, label in records:
-            header = record_id if label is None else f"{record_id} label={label}"
-            handle.write(f">{header}\n")
-            for start in range(0, len(sequence), 60):
-                handle.write(sequence[start:start + 60] + "\n")

@@ -30,18 +30,28 @@ import numpy as np
 
 from .errors import UserInputError
 
-__all__ = ["Task", "Encoded", "ExampleData", "resolve_hyperparameters", "read_config_file"]
+__all__ = ["Task", "Encoded", "ExampleData", "resolve_hyperparameters", "read_config_file", "validation_arguments"]
 
 PathLike = os.PathLike
 
 
 @dataclass
 class Encoded:
-    """A task's data as arrays: inputs `x`, targets `y` (None when unlabelled), and optional lengths."""
+    """A task's data as arrays: inputs `x`, targets `y` (None when unlabelled), optional lengths, and
+    optional `groups` (the series, genome or patient of each example, for group-aware splits)."""
 
     x: np.ndarray
     y: Optional[np.ndarray] = None
     lengths: Optional[np.ndarray] = None
+    groups: Optional[np.ndarray] = None
+
+    def subset(self, index: np.ndarray) -> "Encoded":
+        """The examples at `index`, every per-example array cut alike (a subclass's fields kept)."""
+        fields = dict(vars(self))
+        for name in ("x", "y", "lengths", "groups"):
+            if fields.get(name) is not None:
+                fields[name] = fields[name][index]
+        return type(self)(**fields)
 
 
 @dataclass
@@ -67,6 +77,8 @@ class Task:
     demo_hyperparameters : overrides used by `lstmcore demo`, to keep it quick.
     demo_epochs : how many epochs `lstmcore demo` trains.
     chunk_size : records per chunk when `predict` streams its input.
+    time_ordered : examples are in time order (forecasting): the validation split holds out the end
+        of each series (`Encoded.groups`) instead of a shuffled part.
     """
 
     name: str = ""
@@ -75,6 +87,7 @@ class Task:
     demo_hyperparameters: Mapping[str, Any] = {}
     demo_epochs: int = 5
     chunk_size: int = 1024
+    time_ordered: bool = False
 
     # --- the command line --------------------------------------------------------------
     def add_arguments(self, parser: argparse.ArgumentParser, command: str) -> None:
@@ -108,23 +121,33 @@ class Task:
         "epochs" and "batch_size" if the task keeps them there, else 10 and 32."""
         return (int(hyperparameters.get("epochs", 10)), int(hyperparameters.get("batch_size", 32)))
 
-    def fit(self, model, encoded: Encoded, *, epochs: int, batch_size: int, validation_split: float,
-            verbose: int = 0, hyperparameters: Optional[Mapping[str, Any]] = None):
-        """Train `model` on encoded data and return the History.
+    def validation_split(self, encoded: Encoded, fraction: float) -> Tuple[np.ndarray, np.ndarray]:
+        """(train, validation) example indices for a fit that holds out `fraction`.
 
-        `hyperparameters` are the resolved ones, for tasks whose training
-        depends on them (class weights, augmentation).
-
-        The examples are shuffled once (with the library's seeded generator)
-        before `fit`, because `validation_split` takes the last examples and a
-        user's file is often sorted by class.
+        By default a seeded permutation with its last part held out (a user's
+        file is often sorted by class); a `time_ordered` task holds out the end
+        of each series, never shuffling across the split.  Override it for
+        another rule (whole genomes or patients held out, say).
         """
         from .backend import rng
+        from .toolkit.splits import shuffled_holdout, time_ordered_holdout
 
-        order = rng().permutation(encoded.x.shape[0])
-        lengths = None if encoded.lengths is None else encoded.lengths[order]
-        return model.fit(encoded.x[order], encoded.y[order], epochs=epochs, batch_size=batch_size,
-                         validation_split=validation_split, verbose=verbose, lengths=lengths)
+        if self.time_ordered:
+            return time_ordered_holdout(encoded.x.shape[0], fraction, encoded.groups)
+        return shuffled_holdout(encoded.x.shape[0], fraction, rng())
+
+    def fit(self, model, encoded: Encoded, *, epochs: int, batch_size: int, validation_split: float,
+            verbose: int = 0, hyperparameters: Optional[Mapping[str, Any]] = None):
+        """Train `model` on encoded data, holding out the task's `validation_split`, and return the History.
+
+        `hyperparameters` are the resolved ones, for tasks whose training
+        depends on them (class weights, augmentation: a task that augments
+        does so on the training part only, after the split).
+        """
+        train, held_out = self.validation_split(encoded, validation_split)
+        fitted, validation = encoded.subset(train), encoded.subset(held_out)
+        return model.fit(fitted.x, fitted.y, epochs=epochs, batch_size=batch_size, verbose=verbose,
+                         lengths=fitted.lengths, **validation_arguments(validation))
 
     def predict(self, model, encoded: Encoded, state: Optional[Mapping[str, Any]] = None, *,
                 batch_size: int = 256) -> np.ndarray:
@@ -162,6 +185,13 @@ class Task:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+def validation_arguments(validation: Encoded) -> Dict[str, Any]:
+    """`model.fit`'s validation_data and validation_lengths for the held-out examples (none: nothing)."""
+    if validation.x.shape[0] == 0:
+        return {}
+    return {"validation_data": (validation.x, validation.y), "validation_lengths": validation.lengths}
 
 
 def read_config_file(path: PathLike) -> Dict[str, Any]:

@@ -26,7 +26,7 @@ from Bio.SeqIO.FastaIO import SimpleFastaParser
 
 from ..errors import UserInputError
 
-__all__ = ["SequenceRecord", "open_text", "iter_fasta", "read_fasta", "chunked", "FASTA_EXTENSIONS"]
+__all__ = ["SequenceRecord", "open_text", "iter_fasta", "read_fasta", "chunked", "write_fasta", "FASTA_EXTENSIONS"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 FASTA_EXTENSIONS = (".fasta", ".fa", ".fna", ".ffn", ".faa", ".frn", ".fas", ".fsa", ".seq", ".nu", ".pro")
@@ -169,3 +169,16 @@ def _is_empty(path: PathLike) -> bool:
 def _preview(line: str, width: int = 30) -> str:
     line = line.strip()
     return line if len(line) <= width else line[:width] + "..."
+
+
+def write_fasta(path: PathLike, records: Iterable[tuple], width: int = 60) -> None:
+    """Write (id, sequence, label-or-None) tuples as FASTA (atomically), the label as `label=CLASS`
+    in the header, sequences wrapped at `width`."""
+    from .atomic import atomic_open
+
+    with atomic_open(path, "w", encoding="utf-8") as handle:
+        for record_id, sequence, label in records:
+            header = record_id if label is None else f"{record_id} label={label}"
+            handle.write(f">{header}\n")
+            for start in range(0, len(sequence), width):
+                handle.write(sequence[start:start + width] + "\n")

@@ -8,15 +8,16 @@ from .base import Input, InputLayer, Layer
 from .core import Activation, Dense, Dropout, Embedding, Masking
 from .lstm import LSTM
 from .normalization import LayerNormalization
+from .pooling import MaskedGlobalPooling
 from .wrappers import Bidirectional, TimeDistributed
 
 __all__ = ["Layer", "Input", "InputLayer", "LSTM", "Bidirectional", "TimeDistributed", "Dense",
-           "Activation", "Dropout", "Masking", "Embedding", "LayerNormalization",
+           "Activation", "Dropout", "Masking", "Embedding", "LayerNormalization", "MaskedGlobalPooling",
            "get", "serialize", "deserialize", "register_layer"]
 
 _LAYER_CLASSES = {cls.__name__: cls for cls in (
     InputLayer, LSTM, Bidirectional, TimeDistributed, Dense, Activation, Dropout, Masking,
-    Embedding, LayerNormalization)}
+    Embedding, LayerNormalization, MaskedGlobalPooling)}
 
 
 def register_layer(cls):

@@ -1,4 +1,4 @@
-"""Global pooling over the real steps of each sequence: the motif detector's "is it anywhere?".
+"""Global pooling over the real steps of each sequence: a sequence classifier's "is it anywhere?".
 
 A bidirectional LSTM that returns its whole output sequence, followed by a
 max (or mean) over time, lets a motif at any position raise the score, which
@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstmcore.layers import Layer, register_layer
+from .base import Layer
 
 __all__ = ["MaskedGlobalPooling", "POOLING_MODES"]
 
 POOLING_MODES = ("max", "mean", "max_mean")
 
 
-@register_layer
 class MaskedGlobalPooling(Layer):
     """(batch, steps, features) -> (batch, features) (or 2*features for "max_mean"), over real steps only.
 

@@ -55,13 +55,13 @@ def promoter_cv_accuracy(args) -> float:
     """Accuracy of pooled out-of-fold predictions for one seed (run in a worker process, 1 thread)."""
     folds, seed = args
     import lstmcore
-    from lstmcore_motif.cross_validation import cross_validate
+    from lstmcore import toolkit as tk
 
     lstmcore.set_num_threads(1)
     task, records, state, hyperparameters = _task_and_data()
     encoded = task.encode(records, state, labelled=True)
-    probabilities = cross_validate(task, encoded, state, hyperparameters,
-                                   folds=encoded.y.size if folds == "loo" else int(folds), seed=seed)
+    splitter = tk.LeaveOneOut() if folds == "loo" else tk.StratifiedKFold(int(folds), seed)
+    probabilities = tk.cross_validate(task, encoded, state, hyperparameters, splitter, seed=seed, progress=False)
     return float(np.mean(probabilities.argmax(axis=1) == encoded.y))
 
 
@@ -179,7 +179,8 @@ def arnt_recovery(workdir: Path, seed: int = 0):
     """Plant the 20 Arnt sites in random DNA, train, discover; match the top motif to MA0004."""
     from lstmcore import registry
     from lstmcore.io.fasta import SequenceRecord
-    from lstmcore_motif.demo_data import planted_sequences
+    from lstmcore.toolkit import planted_sequences
+    from lstmcore_motif.demo_data import DEMO_MOTIF
     from lstmcore_motif.discovery_workflow import motifs_from_records
     from lstmcore_motif.formats import read_motifs
     from lstmcore_motif.similarity import compare_motifs
@@ -188,7 +189,7 @@ def arnt_recovery(workdir: Path, seed: int = 0):
     sites = [str(s) for s in arnt.alignment.sequences]
     rng = np.random.default_rng(seed)
     records = [SequenceRecord(i, s, f">{i}", "arnt-planted", label)
-               for i, s, label in planted_sequences(rng, 400, sites, prefix="arnt")]
+               for i, s, label in planted_sequences(rng, 400, sites, prefix="arnt", avoid=DEMO_MOTIF)]
     task = registry.tasks.get("motif")
     hyperparameters = dict(task.hyperparameters, epochs=15, batch_size=16)
     loaded = _train_task_model(task, records, hyperparameters, workdir / "arnt.lstm", seed)

@@ -2,12 +2,10 @@
 
 lstmcore finds this module through the entry point `motif` in the group
 `lstmcore` (pyproject.toml) and calls the functions marked
-`@lstmcore.hookimpl`.  Importing it also registers the model layer the task
-uses (`MaskedGlobalPooling`), so saved models load.
+`@lstmcore.hookimpl`.  Its model's layers are all the core's (the pooling
+layer included), so a saved model loads without this plugin's code.
 """
 import lstmcore
-
-from .pooling import MaskedGlobalPooling  # noqa: F401  (registers the layer class for model files)
 
 __version__ = "0.1.0"
 

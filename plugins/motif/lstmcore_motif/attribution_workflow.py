@@ -22,7 +22,7 @@ import numpy as np
 from lstmcore.errors import UserInputError
 from lstmcore.io.writers import write_table, writer_for
 
-from .attribution import gradient_x_input, in_silico_mutagenesis
+from lstmcore.toolkit import gradient_x_input, in_silico_mutagenesis
 from .selection import target_classes
 
 __all__ = ["attribute_records", "AttributionResult", "record_attributions"]
@@ -62,10 +62,10 @@ def attribute_records(model_path: PathLike, paths: Sequence[PathLike], output_fo
                       options: Optional[Mapping[str, Any]] = None) -> AttributionResult:
     """Write `attribution.tsv` (and `logos/ID.png` with `plot`) into `output_folder`."""
     from lstmcore.task_models import load_task_model
-    from lstmcore.workflows import _require_files
+    from lstmcore.toolkit import require_files
 
     loaded = load_task_model(model_path)
-    paths = _require_files(paths)
+    paths = require_files(paths)
     folder = Path(output_folder)
     folder.mkdir(parents=True, exist_ok=True)
     letters = _letters(loaded.state)

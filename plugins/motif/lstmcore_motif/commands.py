@@ -118,4 +118,7 @@ def _run(args) -> int:
     return action(args)
 
 
-MOTIF_COMMAND = Command("motif attribution, discovery (JASPAR/MEME) and comparison", _arguments, _run)
+MOTIF_COMMAND = Command("motif attribution, discovery (JASPAR/MEME) and comparison", _arguments, _run,
+                        example="motif discover promoters.lstm promoters.fasta -o motifs/ --plot\n"
+                                "motif attribute promoters.lstm promoters.fasta -o attribution/\n"
+                                "motif compare motifs/motifs.jaspar known.jaspar")

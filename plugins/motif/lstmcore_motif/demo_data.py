@@ -9,40 +9,14 @@ the truth.  Nothing is downloaded.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Tuple
-
 import numpy as np
 
-from lstmcore.sequence_classification import write_fasta
-from lstmcore.tasks import ExampleData
+from lstmcore import toolkit as tk
 
-__all__ = ["write_demo_data", "planted_sequences", "DEMO_MOTIF"]
+__all__ = ["write_demo_data", "DEMO_MOTIF"]
 
 DEMO_MOTIF = "CACGTG"
 _PARTS = (("train", 400), ("evaluate", 100), ("predict", 40))
-
-
-def _random_dna(rng: np.random.Generator, length: int, avoid: str) -> str:
-    while True:
-        sequence = "".join(rng.choice(list("ACGT"), size=length))
-        if avoid not in sequence:
-            return sequence
-
-
-def planted_sequences(rng: np.random.Generator, count: int, sites: List[str], lengths=(40, 61),
-                      prefix: str = "seq") -> List[Tuple[str, str, str]]:
-    """(id, sequence, label) tuples, alternating "motif" (a site from `sites` planted) and "background"."""
-    records = []
-    for i in range(count):
-        length = int(rng.integers(*lengths))
-        sequence = _random_dna(rng, length, DEMO_MOTIF)
-        planted = i % 2 == 1
-        if planted:
-            site = sites[int(rng.integers(len(sites)))]
-            start = int(rng.integers(0, length - len(site) + 1))
-            sequence = sequence[:start] + site + sequence[start + len(site):]
-        records.append((f"{prefix}{i:04d}", sequence, "motif" if planted else "background"))
-    return records
 
 
 def write_known_matrix(path: Path, site: str = DEMO_MOTIF) -> Path:
@@ -56,18 +30,18 @@ def write_known_matrix(path: Path, site: str = DEMO_MOTIF) -> Path:
     return path
 
 
-def write_demo_data(folder: Path, seed: int = 0) -> ExampleData:
+def write_demo_data(folder: Path, seed: int = 0) -> tk.ExampleData:
     """Write train / evaluate / predict FASTA files (labels in the headers) and the planted matrix."""
     rng = np.random.default_rng(seed)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for part, count in _PARTS:
-        records = planted_sequences(rng, count, [DEMO_MOTIF], prefix=part)
+        records = tk.planted_sequences(rng, count, [DEMO_MOTIF], prefix=part, labels=("background", "motif"))
         if part == "predict":
             records = [(record_id, sequence, None) for record_id, sequence, _ in records]
         files[part] = folder / f"{part}.fasta"
-        write_fasta(files[part], records)
+        tk.write_fasta(files[part], records)
     write_known_matrix(folder / "known_CACGTG.jaspar")
-    return ExampleData(folder, [files["train"]], [files["evaluate"]], [files["predict"]], {"labels": "header"},
+    return tk.ExampleData(folder, [files["train"]], [files["evaluate"]], [files["predict"]], {"labels": "header"},
                        f"random DNA of 40-60 nt; class 'motif' carries {DEMO_MOTIF} at a random position")

@@ -81,7 +81,7 @@ def motifs_from_records(loaded, records, class_index: int, *, method: str = "gra
 
 def _attribution(loaded, records, class_index: int, method: str) -> List[np.ndarray]:
     """Per record, the per-position attribution of one model for class `class_index`."""
-    from .attribution import gradient_x_input, in_silico_mutagenesis
+    from lstmcore.toolkit import gradient_x_input, in_silico_mutagenesis
 
     task, state, model = loaded.task, loaded.state, loaded.model
     encoded = task.encode(records, state, labelled=False)

@@ -30,6 +30,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from lstmcore.toolkit import binary_auroc
+
 __all__ = ["SearchData", "Fit", "encode", "kmers_at", "is_clean", "log_odds_matrix", "window_scores",
            "information_content", "band_around", "best_start", "refine", "phased", "positional_information",
            "is_aligned"]
@@ -139,19 +141,6 @@ def _enriched_threshold(positive: np.ndarray, negative: np.ndarray, floor: float
     return float(candidates[best]), float(p_values[best])
 
 
-def _auroc(positive: np.ndarray, negative: np.ndarray) -> float:
-    """P(a class sequence's best score beats a background one's), ties one half (Mann-Whitney)."""
-    if positive.size == 0 or negative.size == 0:
-        return 0.5
-    from scipy.stats import rankdata
-
-    values = np.concatenate([positive, negative])
-    finite = np.isfinite(values)
-    values = np.where(finite, values, (values[finite].min() - 1.0) if finite.any() else 0.0)
-    ranks = rankdata(values)[:positive.size]
-    return float((ranks.sum() - positive.size * (positive.size + 1) / 2) / (positive.size * negative.size))
-
-
 @dataclass
 class Fit:
     sites: Dict[int, int]
@@ -190,7 +179,7 @@ class SearchData:
         threshold, p_value = _enriched_threshold(positive, negative, self.min_score * log_odds.max(axis=0).sum())
         sites = {int(i): int(starts[i]) for i in np.flatnonzero((starts >= 0) & (positive >= threshold))}
         information = information_content(kmers_at(self.sequences, sites, self.width), self.letters) if sites else 0.0
-        return Fit(sites, p_value, _auroc(positive, negative), band, information)
+        return Fit(sites, p_value, binary_auroc(positive, negative), band, information)
 
     def matrix(self, starts: Dict[int, int]) -> np.ndarray:
         return log_odds_matrix(kmers_at(self.sequences, starts, self.width), self.letters, self.frequencies)

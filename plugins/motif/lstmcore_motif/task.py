@@ -26,13 +26,9 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import numpy as np
 
-from lstmcore.errors import UserInputError
-from lstmcore.io.fasta import SequenceRecord
+from lstmcore import toolkit as tk
 from lstmcore.sequence_classification import SequenceClassificationTask
-from lstmcore.tasks import Encoded, ExampleData
-
-from .scores import classification_metrics
-from .strands import NUCLEOTIDE_ENCODERS, reverse_complement_batch
+from lstmcore.toolkit import Encoded, ExampleData, SequenceRecord, UserInputError
 
 __all__ = ["MotifTask", "StrandedEncoded", "DEFAULT_EPOCHS", "DEFAULT_BATCH_SIZE"]
 
@@ -92,7 +88,8 @@ class MotifTask(SequenceClassificationTask):
     def encode(self, records: List[SequenceRecord], state: Mapping[str, Any], *, labelled: bool) -> Encoded:
         """One-hot arrays and lengths, marked with whether training should add reverse complements."""
         encoded = super().encode(records, state, labelled=labelled)
-        return StrandedEncoded(encoded.x, encoded.y, encoded.lengths, bool(state.get("reverse_complement")))
+        return StrandedEncoded(encoded.x, encoded.y, encoded.lengths,
+                               reverse_complement=bool(state.get("reverse_complement")))
 
     # --- model -------------------------------------------------------------------------
     def build_model(self, state: Mapping[str, Any], hyperparameters: Mapping[str, Any]):
@@ -102,7 +99,8 @@ class MotifTask(SequenceClassificationTask):
 
     def fit(self, model, encoded: Encoded, *, epochs: int, batch_size: int, validation_split: float,
             verbose: int = 0, hyperparameters: Optional[Mapping[str, Any]] = None):
-        """Train with class weights and, for DNA, both strands of every sequence.
+        """Hold out the task's validation split, then train with class weights and, for DNA, both
+        strands of every training sequence.
 
         Unless the user gives --epochs or --batch-size, they come from the
         hyper-parameters' "epochs" and "batch_size" (defaults tuned for short
@@ -111,15 +109,16 @@ class MotifTask(SequenceClassificationTask):
         from .model import train_classifier
 
         hyperparameters = dict(hyperparameters or self.hyperparameters)
-        return train_classifier(model, encoded, hyperparameters, epochs=epochs, batch_size=batch_size,
-                                validation_split=validation_split, verbose=verbose)
+        train, held_out = self.validation_split(encoded, validation_split)
+        return train_classifier(model, encoded.subset(train), hyperparameters, epochs=epochs, batch_size=batch_size,
+                                validation=encoded.subset(held_out), verbose=verbose)
 
     def predict(self, model, encoded: Encoded, state: Optional[Mapping[str, Any]] = None, *,
                 batch_size: int = 256) -> np.ndarray:
         """Class probabilities; for DNA the mean of the sequence's and its reverse complement's."""
         probabilities = model.predict(encoded.x, batch_size=batch_size, verbose=0, lengths=encoded.lengths)
         if state is not None and state.get("reverse_complement"):
-            reverse = reverse_complement_batch(encoded.x, encoded.lengths)
+            reverse = tk.reverse_complement_batch(encoded.x, encoded.lengths)
             probabilities = 0.5 * (probabilities + model.predict(reverse, batch_size=batch_size, verbose=0,
                                                                  lengths=encoded.lengths))
         return probabilities
@@ -130,15 +129,14 @@ class MotifTask(SequenceClassificationTask):
         options = dict(options or {})
         encoded = self.encode(records, state, labelled=True)
         if options.get("cv"):
-            from .cross_validation import cross_validate, parse_folds
-
-            folds = parse_folds(options["cv"], encoded.y, state["classes"])
-            probabilities = cross_validate(self, encoded, state, dict(hyperparameters or self.hyperparameters),
-                                           folds=folds, seed=int(options.get("cv_seed") or 0))
-            report = classification_metrics(encoded.y, probabilities, state["classes"])
-            report["cv_folds"] = float(folds)
+            seed = int(options.get("cv_seed") or 0)
+            splitter = tk.parse_cv(options["cv"], encoded.y, state["classes"], seed)
+            probabilities = tk.cross_validate(self, encoded, state, dict(hyperparameters or self.hyperparameters),
+                                              splitter, seed=seed, progress=not options.get("quiet"))
+            report = tk.classification_scores(encoded.y, probabilities, state["classes"])
+            report["cv_folds"] = float(len(splitter.split(encoded.y.size, encoded.y)))
             return report
-        return classification_metrics(encoded.y, self.predict(model, encoded, state), state["classes"])
+        return tk.classification_scores(encoded.y, self.predict(model, encoded, state), state["classes"])
 
     # --- demo ----------------------------------------------------------------------------
     def make_example_data(self, folder: Path, seed: int = 0) -> ExampleData:
@@ -163,7 +161,7 @@ def _reverse_complement_on(hyperparameters: Mapping[str, Any], encoder_name: str
     if choice not in (True, False):
         raise UserInputError(f"reverse_complement must be 'auto', true or false. Received: {choice!r}",
                              record="reverse_complement")
-    if choice and encoder_name not in NUCLEOTIDE_ENCODERS:
+    if choice and encoder_name not in tk.NUCLEOTIDE_ENCODERS:
         raise UserInputError(f"reverse_complement needs DNA or RNA, but the sequences are {encoder_name}",
                              file=source)
     return bool(choice)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import lstmcore
-from lstmcore_motif.attribution import (gradient_x_input, in_silico_mutagenesis, strand_probabilities_of_mutants,
+from lstmcore.attribution import (gradient_x_input, in_silico_mutagenesis, strand_probabilities_of_mutants,
                                         target_log_probability)
 from lstmcore_motif.model import build_classifier
 

@@ -139,3 +139,23 @@ def test_constant_schedule_keeps_the_learning_rate(demo_model):
 def test_unknown_schedule_is_named_in_the_error(demo_model):
     with pytest.raises(UserInputError, match="lr_schedule must be one of cosine, constant. Received: 'step'"):
         _fit_for_steps(*demo_model, lr_schedule="step")
+
+
+def test_validation_is_held_out_before_reverse_complements_are_added(demo_model, monkeypatch):
+    """A validation sequence never trains the model on either strand (it did when the reverse
+    complements were added before Keras's validation_split cut the end off)."""
+    from lstmcore.toolkit import reverse_complement_batch
+
+    loaded, data = demo_model
+    task = loaded.task
+    records = task.read(data.evaluate, {"labels": "header"}, labelled=True)[:20]
+    encoded = task.encode(records, loaded.state, labelled=True)
+    assert encoded.reverse_complement
+    model = task.build_model(loaded.state, loaded.hyperparameters)
+    seen = {}
+    monkeypatch.setattr(model, "fit", lambda x, y, **kwargs: seen.update(x=x, y=y, **kwargs))
+    task.fit(model, encoded, epochs=1, batch_size=8, validation_split=0.25, hyperparameters=loaded.hyperparameters)
+    validation_x = seen["validation_data"][0]
+    assert validation_x.shape[0] == 5 and seen["x"].shape[0] == 2 * 15
+    both_strands = [*validation_x, *reverse_complement_batch(validation_x, seen["validation_lengths"])]
+    assert not any(np.array_equal(v, t) for v in both_strands for t in seen["x"])

@@ -1,0 +1,53 @@
+"""The task toolkit: what a task plugin imports, in one place.
+
+    from lstmcore import toolkit as tk
+
+    class MyTask(tk.Task):
+        ...
+        def evaluate(self, model, data, state, *, options=None, hyperparameters=None):
+            encoded = self.encode(data, state, labelled=True)
+            return tk.classification_scores(encoded.y, self.predict(model, encoded, state), state["classes"])
+
+- the task contract: `Task`, `Encoded`, `ExampleData`, `hookimpl`, `Command`, `UserInputError`;
+- splits: `StratifiedKFold`, `LeaveOneOut`, `GroupKFold`, `RollingOrigin`, `parse_cv`, and the
+  validation holdouts `shuffled_holdout` / `time_ordered_holdout`; `cross_validate` runs a task's
+  model over the folds, with a progress bar;
+- scores: `classification_scores`, `regression_scores` (and `binary_auroc`, `mase`, `smape`,
+  `interval_coverage`, `confusion_matrix`);
+- training: `class_weights`, `balanced_class_weights`, `learning_rate_schedule`;
+- sequences: `reverse_complement_batch`, `reverse_within_lengths`, `random_dna`, `planted_sequences`,
+  FASTA in and out (`read_fasta`, `write_fasta`, `SequenceRecord`), `require_files`;
+- models: `MaskedGlobalPooling` (global max / mean over each sequence's real steps), attribution
+  (`gradient_x_input`, `in_silico_mutagenesis`), task model files (`save_task_model`,
+  `load_task_model`).
+
+Everything here is public and kept stable; a plugin should need no private name of lstmcore.
+"""
+from ..attribution import MutagenesisResult, gradient_x_input, in_silico_mutagenesis
+from ..commands import Command, positive_int
+from ..errors import UserInputError
+from ..hookspecs import hookimpl
+from ..io.fasta import SequenceRecord, read_fasta, write_fasta
+from ..layers.pooling import POOLING_MODES, MaskedGlobalPooling
+from ..task_models import TaskModel, load_task_model, save_task_model
+from ..tasks import Encoded, ExampleData, Task, validation_arguments
+from ..workflows import require_files
+from .cross_validation import cross_validate
+from .scores import (binary_auroc, classification_scores, confusion_matrix, interval_coverage, mase,
+                     regression_scores, smape)
+from .splits import (GroupKFold, LeaveOneOut, RollingOrigin, StratifiedKFold, parse_cv, shuffled_holdout,
+                     time_ordered_holdout)
+from .strands import NUCLEOTIDE_ENCODERS, reverse_complement_batch, reverse_within_lengths
+from .synthetic import planted_sequences, random_dna
+from .training import balanced_class_weights, class_weights, learning_rate_schedule
+
+__all__ = [
+    "Task", "Encoded", "ExampleData", "hookimpl", "Command", "positive_int", "UserInputError",
+    "validation_arguments", "StratifiedKFold", "LeaveOneOut", "GroupKFold", "RollingOrigin", "parse_cv",
+    "shuffled_holdout", "time_ordered_holdout", "cross_validate", "classification_scores", "regression_scores",
+    "binary_auroc", "mase", "smape", "interval_coverage", "confusion_matrix", "class_weights",
+    "balanced_class_weights", "learning_rate_schedule", "reverse_complement_batch", "reverse_within_lengths",
+    "NUCLEOTIDE_ENCODERS", "random_dna", "planted_sequences", "SequenceRecord", "read_fasta", "write_fasta",
+    "require_files", "MaskedGlobalPooling", "POOLING_MODES", "gradient_x_input", "in_silico_mutagenesis",
+    "MutagenesisResult", "TaskModel", "save_task_model", "load_task_model",
+]
