@@ -28,6 +28,7 @@ from . import optimizers as optimizers_module
 from ._threads import with_blas_pinned
 from .callbacks import CallbackList, History
 from .layers import Embedding, InputLayer, Layer
+from .saving import load_model as _load_model, load_weights, register_model_class, save_model, save_weights
 
 __all__ = ["Sequential", "load_model"]
 
@@ -70,6 +71,7 @@ def _check_lengths(lengths, samples, steps, argument="lengths"):
     return lengths.astype(np.int64)
 
 
+@register_model_class
 class Sequential:
     """A linear stack of layers, built, compiled and trained as in Keras.
 
@@ -807,20 +809,14 @@ class Sequential:
     # ----- files ----------------------------------------------------------------------------------------------------
     def save(self, filepath, overwrite=True, include_optimizer=True):
         """Write the model (config, weights, compile settings, optimizer state) to one safetensors file."""
-        from .saving import save_model
-
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath, overwrite=True):
         """Write only the weights (safetensors, Keras order) atomically."""
-        from .saving import save_weights
-
         save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath):
         """Read weights written by `save_weights` or `save` into this (built) model."""
-        from .saving import load_weights
-
         load_weights(self, filepath)
 
     def __repr__(self):
@@ -829,6 +825,4 @@ class Sequential:
 
 def load_model(filepath, custom_objects=None, compile=True):
     """Load a model written by `Sequential.save` (see `lstmcore.saving.load_model`)."""
-    from .saving import load_model as _load
-
-    return _load(filepath, custom_objects=custom_objects, compile=compile)
+    return _load_model(filepath, custom_objects=custom_objects, compile=compile)

@@ -26,7 +26,7 @@ import tempfile
 import numpy as np
 import safetensors.numpy
 
-__all__ = ["ModelFileError", "save_model", "load_model", "save_weights", "load_weights",
+__all__ = ["ModelFileError", "save_model", "load_model", "save_weights", "load_weights", "register_model_class",
            "read_metadata", "read_metadata_and_shapes", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "lstmcore.model"
@@ -45,6 +45,17 @@ class ModelFileError(ValueError):
 
 
 # ----- writing ----------------------------------------------------------------------------
+# Model classes by the name a file gives (models register themselves, so this module never imports
+# a model class and models.py may import it: no cycle).
+MODEL_CLASSES = {}
+
+
+def register_model_class(cls):
+    """Make a model class loadable by its class name (a class decorator)."""
+    MODEL_CLASSES[cls.__name__] = cls
+    return cls
+
+
 def _write_bytes(handle, data):
     """Write `data` to an open binary file (a seam for tests that interrupt a save)."""
     handle.write(data)
@@ -219,19 +230,18 @@ def load_model(filepath, custom_objects=None, compile=True):
     plugin by hand.  Still unknown, the error names the task that wrote the
     file and the plugin distribution to install.
     """
-    from .models import Sequential
-
     path = os.fspath(filepath)
     tensors, info = _read(path)
     if info.get("format") != FORMAT:
         raise ModelFileError(path, "it holds weights only (written by save_weights); build the model "
                                    "and call model.load_weights()")
     spec = info.get("model") or {}
-    if spec.get("class_name") != "Sequential":
+    model_class = MODEL_CLASSES.get(spec.get("class_name"))
+    if model_class is None:
         raise ModelFileError(path, f"it holds an unknown model class {spec.get('class_name')!r}")
     _require_layer_classes(path, spec.get("config"), info, custom_objects)
     try:
-        model = Sequential.from_config(spec["config"], custom_objects=custom_objects)
+        model = model_class.from_config(spec["config"], custom_objects=custom_objects)
     except (KeyError, TypeError, ValueError) as error:
         raise ModelFileError(path, f"its model config cannot be rebuilt ({error})") from None
     if not model.built:
@@ -299,7 +309,7 @@ def _unknown_layers_reason(missing, extra):
     if task is None:
         return (f"{reason}; import the module that defines {'them' if len(missing) > 1 else 'it'} "
                 "(lstmcore.layers.register_layer) or pass custom_objects")
-    from .task_models import plugin_install_hint
+    from .plugins import plugin_install_hint
 
     hint = plugin_install_hint(extra)
     return f"{reason}; the file was written by task {task!r}" + (f": {hint}" if hint else

@@ -19,7 +19,6 @@ installed plugin provides, or of another task than expected, is a
 """
 from __future__ import annotations
 
-import importlib.metadata
 import math
 import os
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Union
 
 from . import registry
+from .plugins import plugin_install_hint
 from .errors import UserInputError
 from .io.atomic import check_writable
 
@@ -84,38 +84,6 @@ def _task_provider(task_name: str) -> Optional[Dict[str, Any]]:
     report = next((r for r in plugins.plugin_reports() if r.name == owner), None)
     return {"plugin": owner, "distribution": getattr(report, "distribution", None),
             "version": getattr(report, "version", None)}
-
-
-def plugin_install_hint(record: Mapping[str, Any]) -> str:
-    """What to install for the task a model file names ("" when that cannot be known).
-
-    The distribution is the one the file recorded, else that of an installed
-    entry point named like the task.  An installed distribution that still
-    provides nothing failed to load or is disabled: `lstmcore plugins` says which.
-    """
-    distribution = _task_distribution(record)
-    if distribution is None:
-        return ""
-    try:
-        importlib.metadata.distribution(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return f"install its plugin: pip install {distribution}"
-    return (f"its plugin {distribution} is installed but did not provide it here (see `lstmcore plugins`: "
-            "it may have failed to load, be disabled, or be too old)")
-
-
-def _task_distribution(record: Mapping[str, Any]) -> Optional[str]:
-    provider = record.get("provider")
-    if isinstance(provider, dict) and provider.get("distribution"):
-        return str(provider["distribution"])
-    from . import plugins
-
-    task = str(record.get("task", "")).lower()
-    for entry_point in importlib.metadata.entry_points(group=plugins.ENTRY_POINT_GROUP):
-        dist = getattr(entry_point, "dist", None)
-        if entry_point.name.lower() == task and dist is not None:
-            return dist.metadata["Name"]
-    return None
 
 
 def _file_metadata(path: PathLike) -> Dict[str, Any]:

@@ -42,7 +42,7 @@ from .hookspecs import HOOK_KINDS, PROJECT_NAME, hook_kind
 __all__ = [
     "ENTRY_POINT_GROUP", "CORE_PLUGIN_NAME", "PluginReport", "PluginWarning",
     "load_plugins", "get_plugin_manager", "add_plugin_module", "block_plugin",
-    "register_plugin", "unregister_plugin", "plugin_reports", "reset",
+    "register_plugin", "unregister_plugin", "plugin_reports", "reset", "plugin_install_hint",
 ]
 
 ENTRY_POINT_GROUP = PROJECT_NAME
@@ -364,3 +364,33 @@ def _swap_manager(manager: Optional[_Manager]) -> Optional[_Manager]:
 
 
 registry.set_loader(load_plugins)
+
+
+def plugin_install_hint(record: Mapping[str, Any]) -> str:
+    """What to install for the task a model file names ("" when that cannot be known).
+
+    The distribution is the one the file recorded, else that of an installed
+    entry point named like the task.  An installed distribution that still
+    provides nothing failed to load or is disabled: `lstmcore plugins` says which.
+    """
+    distribution = _task_distribution(record)
+    if distribution is None:
+        return ""
+    try:
+        importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return f"install its plugin: pip install {distribution}"
+    return (f"its plugin {distribution} is installed but did not provide it here (see `lstmcore plugins`: "
+            "it may have failed to load, be disabled, or be too old)")
+
+
+def _task_distribution(record: Mapping[str, Any]) -> Optional[str]:
+    provider = record.get("provider")
+    if isinstance(provider, dict) and provider.get("distribution"):
+        return str(provider["distribution"])
+    task = str(record.get("task", "")).lower()
+    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = getattr(entry_point, "dist", None)
+        if entry_point.name.lower() == task and dist is not None:
+            return dist.metadata["Name"]
+    return None

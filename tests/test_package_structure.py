@@ -1,0 +1,89 @@
+"""The package's shape: no import cycle among lstmcore's modules, not even through the imports
+inside functions (models.py and saving.py once imported each other that way)."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "lstmcore"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _type_checking_nodes(tree) -> set:
+    """The nodes under `if TYPE_CHECKING:` (imports for annotations only, never run)."""
+    return {id(inner) for node in ast.walk(tree)
+            if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+            for inner in ast.walk(node)}
+
+
+def _imports(path: Path) -> set:
+    """The lstmcore modules `path` imports, at its top or inside its functions."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    tree = ast.parse(path.read_text())
+    annotations_only = _type_checking_nodes(tree)
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in annotations_only:
+            continue
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.startswith("lstmcore"):
+                found.add(target)
+                found.update(f"{target}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("lstmcore"))
+    return found
+
+
+def _graph():
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    return {name: sorted(t for t in _imports(path) if t in modules and t != name)
+            for name, path in modules.items()}
+
+
+def _cycle(graph):
+    """One import cycle among non-package modules, or None (a package's __init__ importing its
+    own submodules, which import siblings, is how Python packages work and is not counted)."""
+    packages = {name for name in graph if (PACKAGE.parent / name.replace(".", "/") / "__init__.py").exists()}
+    state, stack = {}, []
+
+    def visit(name):
+        state[name] = "open"
+        stack.append(name)
+        for target in graph[name]:
+            if target in packages:
+                continue
+            if state.get(target) == "open":
+                return stack[stack.index(target):] + [target]
+            if target not in state:
+                found = visit(target)
+                if found:
+                    return found
+        state[name] = "done"
+        stack.pop()
+        return None
+
+    for name in sorted(graph):
+        if name not in state and name not in packages:
+            found = visit(name)
+            if found:
+                return found
+    return None
+
+
+def test_no_import_cycle_between_lstmcore_modules():
+    assert _cycle(_graph()) is None
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycle({"a.x": ["a.y"], "a.y": ["a.x"]}) == ["a.x", "a.y", "a.x"]
