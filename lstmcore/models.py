@@ -51,6 +51,34 @@ def _check_verbose(verbose):
     return verbose
 
 
+def _check_fit_options(epochs, batch_size, verbose, initial_epoch, validation_split, shuffle):
+    """fit's scalar options checked, with Keras's messages; returns (epochs, batch_size, verbose)."""
+    epochs = _check_batch_size("epochs", epochs, 1)
+    batch_size = _check_batch_size("batch_size", batch_size)
+    verbose = _check_verbose(verbose)
+    if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
+        raise ValueError(f"initial_epoch must be a non-negative integer. Received: initial_epoch={initial_epoch!r}")
+    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
+            or not 0 <= validation_split < 1:
+        raise ValueError(f"validation_split must be a number in [0, 1). "
+                         f"Received: validation_split={validation_split!r}")
+    if shuffle not in (True, False):
+        raise ValueError(f"shuffle must be True or False. Received: shuffle={shuffle!r}")
+    return epochs, batch_size, verbose
+
+
+def _split_off_validation(validation_split, x, y, weights, lengths):
+    """Keras's validation_split: the last examples (before any shuffling) held out; returns
+    ((x, y, weights, lengths) to train on, the same four to validate on)."""
+    split_at = int(math.ceil(x.shape[0] * (1.0 - validation_split)))
+    if split_at == 0 or split_at == x.shape[0]:
+        raise ValueError(f"validation_split leaves no data on one side ({x.shape[0]} samples). "
+                         f"Received: validation_split={validation_split!r}")
+    arrays = (x, y, weights, lengths)
+    return (tuple(None if a is None else a[:split_at] for a in arrays),
+            tuple(None if a is None else a[split_at:] for a in arrays))
+
+
 def _check_lengths(lengths, samples, steps, argument="lengths"):
     """Validate a per-sequence lengths vector; None stays None."""
     if lengths is None:
@@ -456,36 +484,25 @@ class Sequential:
             validation_lengths: lengths of validation_data's sequences.
         """
         self._require_compiled("fit")
-        epochs = _check_batch_size("epochs", epochs, 1)
-        batch_size = _check_batch_size("batch_size", batch_size)
-        verbose = _check_verbose(verbose)
-        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
-            raise ValueError(f"initial_epoch must be a non-negative integer. Received: initial_epoch={initial_epoch!r}")
-        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
-                or not 0 <= validation_split < 1:
-            raise ValueError(f"validation_split must be a number in [0, 1). "
-                             f"Received: validation_split={validation_split!r}")
-        if shuffle not in (True, False):
-            raise ValueError(f"shuffle must be True or False. Received: shuffle={shuffle!r}")
+        epochs, batch_size, verbose = _check_fit_options(epochs, batch_size, verbose, initial_epoch,
+                                                         validation_split, shuffle)
         x = self._prepare_x(x)
         y = self._prepare_y(y, x)
         lengths = _check_lengths(lengths, x.shape[0], self._steps_of(x))
         weights = self._prepare_weights(sample_weight, class_weight, y, x.shape[0])
-
         validation = None
         if validation_data is not None:
             validation = self._prepare_validation(validation_data, validation_lengths)
         elif validation_split:
-            split_at = int(math.ceil(x.shape[0] * (1.0 - validation_split)))
-            if split_at == 0 or split_at == x.shape[0]:
-                raise ValueError(f"validation_split leaves no data on one side ({x.shape[0]} samples). "
-                                 f"Received: validation_split={validation_split!r}")
-            cut = lambda a, part: None if a is None else (a[:split_at] if part == 0 else a[split_at:])
-            validation = (cut(x, 1), cut(y, 1), cut(weights, 1), cut(lengths, 1))
-            x, y, weights, lengths = cut(x, 0), cut(y, 0), cut(weights, 0), cut(lengths, 0)
+            (x, y, weights, lengths), validation = _split_off_validation(validation_split, x, y, weights, lengths)
+        return self._train_epochs(x, y, weights, lengths, validation, callbacks, epochs=epochs,
+                                  initial_epoch=initial_epoch, batch_size=batch_size, shuffle=shuffle,
+                                  verbose=verbose)
 
-        samples = x.shape[0]
-        steps_per_epoch = -(-samples // batch_size)
+    def _train_epochs(self, x, y, weights, lengths, validation, callbacks, *, epochs, initial_epoch, batch_size,
+                      shuffle, verbose):
+        """fit's epoch loop: callbacks, progress (a bar per epoch or a line), validation after each."""
+        steps_per_epoch = -(-x.shape[0] // batch_size)
         history = History()
         callback_list = CallbackList(list(callbacks or []) + [history], self,
                                      {"epochs": epochs, "steps": steps_per_epoch, "verbose": verbose})

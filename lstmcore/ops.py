@@ -112,6 +112,36 @@ class _Cache:
                  "reverse", "gates", "cells", "hiddens", "x_steps", "h0", "c0")
 
 
+def _check_forward_arrays(x, kernel, recurrent_kernel, bias, h0, c0, out):
+    """Every array argument of lstm_forward checked against x; returns (batch, steps, units)."""
+    x_dtype = getattr(x, "dtype", None)
+    if not isinstance(x, np.ndarray) or x.ndim != 3:
+        raise ValueError(f"x must be a 3-D array (batch, steps, features). Received: x.shape={getattr(x, 'shape', None)}")
+    if x_dtype not in _DTYPES:
+        raise ValueError(f"x must have dtype float32 or float64. Received: x.dtype={x_dtype}")
+    batch, steps, features = x.shape
+    if features < 1:
+        raise ValueError(f"x must have at least one feature. Received: x.shape={x.shape}")
+    _require_array("x", x, x_dtype, x.shape)
+    if not isinstance(recurrent_kernel, np.ndarray) or recurrent_kernel.ndim != 2 or recurrent_kernel.shape[0] < 1:
+        raise ValueError(f"recurrent_kernel must be a 2-D array (units, 4*units). Received: recurrent_kernel.shape={getattr(recurrent_kernel, 'shape', None)}")
+    units = recurrent_kernel.shape[0]
+    _require_array("kernel", kernel, x_dtype, (features, 4 * units))
+    _require_array("recurrent_kernel", recurrent_kernel, x_dtype, (units, 4 * units))
+    if bias is not None:
+        _require_array("bias", bias, x_dtype, (4 * units,))
+    for name, state in (("h0", h0), ("c0", c0)):
+        if state is not None:
+            _require_array(name, state, x_dtype, (batch, units))
+    if out is not None:
+        _require_rows("out", out, x_dtype, (batch, steps, units))
+        if not out.flags.writeable:
+            raise ValueError("out must be writeable. Received: a read-only array")
+        if np.may_share_memory(out, x):
+            raise ValueError("out must not overlap x: the kernel reads x while it writes out")
+    return batch, steps, units
+
+
 def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
                  lengths=None, reverse=False, training=False, threads=None,
                  out=None) -> LSTMForward:
@@ -134,32 +164,7 @@ def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
     Returns:
         LSTMForward(outputs (B, T, H), h_n (B, H), c_n (B, H), cache or None).
     """
-    x_dtype = getattr(x, "dtype", None)
-    if not isinstance(x, np.ndarray) or x.ndim != 3:
-        raise ValueError(f"x must be a 3-D array (batch, steps, features). Received: x.shape={getattr(x, 'shape', None)}")
-    if x_dtype not in _DTYPES:
-        raise ValueError(f"x must have dtype float32 or float64. Received: x.dtype={x_dtype}")
-    batch, steps, features = x.shape
-    if features < 1:
-        raise ValueError(f"x must have at least one feature. Received: x.shape={x.shape}")
-    _require_array("x", x, x_dtype, x.shape)
-    if not isinstance(recurrent_kernel, np.ndarray) or recurrent_kernel.ndim != 2 or recurrent_kernel.shape[0] < 1:
-        raise ValueError(f"recurrent_kernel must be a 2-D array (units, 4*units). Received: recurrent_kernel.shape={getattr(recurrent_kernel, 'shape', None)}")
-    units = recurrent_kernel.shape[0]
-    _require_array("kernel", kernel, x_dtype, (features, 4 * units))
-    _require_array("recurrent_kernel", recurrent_kernel, x_dtype, (units, 4 * units))
-    if bias is not None:
-        _require_array("bias", bias, x_dtype, (4 * units,))
-    if h0 is not None:
-        _require_array("h0", h0, x_dtype, (batch, units))
-    if c0 is not None:
-        _require_array("c0", c0, x_dtype, (batch, units))
-    if out is not None:
-        _require_rows("out", out, x_dtype, (batch, steps, units))
-        if not out.flags.writeable:
-            raise ValueError("out must be writeable. Received: a read-only array")
-        if np.may_share_memory(out, x):
-            raise ValueError("out must not overlap x: the kernel reads x while it writes out")
+    batch, steps, _ = _check_forward_arrays(x, kernel, recurrent_kernel, bias, h0, c0, out)
     lengths = _check_lengths(lengths, batch, steps)
     if lengths is None:
         order, sorted_lengths = _full_length_order(batch, steps)

@@ -87,3 +87,12 @@ def test_no_import_cycle_between_lstmcore_modules():
 
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycle({"a.x": ["a.y"], "a.y": ["a.x"]}) == ["a.x", "a.y", "a.x"]
+
+
+def test_no_function_longer_than_60_lines():
+    """Short functions, one job each (the native kernels in _native/ are C and Cython, not counted)."""
+    long = [f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1})"
+            for path in PACKAGE.rglob("*.py")
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 60]
+    assert not long

@@ -88,7 +88,7 @@ def test_time_ordered_holdout_keeps_the_end_of_each_series():
 
 def test_shuffled_holdout_cuts_where_keras_validation_split_does():
     train, held = tk.shuffled_holdout(10, 0.25, np.random.default_rng(0))
-    assert train.size == 7 and held.size == 3   # int(10 * 0.75) = 7 train
+    assert train.size == 8 and held.size == 2   # ceil(10 * 0.75) = 8 train, as Keras
     assert sorted(np.concatenate([train, held]).tolist()) == list(range(10))
 
 

@@ -18,6 +18,7 @@ on its own future).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
@@ -121,10 +122,10 @@ def parse_cv(text, y: np.ndarray, classes: Sequence[str], seed: int = 0):
 
 
 def _split_at(n: int, fraction: float) -> int:
-    """Where Keras's `validation_split` cuts n examples: the first int(n * (1 - fraction)) train."""
+    """Where Keras's `validation_split` cuts n examples: the first ceil(n * (1 - fraction)) train."""
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"validation_split must be in [0, 1). Received: {fraction!r}")
-    return int(n * (1.0 - fraction)) if fraction > 0 else n
+    return int(math.ceil(n * (1.0 - fraction))) if fraction > 0 else n
 
 
 def shuffled_holdout(n: int, fraction: float, rng: np.random.Generator) -> Fold:
