@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from . import registry
@@ -40,11 +39,6 @@ def _add_expected_task(parser: argparse.ArgumentParser) -> None:
 def _task_options(args: argparse.Namespace) -> dict:
     """Everything on the namespace, for the task's own options (e.g. --labels)."""
     return {key: value for key, value in vars(args).items() if key != "task_object"}
-
-
-def _stderr(args, message: str) -> None:
-    if not args.quiet:
-        print(message, file=sys.stderr)
 
 
 # --- train -------------------------------------------------------------------------------

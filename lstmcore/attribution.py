@@ -25,9 +25,9 @@ from typing import Optional, Tuple
 import numpy as np
 
 from . import ops
-from .toolkit.strands import reverse_complement_batch
+from .io.strands import reverse_complement_batch
 
-__all__ = ["target_log_probability", "gradient_x_input", "in_silico_mutagenesis", "MutagenesisResult",
+__all__ = ["input_gradients", "target_log_probability", "gradient_x_input", "in_silico_mutagenesis", "MutagenesisResult",
            "strand_probabilities_of_mutants", "supports_prefix_reuse"]
 
 _MAX_BATCH_ELEMENTS = 1 << 24   # mutant outputs held at once (floats), to bound memory on long sequences
@@ -201,3 +201,58 @@ def in_silico_mutagenesis(model, x: np.ndarray, class_index: int, both_strands: 
         probabilities = 0.5 * (probabilities + strand_probabilities_of_mutants(model, reverse, reuse_prefix)[::-1, ::-1])
     reference_probabilities = _probabilities(model, x[None], None, both_strands)[0]
     return MutagenesisResult(np.log(probabilities[:, :, class_index]), float(np.log(reference_probabilities[class_index])))
+
+
+def input_gradients(model, x, output_index=None, lengths=None, output_weights=None, batch_size=None):
+    """Gradients of a model's outputs with respect to its inputs, in inference mode (no dropout).
+
+    The scalar differentiated, per sample, is `sum(outputs * output_weights)`:
+    with output_weights None it is the sum of all outputs, or of the last-axis
+    column `output_index` when that is given (e.g. one class's score).  For
+    sequence outputs with lengths, padded steps are left out.  The result has
+    x's shape; `x * input_gradients(model, x)` is gradient-times-input attribution.
+    (`Sequential.input_gradients` is this.)
+    """
+    from .layers import Embedding
+    from .trainers.trainer import _check_batch_size, _check_lengths
+
+    if model.layers and isinstance(model.layers[0], Embedding):
+        raise ValueError("input_gradients needs float inputs; the first layer is an Embedding of integer "
+                         "tokens. Received: a model starting with Embedding")
+    batch_size = _check_batch_size("batch_size", batch_size)
+    x = model._prepare_x(x)
+    lengths = _check_lengths(lengths, x.shape[0], model._steps_of(x))
+    out_shape = model._output_shape_for(x)
+    if isinstance(out_shape, list):
+        raise ValueError("input_gradients needs a model with a single output")
+    width = out_shape[-1]
+    if output_index is not None and (isinstance(output_index, bool) or not isinstance(output_index, (int, np.integer))
+                                     or not -width <= output_index < width):
+        raise ValueError(f"output_index must be None or an integer in [{-width}, {width}). "
+                         f"Received: output_index={output_index!r}")
+    if output_weights is not None:
+        output_weights = np.asarray(output_weights, model.dtype)
+    result = np.empty(x.shape, model.dtype)
+    for start in range(0, x.shape[0], batch_size):
+        stop = min(start + batch_size, x.shape[0])
+        lb = None if lengths is None else lengths[start:stop]
+        out, out_lengths = model._forward(x[start:stop], training=False, lengths=lb, keep_cache=True)
+        seed = _output_seed(out, out_lengths, output_index, output_weights, start, stop, x.shape[0])
+        result[start:stop] = model._backward(seed)
+    return result
+
+
+def _output_seed(out, out_lengths, output_index, output_weights, start, stop, samples):
+    if output_weights is not None:
+        weights = output_weights
+        if weights.ndim == out.ndim and weights.shape[0] == samples and samples != 1:
+            weights = weights[start:stop]
+        seed = np.array(np.broadcast_to(weights, out.shape), dtype=out.dtype)
+    elif output_index is None:
+        seed = np.ones_like(out)
+    else:
+        seed = np.zeros_like(out)
+        seed[..., output_index] = 1.0
+    if out_lengths is not None and out.ndim == 3:
+        seed *= (np.arange(out.shape[1]) < out_lengths[:, None])[:, :, None]
+    return seed

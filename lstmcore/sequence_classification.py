@@ -25,8 +25,8 @@ from .io.fasta import SequenceRecord, chunked, write_fasta
 from .io.labels import attach_labels
 from .io.readers import reader_for
 from .tasks import Encoded, ExampleData, Task
-from .toolkit.scores import classification_scores
-from .toolkit.synthetic import planted_sequences
+from .tasks.scores import classification_scores
+from .tasks.synthetic import planted_sequences
 
 __all__ = ["SequenceClassificationTask", "write_fasta"]
 

@@ -45,24 +45,31 @@ def _imports(path: Path) -> set:
     return found
 
 
+def _with_parent_packages(targets: set) -> set:
+    """Importing lstmcore.a.b runs lstmcore/a/__init__.py first: that is an import of lstmcore.a too
+    (lstmcore's own __init__, which imports everything, is left out: it runs first of all)."""
+    found = set(targets)
+    for target in targets:
+        parts = target.split(".")
+        found.update(".".join(parts[:i]) for i in range(2, len(parts)))
+    return found
+
+
 def _graph():
     modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
-    return {name: sorted(t for t in _imports(path) if t in modules and t != name)
+    return {name: sorted(t for t in _with_parent_packages(_imports(path))
+                         if t in modules and t != name and t != "lstmcore" and not name.startswith(t + "."))
             for name, path in modules.items()}
 
 
 def _cycle(graph):
-    """One import cycle among non-package modules, or None (a package's __init__ importing its
-    own submodules, which import siblings, is how Python packages work and is not counted)."""
-    packages = {name for name in graph if (PACKAGE.parent / name.replace(".", "/") / "__init__.py").exists()}
+    """One import cycle, or None."""
     state, stack = {}, []
 
     def visit(name):
         state[name] = "open"
         stack.append(name)
         for target in graph[name]:
-            if target in packages:
-                continue
             if state.get(target) == "open":
                 return stack[stack.index(target):] + [target]
             if target not in state:
@@ -74,7 +81,7 @@ def _cycle(graph):
         return None
 
     for name in sorted(graph):
-        if name not in state and name not in packages:
+        if name not in state:
             found = visit(name)
             if found:
                 return found

@@ -259,7 +259,8 @@ def _check_component(kind: str, name: str, component: Any) -> None:
     entry = hook_kind(kind)
     expected = entry.base_class()
     if expected is not None and not isinstance(component, expected):
-        raise TypeError(f"{entry.label} {name!r} must be a {expected.__module__}.{expected.__name__}. "
+        public_name = entry.base.replace(":", ".")  # as users import it (lstmcore.tasks.Task)
+        raise TypeError(f"{entry.label} {name!r} must be a {public_name}. "
                         f"Received: {type(component).__name__}")
 
 

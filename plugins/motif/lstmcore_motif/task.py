@@ -66,7 +66,7 @@ class MotifTask(SequenceClassificationTask):
         "batch_size": DEFAULT_BATCH_SIZE,
     }
     demo_hyperparameters = {"units": 8, "epochs": 15, "batch_size": 16}
-    demo_epochs = 15  # ~100 % accuracy on the demo data in a few seconds
+    demo_epochs = demo_hyperparameters["epochs"]  # ~100 % accuracy on the demo data in a few seconds
 
     # --- the command line --------------------------------------------------------------
     def add_arguments(self, parser, command: str) -> None:

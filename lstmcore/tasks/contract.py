@@ -28,7 +28,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Seque
 
 import numpy as np
 
-from .errors import UserInputError
+from ..errors import UserInputError
 
 __all__ = ["Task", "Encoded", "ExampleData", "resolve_hyperparameters", "read_config_file", "validation_arguments"]
 
@@ -129,8 +129,8 @@ class Task:
         of each series, never shuffling across the split.  Override it for
         another rule (whole genomes or patients held out, say).
         """
-        from .backend import rng
-        from .toolkit.splits import shuffled_holdout, time_ordered_holdout
+        from ..backend import rng
+        from .splits import shuffled_holdout, time_ordered_holdout
 
         if self.time_ordered:
             return time_ordered_holdout(encoded.x.shape[0], fraction, encoded.groups)

@@ -23,23 +23,23 @@
 
 Everything here is public and kept stable; a plugin should need no private name of lstmcore.
 """
-from ..attribution import MutagenesisResult, gradient_x_input, in_silico_mutagenesis
-from ..commands import Command, positive_int
-from ..errors import UserInputError
-from ..hookspecs import hookimpl
-from ..io.fasta import SequenceRecord, read_fasta, write_fasta
-from ..layers.pooling import POOLING_MODES, MaskedGlobalPooling
-from ..task_models import TaskModel, load_task_model, save_task_model
-from ..tasks import Encoded, ExampleData, Task, validation_arguments
-from ..workflows import require_files
-from .cross_validation import cross_validate
-from .scores import (binary_auroc, classification_scores, confusion_matrix, interval_coverage, mase,
+from .attribution import MutagenesisResult, gradient_x_input, in_silico_mutagenesis
+from .commands import Command, positive_int
+from .errors import UserInputError
+from .hookspecs import hookimpl
+from .io.fasta import SequenceRecord, read_fasta, write_fasta
+from .layers.pooling import POOLING_MODES, MaskedGlobalPooling
+from .task_models import TaskModel, load_task_model, save_task_model
+from .tasks import Encoded, ExampleData, Task, validation_arguments
+from .workflows import require_files
+from .tasks.cross_validation import cross_validate
+from .tasks.scores import (binary_auroc, classification_scores, confusion_matrix, interval_coverage, mase,
                      regression_scores, smape)
-from .splits import (GroupKFold, LeaveOneOut, RollingOrigin, StratifiedKFold, parse_cv, shuffled_holdout,
+from .tasks.splits import (GroupKFold, LeaveOneOut, RollingOrigin, StratifiedKFold, parse_cv, shuffled_holdout,
                      time_ordered_holdout)
-from .strands import NUCLEOTIDE_ENCODERS, reverse_complement_batch, reverse_within_lengths
-from .synthetic import planted_sequences, random_dna
-from .training import balanced_class_weights, class_weights, learning_rate_schedule
+from .io.strands import NUCLEOTIDE_ENCODERS, reverse_complement_batch, reverse_within_lengths
+from .tasks.synthetic import planted_sequences, random_dna
+from .tasks.training import balanced_class_weights, class_weights, learning_rate_schedule
 
 __all__ = [
     "Task", "Encoded", "ExampleData", "hookimpl", "Command", "positive_int", "UserInputError",
