@@ -24,7 +24,7 @@
 Everything here is public and kept stable; a plugin should need no private name of lstmcore.
 """
 from .attribution import MutagenesisResult, gradient_x_input, in_silico_mutagenesis
-from .commands import Command, positive_int
+from .cli.command import Command, positive_int
 from .errors import UserInputError
 from .hookspecs import hookimpl
 from .io.fasta import SequenceRecord, read_fasta, write_fasta

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover - imported for the annotations only
-    from ..commands import Command
+    from ..cli.command import Command
     from ..encoders import Encoder
     from ..io.readers import Reader
     from ..io.writers import Writer
@@ -69,7 +69,7 @@ HOOK_TABLE: Tuple[HookKind, ...] = (
     HookKind(hook="register_metrics", kind="metrics", label="metric"),
     HookKind(hook="register_optimizers", kind="optimizers", label="optimizer"),
     HookKind(hook="register_writers", kind="writers", label="writer", base="lstmcore.io.writers:Writer"),
-    HookKind(hook="register_commands", kind="commands", label="command", base="lstmcore.commands:Command"),
+    HookKind(hook="register_commands", kind="commands", label="command", base="lstmcore.cli:Command"),
 )
 
 # hook name -> the kind of component it registers (the name of its registry)
@@ -128,4 +128,4 @@ def register_optimizers(register: Callable[[str, Any], None]) -> None:
 
 @hookspec
 def register_commands(register: Callable[[str, Command], None]) -> None:
-    """Register `lstmcore` subcommands (`lstmcore.commands.Command`) by calling `register(name, command)`."""
+    """Register `lstmcore` subcommands (`lstmcore.cli.Command`) by calling `register(name, command)`."""

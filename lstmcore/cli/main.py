@@ -26,9 +26,9 @@ import shutil
 import textwrap
 from typing import List, Optional, Sequence, Tuple, Type
 
-from . import plugins, registry
-from ._native.dispatch import KernelChoiceError
-from .errors import PluginError, UserInputError
+from .. import plugins, registry
+from .._native.dispatch import KernelChoiceError
+from ..errors import PluginError, UserInputError
 
 __all__ = ["main", "build_parser", "core_commands"]
 
@@ -40,7 +40,7 @@ HELP_FLAGS = ("-h", "--help")
 
 def core_commands() -> dict:
     """The core's subcommands, registered by the internal plugin through `register_commands`."""
-    from ._cli_commands import CORE_COMMANDS
+    from .builtin_commands import CORE_COMMANDS
 
     return dict(CORE_COMMANDS)
 
@@ -64,7 +64,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run(argv: List[str]) -> int:
-    from ._native import dispatch
+    from .._native import dispatch
 
     dispatch.active()  # a bad LSTMCORE_KERNEL is reported before any work
     early = _early_options(argv)
@@ -96,7 +96,7 @@ def build_parser(task=None, task_command: Optional[str] = None,
     installed tasks (and, while the task is unknown, each task's own options).
     `parser_class` lets the help probe parse without exiting on a usage error.
     """
-    from . import __version__
+    from .. import __version__
 
     parser = parser_class(prog="lstmcore", description="A fast LSTM for biological sequences: "
                           "train, evaluate and predict with task plugins.", epilog=_main_epilog(),

@@ -1,6 +1,6 @@
 """The core's subcommands: train, predict, evaluate, demo, info, plugins, show-config.
 
-Each is a `lstmcore.commands.Command` (arguments + run) registered by the
+Each is a `lstmcore.cli.Command` (arguments + run) registered by the
 core plugin; the work itself is in lstmcore.workflows, so these functions
 only translate between argparse and Python and print results.  Results go to
 stdout, progress bars and messages to stderr.
@@ -11,8 +11,8 @@ import argparse
 import json
 from pathlib import Path
 
-from . import registry
-from .commands import Command, positive_int
+from .. import registry
+from .command import Command, positive_int
 
 __all__ = ["CORE_COMMANDS"]
 
@@ -59,8 +59,8 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .tasks import read_config_file
-    from .workflows import train
+    from ..tasks import read_config_file
+    from ..workflows import train
 
     overrides = read_config_file(args.config) if args.config else {}
     result = train(args.task_object, args.data, args.output, options=_task_options(args),
@@ -83,7 +83,7 @@ def _predict_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from .workflows import predict
+    from ..workflows import predict
 
     count = predict(args.model, args.data, args.output, options=_task_options(args), expect_task=args.task,
                     threads=args.threads, progress=not args.quiet)
@@ -102,7 +102,7 @@ def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .workflows import evaluate
+    from ..workflows import evaluate
 
     metrics = evaluate(args.model, args.data, options=_task_options(args), expect_task=args.task,
                        threads=args.threads)
@@ -115,7 +115,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _model_task(args: argparse.Namespace):
     """The task a model file was trained for, so its own options join the parser."""
-    from .task_models import read_task_name
+    from ..task_models import read_task_name
 
     name = read_task_name(args.model, expect_task=getattr(args, "task", None))
     return registry.tasks.get(name)
@@ -133,7 +133,7 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .workflows import demo
+    from ..workflows import demo
 
     folder = Path(args.out or f"lstmcore-demo-{args.task}")
     result = demo(args.task_object, folder, seed=args.seed, epochs=args.epochs, threads=args.threads,
@@ -157,7 +157,7 @@ def _info_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from .task_models import describe_model_file
+    from ..task_models import describe_model_file
 
     description = describe_model_file(args.model)
     if args.json:
@@ -264,7 +264,7 @@ def _plugins_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _plugins(args: argparse.Namespace) -> int:
-    from .plugins import plugin_reports
+    from ..plugins import plugin_reports
 
     reports = plugin_reports()
     if args.json:
@@ -291,8 +291,8 @@ def _describe_plugin(report) -> str:
 
 
 def _show_config(args: argparse.Namespace) -> int:
-    from . import show_config
-    from .plugins import plugin_reports
+    from .. import show_config
+    from ..plugins import plugin_reports
 
     show_config()
     loaded = [r.name for r in plugin_reports() if not r.error and not r.disabled]
