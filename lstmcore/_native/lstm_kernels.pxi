@@ -57,92 +57,22 @@ from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemm, sgemv
 
 cnp.import_array()
 
-cdef extern from "lstm_cell.h" nogil:
-    void lc_cell_forward_f(int W, int S, float* z, const float* bias, const float* c_prev,
-                           float* c_out, float* h_out, float* y)
-    void lc_cell_forward_d(int W, int S, double* z, const double* bias, const double* c_prev,
-                           double* c_out, double* h_out, double* y)
-    void lc_cell_backward_f(int W, int S, float* z, const float* c, const float* c_prev,
-                            const float* dh, float* dc)
-    void lc_cell_backward_d(int W, int S, double* z, const double* c, const double* c_prev,
-                            const double* dh, double* dc)
-    void lc_add_f(int H, float* dst, const float* src)
-    void lc_add_d(int H, double* dst, const double* src)
-
-cdef extern from "lstm_gemm.h" nogil:
-    size_t lc_packed_size(int K, int N)
-    void lc_pack_f(int K, int N, const float* B, int ldb, int transpose, float* P)
-    void lc_gemm_packed_f(int M, int K, int N, const float* A, int lda, const float* P,
-                          float* C, int ldc, int accumulate)
-    int LC_HAVE_AVX2
-
-cdef extern from "lstm_narrow_inputs.h" nogil:
-    void lc_project_narrow_f(Py_ssize_t rows, int G, int D, const float* x, const float* kernel,
-                             float* out)
-    void lc_project_narrow_d(Py_ssize_t rows, int G, int D, const double* x, const double* kernel,
-                             double* out)
-    void lc_input_gradients_f(Py_ssize_t rows, int G, int D, const float* gates, const float* x,
-                              const float* kernel, float* dx, float* d_kernel, float* d_bias)
-    void lc_input_gradients_d(Py_ssize_t rows, int G, int D, const double* gates, const double* x,
-                              const double* kernel, double* dx, double* d_kernel, double* d_bias)
-
-cdef extern from "lstm_units.h" nogil:
-    ctypedef struct lc_unit_job:
-        int64_t B, T, H, ldy
-        int reverse, training, threads
-        const int64_t* order
-        const int64_t* lengths
-        const float* bias
-        const float* packed
-        float* y
-        float* gates
-        float* hs
-        float* cs
-        const float* h0
-        const float* c0
-        float* dh
-        float* dc
-    void lc_forward_units_f(const lc_unit_job* job, int64_t s0, int64_t s1)
-    void lc_settle_units_f(const lc_unit_job* job)
-    void lc_backward_units_f(const lc_unit_job* job, int64_t S)
-
-cdef extern from "cpu_features.h" nogil:
-    int LC_FEATURE_COUNT
-    const char* lc_feature_names[]
-    int lc_cpu_has(int feature)
-    int lc_built_for(int feature)
-
-cdef extern from *:
-    """
-    #ifndef LC_VARIANT
-    #define LC_VARIANT "unnamed"
-    #endif
-    """
-    const char* LC_VARIANT
-
-cdef extern from *:
-    """
-    #ifdef _OPENMP
-    #include <omp.h>
-    #define LC_OPENMP 1
-    #else
-    #define LC_OPENMP 0
-    #endif
-    """
-    int LC_OPENMP
+from lstmcore._native.lstm_native cimport *   # the C kernels' signatures (lstm_native.pxd)
 
 # Inference projects the inputs a block of steps at a time, the block's gates
 # (counted as float64) kept under this size, so memory does not grow with the
 # sequence.  Each block is one BLAS call that packs the whole kernel, so a
 # block must be large enough for the packing to be a small part of it
-# (benchmarks/results/kernel_design_measurements.md, "inference block").  Narrow inputs project per step and do not care.
+# (benchmarks/results/kernel_design_measurements.md, "inference block").
+# Narrow inputs project per step and do not care.
 DEF INFERENCE_BLOCK_BYTES = 8388608
 # A call's recurrence stays on one thread below this many gate elements
 # (steps x rows x 4H summed over the rows): waking a team costs a few
 # microseconds.  With at least MIN_ROWS_PER_THREAD rows (one micro-kernel
 # tile) per thread the team pays off early (the seed model, B32 T10 H50, is
 # worth splitting); threads with fewer rows each stream the whole recurrent
-# kernel for little arithmetic and keep the higher bar (benchmarks/results/kernel_design_measurements.md, "team bars").
+# kernel for little arithmetic and keep the higher bar
+# (benchmarks/results/kernel_design_measurements.md, "team bars").
 DEF TEAM_MIN_ELEMENTS = 16384
 DEF TEAM_MIN_ELEMENTS_FEW_ROWS = 131072
 DEF MIN_ROWS_PER_THREAD = 6

@@ -1,0 +1,81 @@
+# cython: language_level=3
+"""The native kernels' C signatures, as the .h files in this folder define them.
+
+lstm_kernels.pxi (compiled once per CPU variant) cimports these; the headers
+carry each kernel's design note.  Every function here runs without the GIL.
+"""
+from libc.stdint cimport int64_t
+
+cdef extern from "lstm_cell.h" nogil:
+    void lc_cell_forward_f(int W, int S, float* z, const float* bias, const float* c_prev,
+                           float* c_out, float* h_out, float* y)
+    void lc_cell_forward_d(int W, int S, double* z, const double* bias, const double* c_prev,
+                           double* c_out, double* h_out, double* y)
+    void lc_cell_backward_f(int W, int S, float* z, const float* c, const float* c_prev,
+                            const float* dh, float* dc)
+    void lc_cell_backward_d(int W, int S, double* z, const double* c, const double* c_prev,
+                            const double* dh, double* dc)
+    void lc_add_f(int H, float* dst, const float* src)
+    void lc_add_d(int H, double* dst, const double* src)
+
+cdef extern from "lstm_gemm.h" nogil:
+    size_t lc_packed_size(int K, int N)
+    void lc_pack_f(int K, int N, const float* B, int ldb, int transpose, float* P)
+    void lc_gemm_packed_f(int M, int K, int N, const float* A, int lda, const float* P,
+                          float* C, int ldc, int accumulate)
+    int LC_HAVE_AVX2
+
+cdef extern from "lstm_narrow_inputs.h" nogil:
+    void lc_project_narrow_f(Py_ssize_t rows, int G, int D, const float* x, const float* kernel,
+                             float* out)
+    void lc_project_narrow_d(Py_ssize_t rows, int G, int D, const double* x, const double* kernel,
+                             double* out)
+    void lc_input_gradients_f(Py_ssize_t rows, int G, int D, const float* gates, const float* x,
+                              const float* kernel, float* dx, float* d_kernel, float* d_bias)
+    void lc_input_gradients_d(Py_ssize_t rows, int G, int D, const double* gates, const double* x,
+                              const double* kernel, double* dx, double* d_kernel, double* d_bias)
+
+cdef extern from "lstm_units.h" nogil:
+    ctypedef struct lc_unit_job:
+        int64_t B, T, H, ldy
+        int reverse, training, threads
+        const int64_t* order
+        const int64_t* lengths
+        const float* bias
+        const float* packed
+        float* y
+        float* gates
+        float* hs
+        float* cs
+        const float* h0
+        const float* c0
+        float* dh
+        float* dc
+    void lc_forward_units_f(const lc_unit_job* job, int64_t s0, int64_t s1)
+    void lc_settle_units_f(const lc_unit_job* job)
+    void lc_backward_units_f(const lc_unit_job* job, int64_t S)
+
+cdef extern from "cpu_features.h" nogil:
+    int LC_FEATURE_COUNT
+    const char* lc_feature_names[]
+    int lc_cpu_has(int feature)
+    int lc_built_for(int feature)
+
+cdef extern from *:
+    """
+    #ifndef LC_VARIANT
+    #define LC_VARIANT "unnamed"
+    #endif
+    """
+    const char* LC_VARIANT
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    #define LC_OPENMP 1
+    #else
+    #define LC_OPENMP 0
+    #endif
+    """
+    int LC_OPENMP
