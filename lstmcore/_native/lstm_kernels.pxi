@@ -222,6 +222,40 @@ cdef struct Dims:
     Py_ssize_t row_begin[MAX_THREADS + 1]
 
 
+cdef struct CallArrays:
+    # Every array of one forward or backward call, as untyped pointers: float or double by the
+    # call's dtype (a struct member cannot be fused), cast back by the functions that take it.
+    # Built once by `forward` / `backward` from the arrays they allocated or were given, so that
+    # what the work needs travels as one pointer instead of a dict and long argument lists.
+    int64_t* order      # IN sorted row -> sequence
+    int64_t* lengths    # IN sorted lengths, longest first
+    void* x             # IN (B, T, D)
+    void* kernel        # IN (D, 4H)
+    void* rkernel       # IN (H, 4H)
+    void* packed        # work: the recurrent kernel packed (float32), on a cache line
+    void* bias          # IN (4H,)
+    void* h0            # IN the caller's initial state (B, H), or NULL for zeros
+    void* c0
+    void* h0s           # the initial state in sorted row order (B, H)
+    void* c0s
+    void* y             # forward OUT (B, T, H), rows ldy apart; backward IN d_outputs, or NULL
+    void* gates         # forward: gate activations (the cache); backward: becomes the gate gradients
+    void* x_steps       # the inputs gathered time-major
+    void* hs            # training: (S, B, H) hidden states; inference: the current state
+    void* cs            # the same for the cell states
+    void* h_n           # forward OUT (B, H)
+    void* c_n
+    void* dx            # backward OUT (B, T, D)
+    void* dx_steps      # backward work (S, B, D)
+    void* d_kernel      # backward OUT
+    void* d_rkernel
+    void* d_bias
+    void* dh            # backward: the gradient reaching h, sorted rows (B, H)
+    void* dc
+    void* d_h0          # backward OUT (B, H)
+    void* d_c0
+
+
 cdef inline Py_ssize_t _inference_block_steps(Dims* d) noexcept nogil:
     """Steps per projected block in inference: what fits INFERENCE_BLOCK_BYTES, 1 to 256."""
     cdef Py_ssize_t per_step = d.B * 4 * d.H * 8
@@ -379,18 +413,25 @@ cdef void _split_k_gemm(int threads, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
     free(partials)
 
 
-cdef void _forward_rows(Dims* d, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t s0, Py_ssize_t s1,
-                        floating* rkernel, floating* packed, floating* bias,
-                        int64_t* order, int64_t* lengths, floating* h0, floating* c0,
-                        floating* y, floating* gates, floating* hs, floating* cs,
-                        bint training, floating* x_steps, floating* kernel) noexcept nogil:
+cdef void _forward_rows(floating* tag, Dims* d, CallArrays* a, Py_ssize_t r0, Py_ssize_t r1,
+                        Py_ssize_t s0, Py_ssize_t s1, bint training, floating* narrow) noexcept nogil:
     """Run rows [r0, r1) through steps [s0, s1): one GEMM (or GEMV) and one cell pass a step.
 
     `gates` holds the projected inputs of steps [s0, s1) (the block), or, when
-    `x_steps` is given (narrow inputs), each step's rows are projected here first.
+    `narrow` (the gathered inputs) is given, each step's rows are projected here first.
     """
     cdef Py_ssize_t B = d.B, H = d.H, G = 4 * d.H
     cdef Py_ssize_t s, i, n = r1
+    cdef int64_t* order = a.order
+    cdef int64_t* lengths = a.lengths
+    cdef floating* gates = <floating*>a.gates
+    cdef floating* hs = <floating*>a.hs
+    cdef floating* cs = <floating*>a.cs
+    cdef floating* y = <floating*>a.y
+    cdef floating* bias = <floating*>a.bias
+    cdef floating* packed = <floating*>a.packed
+    cdef floating* rkernel = <floating*>a.rkernel
+    cdef floating* kernel = <floating*>a.kernel
     cdef floating* gates_s
     cdef floating* h_prev
     cdef floating* c_prev
@@ -402,78 +443,71 @@ cdef void _forward_rows(Dims* d, Py_ssize_t r0, Py_ssize_t r1, Py_ssize_t s0, Py
             break
         gates_s = gates + (s - s0) * B * G
         if training:
-            h_prev = h0 if s == 0 else hs + (s - 1) * B * H
-            c_prev = c0 if s == 0 else cs + (s - 1) * B * H
+            h_prev = <floating*>a.h0s if s == 0 else hs + (s - 1) * B * H
+            c_prev = <floating*>a.c0s if s == 0 else cs + (s - 1) * B * H
             h_out = hs + s * B * H
             c_out = cs + s * B * H
         else:
             h_prev = h_out = hs
             c_prev = c_out = cs
-        if x_steps != NULL:
-            _project_narrow(n - r0, G, d.D, x_steps + ((s - s0) * B + r0) * d.D, kernel, gates_s + r0 * G)
+        if narrow != NULL:
+            _project_narrow(n - r0, G, d.D, narrow + ((s - s0) * B + r0) * d.D, kernel, gates_s + r0 * G)
         _recurrent_product(False, n - r0, H, h_prev + r0 * H, packed, rkernel, gates_s + r0 * G)
         for i in range(r0, n):
-            _cell_forward(<int>H, gates_s + i * G, bias, c_prev + i * H, c_out + i * H,
-                          h_out + i * H,
+            _cell_forward(<int>H, gates_s + i * G, bias, c_prev + i * H, c_out + i * H, h_out + i * H,
                           y + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * d.ldy)
 
 
-cdef void _run_forward(Dims* d, floating* x, floating* kernel, floating* rkernel,
-                       floating* packed, floating* bias,
-                       int64_t* order, int64_t* lengths,
-                       floating* h0, floating* c0,           # IN sorted rows (B, H)
-                       floating* y,                           # OUT (B, T, H), zeroed by caller
-                       floating* gates, floating* x_steps,   # work / cache
-                       floating* hs, floating* cs,           # training: (S, B, H); inference: (B, H) state
-                       bint training, int threads) noexcept nogil:
+cdef void _run_forward(floating* tag, Dims* d, CallArrays* a, bint training, int threads) noexcept nogil:
     """Project the inputs a block of steps at a time (one GEMM), then run the recurrence on it."""
     cdef Py_ssize_t G = 4 * d.H, t, block0 = 0, block1
     cdef Py_ssize_t block = d.S if training else _inference_block_steps(d)
     cdef lc_unit_job job
     cdef bint units = False
+    cdef floating* x_steps = <floating*>a.x_steps
     cdef floating* narrow = NULL     # x_steps when the rows' loops project their own inputs
-    _pack_recurrent(False, d.H, rkernel, packed)
+    _pack_recurrent(False, d.H, <floating*>a.rkernel, <floating*>a.packed)
     if floating is float:
-        job = _unit_job(d, order, lengths, bias, packed, y, gates, hs, cs, h0, c0, NULL, NULL,
-                        training)
+        job = _unit_job(d, a, training)
         units = d.split_units
     if d.D <= NARROW_INPUTS and not units:
         narrow = x_steps
     while block0 < d.S:
         block1 = block0 + block if block0 + block < d.S else d.S
-        _gather_steps(d, x, order, lengths, block0, block1, x_steps)
+        _gather_steps(d, <floating*>a.x, a.order, a.lengths, block0, block1, x_steps)
         if narrow == NULL:
             _parallel_gemm(threads, False, False, False, (block1 - block0) * d.B, G, d.D,
-                           x_steps, d.D, kernel, G, <floating>0, gates, G)
+                           x_steps, d.D, <floating*>a.kernel, G, <floating>0, <floating*>a.gates, G)
         if floating is float:
             if d.split_units:
                 lc_forward_units_f(&job, block0, block1)
                 block0 = block1
                 continue
         if d.threads == 1:
-            _forward_rows(d, 0, d.B, block0, block1, rkernel, packed, bias, order, lengths,
-                          h0, c0, y, gates, hs, cs, training, narrow, kernel)
+            _forward_rows(tag, d, a, 0, d.B, block0, block1, training, narrow)
         else:
             for t in prange(d.threads, num_threads=d.threads, schedule="static", chunksize=1):
-                _forward_rows(d, d.row_begin[t], d.row_begin[t + 1], block0, block1,
-                              rkernel, packed, bias, order, lengths, h0, c0, y, gates, hs, cs,
-                              training, narrow, kernel)
+                _forward_rows(tag, d, a, d.row_begin[t], d.row_begin[t + 1], block0, block1, training, narrow)
         block0 = block1
     if floating is float:
         if d.split_units and not training:
             lc_settle_units_f(&job)
 
 
-cdef lc_unit_job _unit_job(Dims* d, int64_t* order, int64_t* lengths, float* bias, float* packed,
-                           float* y, float* gates, float* hs, float* cs, float* h0, float* c0,
-                           float* dh, float* dc, bint training) noexcept nogil:
-    """The arguments of the unit-split recurrence (lstm_units.h)."""
+cdef lc_unit_job _unit_job(Dims* d, CallArrays* a, bint training) noexcept nogil:
+    """The arguments of the unit-split recurrence (lstm_units.h), float32 only: forward when
+    `a.dh` is NULL, backward otherwise."""
     cdef lc_unit_job job
+    cdef bint backward = a.dh != NULL
     job.B, job.T, job.H, job.ldy = d.B, d.T, d.H, d.ldy
     job.reverse, job.training, job.threads = d.reverse, training, d.threads
-    job.order, job.lengths, job.bias, job.packed = order, lengths, bias, packed
-    job.y, job.gates, job.hs, job.cs = y, gates, hs, cs
-    job.h0, job.c0, job.dh, job.dc = h0, c0, dh, dc
+    job.order, job.lengths, job.packed = a.order, a.lengths, <float*>a.packed
+    job.bias = NULL if backward else <float*>a.bias
+    job.y, job.gates, job.cs = <float*>a.y, <float*>a.gates, <float*>a.cs
+    job.hs = NULL if backward else <float*>a.hs
+    job.h0 = NULL if backward else <float*>a.h0s
+    job.c0 = <float*>a.c0s
+    job.dh, job.dc = <float*>a.dh, <float*>a.dc
     return job
 
 
@@ -496,12 +530,19 @@ cdef void _final_state(Dims* d, int64_t* order, int64_t* lengths, floating* h0, 
         memcpy(c_n + order[i] * H, c_src, H * sizeof(floating))
 
 
-cdef void _backward_rows(Dims* d, Py_ssize_t r0, Py_ssize_t r1, floating* rkernel, floating* packed,
-                         int64_t* order, int64_t* lengths, floating* gates, floating* cs,
-                         floating* c0, floating* dy, floating* dh, floating* dc) noexcept nogil:
+cdef void _backward_rows(floating* tag, Dims* d, CallArrays* a, Py_ssize_t r0, Py_ssize_t r1) noexcept nogil:
     """Rows [r0, r1) through every step in reverse: cell pass, then one GEMM for dh."""
     cdef Py_ssize_t B = d.B, H = d.H, G = 4 * d.H
     cdef Py_ssize_t s, i, n = r0
+    cdef int64_t* order = a.order
+    cdef int64_t* lengths = a.lengths
+    cdef floating* gates = <floating*>a.gates
+    cdef floating* cs = <floating*>a.cs
+    cdef floating* dy = <floating*>a.y
+    cdef floating* dh = <floating*>a.dh
+    cdef floating* dc = <floating*>a.dc
+    cdef floating* packed = <floating*>a.packed
+    cdef floating* rkernel = <floating*>a.rkernel
     cdef floating* gates_s
     cdef floating* c_prev
     for s in range(d.S - 1, -1, -1):
@@ -510,7 +551,7 @@ cdef void _backward_rows(Dims* d, Py_ssize_t r0, Py_ssize_t r1, floating* rkerne
         if n == r0:
             continue
         gates_s = gates + s * B * G
-        c_prev = c0 if s == 0 else cs + (s - 1) * B * H
+        c_prev = <floating*>a.c0s if s == 0 else cs + (s - 1) * B * H
         for i in range(r0, n):
             if dy != NULL:
                 _add(<int>H, dh + i * H, dy + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * d.ldy)
@@ -519,26 +560,21 @@ cdef void _backward_rows(Dims* d, Py_ssize_t r0, Py_ssize_t r1, floating* rkerne
         _recurrent_product(True, n - r0, H, gates_s + r0 * G, packed, rkernel, dh + r0 * H)
 
 
-cdef void _run_backward(Dims* d, floating* kernel, floating* rkernel, floating* packed,
-                        int64_t* order, int64_t* lengths,
-                        floating* gates, floating* cs, floating* c0,   # IN cache; gates -> dgates
-                        floating* dy,                                  # IN (B, T, H) or NULL
-                        floating* dh, floating* dc) noexcept nogil:    # IN/OUT sorted (B, H)
+cdef void _run_backward(floating* tag, Dims* d, CallArrays* a) noexcept nogil:
+    """The recurrence in reverse: `gates` become the gate gradients, `dh` / `dc` the state's."""
     cdef Py_ssize_t t
     cdef lc_unit_job job
-    _pack_recurrent(True, d.H, rkernel, packed)
+    _pack_recurrent(True, d.H, <floating*>a.rkernel, <floating*>a.packed)
     if floating is float:
         if d.split_units:
-            job = _unit_job(d, order, lengths, NULL, packed, dy, gates, NULL, cs, NULL, c0, dh, dc,
-                            True)
+            job = _unit_job(d, a, True)
             lc_backward_units_f(&job, d.S)
             return
     if d.threads == 1:
-        _backward_rows(d, 0, d.B, rkernel, packed, order, lengths, gates, cs, c0, dy, dh, dc)
+        _backward_rows(tag, d, a, 0, d.B)
     else:
         for t in prange(d.threads, num_threads=d.threads, schedule="static", chunksize=1):
-            _backward_rows(d, d.row_begin[t], d.row_begin[t + 1], rkernel, packed, order, lengths,
-                           gates, cs, c0, dy, dh, dc)
+            _backward_rows(tag, d, a, d.row_begin[t], d.row_begin[t + 1])
 
 
 cdef inline void _input_gradient_rows(Py_ssize_t rows, Py_ssize_t G, Py_ssize_t D, floating* gates,
@@ -684,6 +720,11 @@ cdef Dims _dims(cnp.ndarray x, cnp.ndarray rkernel, cnp.ndarray lengths, bint re
     return d
 
 
+cdef inline void* _maybe_ptr(object a):
+    """The data of an optional array: NULL for None."""
+    return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
 def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
             h0, c0, cnp.ndarray order, cnp.ndarray lengths,
             bint reverse, bint training, int threads, out=None):
@@ -699,64 +740,50 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
     cdef Py_ssize_t steps_kept = d.S if training else min(d.S, _inference_block_steps(&d))
     padded = d.B > 0 and (<int64_t*>_ptr(lengths))[d.B - 1] < d.T
     maybe_zeros = np.zeros if padded else np.empty
-    a = dict(
-        x=x, kernel=kernel, rkernel=rkernel, order=order, lengths=lengths, h0=h0, c0=c0,
-        bias=np.zeros(4 * d.H, dtype) if bias is None else bias,
-        y=maybe_zeros((d.B, d.T, d.H), dtype) if out is None else out,
-        h_n=np.empty((d.B, d.H), dtype), c_n=np.empty((d.B, d.H), dtype),
-        h0s=np.empty((d.B, d.H), dtype), c0s=np.empty((d.B, d.H), dtype),
-        # training: the backward's parameter GEMMs read padding rows, which must hold zeros
-        gates=(maybe_zeros if training else np.empty)((steps_kept, d.B, 4 * d.H), dtype),
-        x_steps=maybe_zeros((steps_kept, d.B, d.D), dtype),
-        packed=_packed_buffer(<int>d.H, <int>(4 * d.H), dtype),
-    )
+    bias = np.zeros(4 * d.H, dtype) if bias is None else bias
+    y = maybe_zeros((d.B, d.T, d.H), dtype) if out is None else out
+    h_n, c_n = np.empty((d.B, d.H), dtype), np.empty((d.B, d.H), dtype)
+    h0s, c0s = np.empty((d.B, d.H), dtype), np.empty((d.B, d.H), dtype)
+    # training: the backward's parameter GEMMs read padding rows, which must hold zeros
+    gates = (maybe_zeros if training else np.empty)((steps_kept, d.B, 4 * d.H), dtype)
+    x_steps = maybe_zeros((steps_kept, d.B, d.D), dtype)
+    packed = _packed_buffer(<int>d.H, <int>(4 * d.H), dtype)
     if out is not None:
         if padded:
             out[...] = 0
         d.ldy = _row_stride(out)
     if training:
-        a["hs"] = maybe_zeros((d.S, d.B, d.H), dtype)
-        a["cs"] = np.empty((d.S, d.B, d.H), dtype)
+        hs, cs = maybe_zeros((d.S, d.B, d.H), dtype), np.empty((d.S, d.B, d.H), dtype)
     elif d.split_units:                     # h alternates between two buffers, c in place
-        a["hs"], a["cs"] = np.empty((2, d.B, d.H), dtype), a["c0s"]
+        hs, cs = np.empty((2, d.B, d.H), dtype), c0s
     else:                                   # the sorted state rows are updated in place
-        a["hs"], a["cs"] = a["h0s"], a["c0s"]
+        hs, cs = h0s, c0s
+    cdef CallArrays a
+    memset(&a, 0, sizeof(CallArrays))
+    a.order, a.lengths = <int64_t*>_ptr(order), <int64_t*>_ptr(lengths)
+    a.x, a.kernel, a.rkernel, a.bias, a.packed = _ptr(x), _ptr(kernel), _ptr(rkernel), _ptr(bias), _ptr(packed)
+    a.h0, a.c0, a.h0s, a.c0s = _maybe_ptr(h0), _maybe_ptr(c0), _ptr(h0s), _ptr(c0s)
+    a.y, a.gates, a.x_steps, a.hs, a.cs = _ptr(y), _ptr(gates), _ptr(x_steps), _ptr(hs), _ptr(cs)
+    a.h_n, a.c_n = _ptr(h_n), _ptr(c_n)
     if dtype == np.float32:
-        _forward_typed(<float*>NULL, &d, a, training, threads)
+        _forward_typed(<float*>NULL, &d, &a, training, threads)
     else:
-        _forward_typed(<double*>NULL, &d, a, training, threads)
-    state = (a["gates"], a["cs"], a["hs"], a["x_steps"], a["h0s"], a["c0s"]) if training else None
-    return a["y"], a["h_n"], a["c_n"], state
+        _forward_typed(<double*>NULL, &d, &a, training, threads)
+    state = (gates, cs, hs, x_steps, h0s, c0s) if training else None
+    return y, h_n, c_n, state
 
 
-cdef void _forward_typed(floating* dtype_tag, Dims* d, dict a, bint training, int threads):
-    """Take the pointers with the GIL, then run the whole forward without it."""
-    cdef int64_t* order = <int64_t*>_ptr(a["order"])
-    cdef int64_t* lengths = <int64_t*>_ptr(a["lengths"])
-    cdef floating* h0s = <floating*>_ptr(a["h0s"])
-    cdef floating* c0s = <floating*>_ptr(a["c0s"])
-    cdef floating* hs = <floating*>_ptr(a["hs"])
-    cdef floating* cs = <floating*>_ptr(a["cs"])
-    cdef floating* h0 = NULL if a["h0"] is None else <floating*>_ptr(a["h0"])
-    cdef floating* c0 = NULL if a["c0"] is None else <floating*>_ptr(a["c0"])
-    cdef floating* x = <floating*>_ptr(a["x"])
-    cdef floating* kernel = <floating*>_ptr(a["kernel"])
-    cdef floating* rkernel = <floating*>_ptr(a["rkernel"])
-    cdef floating* packed = _on_cache_line(<floating*>_ptr(a["packed"]))
-    cdef floating* bias = <floating*>_ptr(a["bias"])
-    cdef floating* y = <floating*>_ptr(a["y"])
-    cdef floating* gates = <floating*>_ptr(a["gates"])
-    cdef floating* x_steps = <floating*>_ptr(a["x_steps"])
-    cdef floating* h_n = <floating*>_ptr(a["h_n"])
-    cdef floating* c_n = <floating*>_ptr(a["c_n"])
+cdef void _forward_typed(floating* tag, Dims* d, CallArrays* a, bint training, int threads):
+    """Sort the initial state, run the whole forward and gather the final state, without the GIL."""
+    a.packed = _on_cache_line(<floating*>a.packed)
     with nogil:
-        _sort_rows(d.B, d.H, order, h0, h0s)
-        _sort_rows(d.B, d.H, order, c0, c0s)
+        _sort_rows(d.B, d.H, a.order, <floating*>a.h0, <floating*>a.h0s)
+        _sort_rows(d.B, d.H, a.order, <floating*>a.c0, <floating*>a.c0s)
         if d.split_units and not training:
-            memcpy(hs, h0s, d.B * d.H * sizeof(floating))
-        _run_forward(d, x, kernel, rkernel, packed, bias, order, lengths, h0s, c0s, y,
-                     gates, x_steps, hs, cs, training, threads)
-        _final_state(d, order, lengths, h0s, c0s, hs, cs, training, h_n, c_n)
+            memcpy(a.hs, a.h0s, d.B * d.H * sizeof(floating))
+        _run_forward(tag, d, a, training, threads)
+        _final_state(d, a.order, a.lengths, <floating*>a.h0s, <floating*>a.c0s, <floating*>a.hs,
+                     <floating*>a.cs, training, <floating*>a.h_n, <floating*>a.c_n)
 
 
 def backward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, cnp.ndarray order,
@@ -766,56 +793,41 @@ def backward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, cnp.ndarray
     """Native backward; `gates` is overwritten.  Returns (dx, dK, dU, db, dh0, dc0)."""
     cdef Dims d = _dims(x, rkernel, lengths, reverse, threads)
     dtype = x.dtype
-    a = dict(
-        kernel=kernel, rkernel=rkernel, order=order, lengths=lengths, gates=gates, cs=cs,
-        hs=hs, x_steps=x_steps, h0s=h0s, c0s=c0s, dy=d_outputs,
-        dx=np.zeros((d.B, d.T, d.D), dtype),
-        dx_steps=np.empty((d.S, d.B, d.D), dtype),
-        d_kernel=np.zeros((d.D, 4 * d.H), dtype),
-        d_rkernel=np.zeros((d.H, 4 * d.H), dtype),
-        d_bias=np.zeros(4 * d.H, dtype),
-        dh=np.zeros((d.B, d.H), dtype) if d_h_n is None else d_h_n[order],
-        dc=np.zeros((d.B, d.H), dtype) if d_c_n is None else d_c_n[order],
-        d_h0=np.empty((d.B, d.H), dtype), d_c0=np.empty((d.B, d.H), dtype),
-        packed=_packed_buffer(<int>(4 * d.H), <int>d.H, dtype),
-    )
+    dx = np.zeros((d.B, d.T, d.D), dtype)
+    dx_steps = np.empty((d.S, d.B, d.D), dtype)
+    d_kernel, d_rkernel = np.zeros((d.D, 4 * d.H), dtype), np.zeros((d.H, 4 * d.H), dtype)
+    d_bias = np.zeros(4 * d.H, dtype)
+    dh = np.zeros((d.B, d.H), dtype) if d_h_n is None else d_h_n[order]
+    dc = np.zeros((d.B, d.H), dtype) if d_c_n is None else d_c_n[order]
+    d_h0, d_c0 = np.empty((d.B, d.H), dtype), np.empty((d.B, d.H), dtype)
+    packed = _packed_buffer(<int>(4 * d.H), <int>d.H, dtype)
     if d_outputs is not None:
         d.ldy = _row_stride(d_outputs)
+    cdef CallArrays a
+    memset(&a, 0, sizeof(CallArrays))
+    a.order, a.lengths = <int64_t*>_ptr(order), <int64_t*>_ptr(lengths)
+    a.kernel, a.rkernel, a.packed = _ptr(kernel), _ptr(rkernel), _ptr(packed)
+    a.gates, a.cs, a.hs, a.x_steps, a.h0s, a.c0s = _ptr(gates), _ptr(cs), _ptr(hs), _ptr(x_steps), _ptr(h0s), _ptr(c0s)
+    a.y = _maybe_ptr(d_outputs)
+    a.dx, a.dx_steps, a.d_kernel, a.d_rkernel, a.d_bias = (_ptr(dx), _ptr(dx_steps), _ptr(d_kernel),
+                                                           _ptr(d_rkernel), _ptr(d_bias))
+    a.dh, a.dc, a.d_h0, a.d_c0 = _ptr(dh), _ptr(dc), _ptr(d_h0), _ptr(d_c0)
     if dtype == np.float32:
-        _backward_typed(<float*>NULL, &d, a, threads)
+        _backward_typed(<float*>NULL, &d, &a, threads)
     else:
-        _backward_typed(<double*>NULL, &d, a, threads)
-    return a["dx"], a["d_kernel"], a["d_rkernel"], a["d_bias"], a["d_h0"], a["d_c0"]
+        _backward_typed(<double*>NULL, &d, &a, threads)
+    return dx, d_kernel, d_rkernel, d_bias, d_h0, d_c0
 
 
-cdef void _backward_typed(floating* dtype_tag, Dims* d, dict a, int threads):
-    """Take the pointers with the GIL, then run the whole backward without it."""
-    cdef int64_t* order = <int64_t*>_ptr(a["order"])
-    cdef int64_t* lengths = <int64_t*>_ptr(a["lengths"])
-    cdef floating* kernel = <floating*>_ptr(a["kernel"])
-    cdef floating* rkernel = <floating*>_ptr(a["rkernel"])
-    cdef floating* packed = _on_cache_line(<floating*>_ptr(a["packed"]))
-    cdef floating* gates = <floating*>_ptr(a["gates"])
-    cdef floating* cs = <floating*>_ptr(a["cs"])
-    cdef floating* hs = <floating*>_ptr(a["hs"])
-    cdef floating* x_steps = <floating*>_ptr(a["x_steps"])
-    cdef floating* h0s = <floating*>_ptr(a["h0s"])
-    cdef floating* c0s = <floating*>_ptr(a["c0s"])
-    cdef floating* dy = NULL if a["dy"] is None else <floating*>_ptr(a["dy"])
-    cdef floating* dx = <floating*>_ptr(a["dx"])
-    cdef floating* dx_steps = <floating*>_ptr(a["dx_steps"])
-    cdef floating* d_kernel = <floating*>_ptr(a["d_kernel"])
-    cdef floating* d_rkernel = <floating*>_ptr(a["d_rkernel"])
-    cdef floating* d_bias = <floating*>_ptr(a["d_bias"])
-    cdef floating* dh = <floating*>_ptr(a["dh"])
-    cdef floating* dc = <floating*>_ptr(a["dc"])
-    cdef floating* d_h0 = <floating*>_ptr(a["d_h0"])
-    cdef floating* d_c0 = <floating*>_ptr(a["d_c0"])
+cdef void _backward_typed(floating* tag, Dims* d, CallArrays* a, int threads):
+    """The whole backward without the GIL: the recurrence, the parameter gradients, the scatter."""
+    a.packed = _on_cache_line(<floating*>a.packed)
     with nogil:
-        _run_backward(d, kernel, rkernel, packed, order, lengths, gates, cs, c0s, dy, dh, dc)
+        _run_backward(tag, d, a)
         if d.S > 0:
-            _parameter_gradients(d, threads, kernel, gates, hs, h0s, x_steps, dx_steps,
-                                 d_kernel, d_rkernel, d_bias)
-            _scatter_steps(d, order, lengths, dx_steps, dx)
-        _unsort_rows(d.B, d.H, order, dh, d_h0)
-        _unsort_rows(d.B, d.H, order, dc, d_c0)
+            _parameter_gradients(d, threads, <floating*>a.kernel, <floating*>a.gates, <floating*>a.hs,
+                                 <floating*>a.h0s, <floating*>a.x_steps, <floating*>a.dx_steps,
+                                 <floating*>a.d_kernel, <floating*>a.d_rkernel, <floating*>a.d_bias)
+            _scatter_steps(d, a.order, a.lengths, <floating*>a.dx_steps, <floating*>a.dx)
+        _unsort_rows(d.B, d.H, a.order, <floating*>a.dh, <floating*>a.d_h0)
+        _unsort_rows(d.B, d.H, a.order, <floating*>a.dc, <floating*>a.d_c0)
