@@ -20,16 +20,13 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import pluggy
 
-if TYPE_CHECKING:  # pragma: no cover - imported for the annotations only
-    from ..cli.command import Command
-    from ..encoders import Encoder
-    from ..io.readers import Reader
-    from ..io.writers import Writer
-    from ..tasks import Task
+# The hooks' annotations name Task, Reader, Encoder, Writer and Command as strings only (this module
+# imports nothing of lstmcore: those modules import the registries, which import this table); the
+# classes are the HOOK_TABLE entries' `base`.
 
 __all__ = ["PROJECT_NAME", "hookspec", "hookimpl", "HookKind", "HOOK_TABLE", "HOOK_KINDS", "hook_kind"]
 
