@@ -75,6 +75,11 @@ class CallbackList:
         """Whether any callback overrides `hook` (fit skips building batch logs otherwise)."""
         return bool(self._by_hook[hook])
 
+    def wants_batch_metrics(self):
+        """Whether a callback reads the metrics of each training batch (a progress bar reads only the
+        loss, and the metrics' results cost a pass over their state every batch)."""
+        return any(getattr(c, "reads_batch_metrics", True) for c in self._by_hook["on_train_batch_end"])
+
     def call(self, hook, *args):
         for callback in self._by_hook[hook]:
             getattr(callback, hook)(*args)

@@ -143,3 +143,28 @@ def test_callbacks_see_batch_logs_with_the_running_loss():
     model.fit(x, y, epochs=1, batch_size=8, verbose=0,
               callbacks=[cb.LambdaCallback(on_train_batch_end=lambda b, logs: losses.append(logs["loss"]))])
     assert len(losses) == 4 and all(np.isfinite(losses))
+
+
+def test_the_progress_bar_does_not_make_fit_compute_metrics_every_batch(monkeypatch):
+    """verbose=1 shows the running loss; the metrics' results are read per batch only for a callback
+    that asks for them (and at each epoch's end)."""
+    import numpy as np
+
+    import lstmcore as lc
+
+    class Batches(lc.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            self.last = logs
+
+    model = lc.Sequential([lc.layers.LSTM(2, input_shape=(3, 1)), lc.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = np.zeros((40, 3, 1), "float32"), np.arange(40) % 2
+    calls = []
+    real = type(model)._metric_logs
+    monkeypatch.setattr(type(model), "_metric_logs", lambda self, prefix="": calls.append(1) or real(self, prefix))
+    model.fit(x, y, epochs=1, batch_size=4, verbose=1)
+    assert len(calls) == 1                      # the epoch's logs only
+    seen = Batches()
+    calls.clear()
+    model.fit(x, y, epochs=1, batch_size=4, verbose=1, callbacks=[seen])
+    assert len(calls) == 10 + 1 and "accuracy" in seen.last

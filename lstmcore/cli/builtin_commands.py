@@ -73,13 +73,18 @@ def _train(args: argparse.Namespace) -> int:
 
 # --- predict -----------------------------------------------------------------------------
 
-def _predict_arguments(parser: argparse.ArgumentParser) -> None:
+def _model_and_data_arguments(parser: argparse.ArgumentParser, data_help: str) -> None:
+    """MODEL DATA... and --task / --threads: what predict and evaluate share."""
     parser.add_argument("model", metavar="MODEL", help="a model file written by `lstmcore train`")
-    parser.add_argument("data", metavar="DATA", nargs="+", help="data files to predict")
-    parser.add_argument("-o", "--output", required=True, metavar="OUT",
-                        help="the prediction table to write (.tsv, or .csv)")
+    parser.add_argument("data", metavar="DATA", nargs="+", help=data_help)
     _add_expected_task(parser)
     _add_threads(parser)
+
+
+def _predict_arguments(parser: argparse.ArgumentParser) -> None:
+    _model_and_data_arguments(parser, "data files to predict")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT",
+                        help="the prediction table to write (.tsv, or .csv)")
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -94,11 +99,8 @@ def _predict(args: argparse.Namespace) -> int:
 # --- evaluate ----------------------------------------------------------------------------
 
 def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", metavar="MODEL", help="a model file written by `lstmcore train`")
-    parser.add_argument("data", metavar="DATA", nargs="+", help="labelled data files")
+    _model_and_data_arguments(parser, "labelled data files")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    _add_expected_task(parser)
-    _add_threads(parser)
 
 
 def _evaluate(args: argparse.Namespace) -> int:

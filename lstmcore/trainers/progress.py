@@ -18,6 +18,8 @@ class ProgressBar(Callback):
     """On stderr: with verbose=1 a bar over each epoch's batches, the running loss beside it and the
     epoch's logs at its end; with verbose=2 one line per epoch."""
 
+    reads_batch_metrics = False   # the bar shows the running loss only; fit need not compute metrics per batch
+
     def __init__(self, verbose: int = 1):
         super().__init__()
         self.verbose = verbose

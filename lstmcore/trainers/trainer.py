@@ -351,6 +351,7 @@ class Trainer:
         samples = x.shape[0]
         order = backend.rng().permutation(samples) if shuffle else None
         batch_hooks = callback_list.wants("on_train_batch_begin") or callback_list.wants("on_train_batch_end")
+        batch_metrics = callback_list.wants_batch_metrics()
         loss_total = 0.0
         seen = 0
         for batch, start in enumerate(range(0, samples, batch_size)):
@@ -370,7 +371,8 @@ class Trainer:
             seen += stop - start
             if batch_hooks:
                 batch_logs = {"loss": loss_total / seen}
-                batch_logs.update(self._metric_logs())
+                if batch_metrics:
+                    batch_logs.update(self._metric_logs())
                 callback_list.call("on_train_batch_end", batch, batch_logs)
             if self.stop_training:
                 break
