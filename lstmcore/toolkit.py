@@ -8,7 +8,7 @@
             encoded = self.encode(data, state, labelled=True)
             return tk.classification_scores(encoded.y, self.predict(model, encoded, state), state["classes"])
 
-- the task contract: `Task`, `Encoded`, `ExampleData`, `hookimpl`, `Command`, `UserInputError`;
+- the task contract: `Task` (and `SequenceClassificationTask`, the core's FASTA classifier to subclass), `Encoded`, `ExampleData`, `hookimpl`, `Command`, `UserInputError`;
 - splits: `StratifiedKFold`, `LeaveOneOut`, `GroupKFold`, `RollingOrigin`, `parse_cv`, and the
   validation holdouts `shuffled_holdout` / `time_ordered_holdout`; `cross_validate` runs a task's
   model over the folds, with a progress bar;
@@ -29,9 +29,10 @@ from .errors import UserInputError
 from .hookspecs import hookimpl
 from .io.fasta import SequenceRecord, read_fasta, write_fasta
 from .layers.pooling import POOLING_MODES, MaskedGlobalPooling
-from .task_models import TaskModel, load_task_model, save_task_model
+from .saving.task_models import TaskModel, load_task_model, save_task_model
 from .tasks import Encoded, ExampleData, Task, validation_arguments
-from .workflows import require_files
+from .tasks.workflows import require_files
+from .tasks.sequence_classification import SequenceClassificationTask
 from .tasks.cross_validation import cross_validate
 from .tasks.scores import (binary_auroc, classification_scores, confusion_matrix, interval_coverage, mase,
                      regression_scores, smape)
@@ -42,7 +43,7 @@ from .tasks.synthetic import planted_sequences, random_dna
 from .tasks.training import balanced_class_weights, class_weights, learning_rate_schedule
 
 __all__ = [
-    "Task", "Encoded", "ExampleData", "hookimpl", "Command", "positive_int", "UserInputError",
+    "Task", "SequenceClassificationTask", "Encoded", "ExampleData", "hookimpl", "Command", "positive_int", "UserInputError",
     "validation_arguments", "StratifiedKFold", "LeaveOneOut", "GroupKFold", "RollingOrigin", "parse_cv",
     "shuffled_holdout", "time_ordered_holdout", "cross_validate", "classification_scores", "regression_scores",
     "binary_auroc", "mase", "smape", "interval_coverage", "confusion_matrix", "class_weights",

@@ -11,7 +11,7 @@ import pytest
 import lstmcore
 from lstmcore import registry
 from lstmcore.cli import main
-from lstmcore.sequence_classification import SequenceClassificationTask, write_fasta
+from lstmcore.tasks.sequence_classification import SequenceClassificationTask, write_fasta
 from lstmcore.tasks import Task
 from lstmcore.testing import registered_plugin
 

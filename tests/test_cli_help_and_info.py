@@ -15,8 +15,8 @@ from lstmcore import layers as L
 from lstmcore import registry
 from lstmcore.cli import main
 from lstmcore.commands import Command
-from lstmcore.sequence_classification import SequenceClassificationTask
-from lstmcore.task_models import save_task_model
+from lstmcore.tasks.sequence_classification import SequenceClassificationTask
+from lstmcore.saving.task_models import save_task_model
 from lstmcore.testing import registered_plugin
 
 TASK_COMMANDS = ["train", "evaluate", "predict", "demo"]
@@ -359,7 +359,7 @@ LAYER_PLUGIN = '''
 """A test plugin whose task's model uses a layer class of its own."""
 import lstmcore
 from lstmcore.layers import Dense, register_layer
-from lstmcore.sequence_classification import SequenceClassificationTask
+from lstmcore.tasks.sequence_classification import SequenceClassificationTask
 
 
 @register_layer

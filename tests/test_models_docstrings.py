@@ -8,7 +8,7 @@ import lstmcore.layers.wrappers
 import lstmcore.models
 
 
-@pytest.mark.parametrize("module", [lstmcore.layers.lstm, lstmcore.layers.wrappers, lstmcore.models],
+@pytest.mark.parametrize("module", [lstmcore.layers.lstm, lstmcore.layers.wrappers, lstmcore.models.sequential],
                          ids=lambda m: m.__name__)
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)

@@ -8,7 +8,7 @@ import safetensors.numpy
 
 import lstmcore as lc
 from lstmcore import layers as L
-from lstmcore import saving
+from lstmcore.saving import model_file as saving
 from lstmcore.saving import ModelFileError
 
 

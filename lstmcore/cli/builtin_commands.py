@@ -1,7 +1,7 @@
 """The core's subcommands: train, predict, evaluate, demo, info, plugins, show-config.
 
 Each is a `lstmcore.cli.Command` (arguments + run) registered by the
-core plugin; the work itself is in lstmcore.workflows, so these functions
+core plugin; the work itself is in lstmcore.tasks.workflows, so these functions
 only translate between argparse and Python and print results.  Results go to
 stdout, progress bars and messages to stderr.
 """
@@ -60,7 +60,7 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from ..tasks import read_config_file
-    from ..workflows import train
+    from ..tasks.workflows import train
 
     overrides = read_config_file(args.config) if args.config else {}
     result = train(args.task_object, args.data, args.output, options=_task_options(args),
@@ -88,7 +88,7 @@ def _predict_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from ..workflows import predict
+    from ..tasks.workflows import predict
 
     count = predict(args.model, args.data, args.output, options=_task_options(args), expect_task=args.task,
                     threads=args.threads, progress=not args.quiet)
@@ -104,7 +104,7 @@ def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from ..workflows import evaluate
+    from ..tasks.workflows import evaluate
 
     metrics = evaluate(args.model, args.data, options=_task_options(args), expect_task=args.task,
                        threads=args.threads)
@@ -117,7 +117,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _model_task(args: argparse.Namespace):
     """The task a model file was trained for, so its own options join the parser."""
-    from ..task_models import read_task_name
+    from ..saving.task_models import read_task_name
 
     name = read_task_name(args.model, expect_task=getattr(args, "task", None))
     return registry.tasks.get(name)
@@ -135,7 +135,7 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from ..workflows import demo
+    from ..tasks.workflows import demo
 
     folder = Path(args.out or f"lstmcore-demo-{args.task}")
     result = demo(args.task_object, folder, seed=args.seed, epochs=args.epochs, threads=args.threads,
@@ -159,7 +159,7 @@ def _info_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from ..task_models import describe_model_file
+    from ..saving.task_models import describe_model_file
 
     description = describe_model_file(args.model)
     if args.json:

@@ -1,4 +1,4 @@
-"""The core's task (`lstmcore.sequence_classification`), registered like a plugin's."""
+"""The core's task (`lstmcore.tasks.sequence_classification`), registered like a plugin's."""
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
@@ -7,6 +7,6 @@ from ..hookspecs import hookimpl
 @hookimpl
 def register_tasks(register):
     """Register the built-in sequence-classification task."""
-    from lstmcore.sequence_classification import SequenceClassificationTask
+    from lstmcore.tasks.sequence_classification import SequenceClassificationTask
 
     register(SequenceClassificationTask.name, SequenceClassificationTask())

@@ -73,7 +73,7 @@ def promoter_accuracy(folds, seeds, workers):
 def _train_task_model(task, records, hyperparameters, path: Path, seed: int = 0):
     """Train the default model on labelled records and save it as `lstmcore train` would."""
     import lstmcore
-    from lstmcore.task_models import load_task_model, save_task_model
+    from lstmcore.saving.task_models import load_task_model, save_task_model
 
     lstmcore.set_seed(seed)
     state = task.fit_encoder(records, hyperparameters)

@@ -61,7 +61,7 @@ def attribute_records(model_path: PathLike, paths: Sequence[PathLike], output_fo
                       class_name: Optional[str] = None, ism: bool = True, plot: bool = False,
                       options: Optional[Mapping[str, Any]] = None) -> AttributionResult:
     """Write `attribution.tsv` (and `logos/ID.png` with `plot`) into `output_folder`."""
-    from lstmcore.task_models import load_task_model
+    from lstmcore.toolkit import load_task_model
     from lstmcore.toolkit import require_files
 
     loaded = load_task_model(model_path)

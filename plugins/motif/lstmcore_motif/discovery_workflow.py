@@ -106,7 +106,7 @@ def discover_motifs(model_path: PathLike, paths: Sequence[PathLike], output_fold
                     known_matrix: Optional[PathLike] = None, known_format: Optional[str] = None,
                     plot: bool = False) -> DiscoveryResult:
     """Find the motifs behind the model's class `class_name` in the records of `paths` and write them."""
-    from lstmcore.task_models import load_task_model
+    from lstmcore.toolkit import load_task_model
 
     loaded = load_task_model(model_path)
     paths = [Path(p) for p in paths]

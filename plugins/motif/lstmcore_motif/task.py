@@ -27,8 +27,7 @@ from typing import Any, Dict, List, Mapping, Optional
 import numpy as np
 
 from lstmcore import toolkit as tk
-from lstmcore.sequence_classification import SequenceClassificationTask
-from lstmcore.toolkit import Encoded, ExampleData, SequenceRecord, UserInputError
+from lstmcore.toolkit import Encoded, ExampleData, SequenceClassificationTask, SequenceRecord, UserInputError
 
 __all__ = ["MotifTask", "StrandedEncoded", "DEFAULT_EPOCHS", "DEFAULT_BATCH_SIZE"]
 

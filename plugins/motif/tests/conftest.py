@@ -19,8 +19,8 @@ def motif_task():
 @pytest.fixture(scope="session")
 def demo_model(tmp_path_factory, motif_task):
     """A model trained briefly on the demo data (CACGTG planted), loaded as `lstmcore predict` would."""
-    from lstmcore.task_models import load_task_model
-    from lstmcore.workflows import train
+    from lstmcore.saving.task_models import load_task_model
+    from lstmcore.tasks.workflows import train
 
     folder = tmp_path_factory.mktemp("demo")
     data = motif_task.make_example_data(folder / "data", seed=0)

@@ -91,7 +91,7 @@ def _weight_tensors(model):
 
 
 def _library_version():
-    from . import __version__
+    from .. import __version__
 
     return __version__
 
@@ -250,7 +250,7 @@ def load_model(filepath, custom_objects=None, compile=True):
     model.extra_metadata = info.get("extra")
     compile_spec = info.get("compile")
     if compile and compile_spec:
-        from . import losses, optimizers
+        from .. import losses, optimizers
 
         model.compile(optimizer=optimizers.deserialize(compile_spec["optimizer"]),
                       loss=losses.deserialize(compile_spec["loss"]),
@@ -273,7 +273,7 @@ def _require_layer_classes(path, config, info, custom_objects):
     missing = _unregistered_layer_classes(config, custom_objects)
     if not missing:
         return
-    from . import plugins
+    from .. import plugins
 
     plugins.load_plugins()
     missing = _unregistered_layer_classes(config, custom_objects)
@@ -283,7 +283,7 @@ def _require_layer_classes(path, config, info, custom_objects):
 
 def _unregistered_layer_classes(config, custom_objects):
     """The layer class names in a Sequential config (wrapped layers too) that no one registered, sorted."""
-    from . import layers
+    from .. import layers
 
     missing = set()
     pending = list(config.get("layers") or []) if isinstance(config, dict) else []
@@ -309,7 +309,7 @@ def _unknown_layers_reason(missing, extra):
     if task is None:
         return (f"{reason}; import the module that defines {'them' if len(missing) > 1 else 'it'} "
                 "(lstmcore.layers.register_layer) or pass custom_objects")
-    from .plugins import plugin_install_hint
+    from ..plugins import plugin_install_hint
 
     hint = plugin_install_hint(extra)
     return f"{reason}; the file was written by task {task!r}" + (f": {hint}" if hint else

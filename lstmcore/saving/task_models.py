@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Union
 
-from . import registry
-from .plugins import plugin_install_hint
-from .errors import UserInputError
-from .io.atomic import check_writable
+from .. import registry
+from ..plugins import plugin_install_hint
+from ..errors import UserInputError
+from ..io.atomic import check_writable
 
 __all__ = ["TaskModel", "save_task_model", "load_task_model", "read_task_metadata", "read_task_name",
            "describe_model_file", "plugin_install_hint", "TASK_FORMAT"]
@@ -58,7 +58,7 @@ def save_task_model(model, path: PathLike, task_name: str, state: Mapping[str, A
     batch size, ...) are kept for `lstmcore info`; the plugin that provides the
     task is recorded too, so a machine without it can say what to install.
     """
-    from .saving import save_model
+    from .model_file import save_model
 
     check_writable(path)
     extra = {"task_format": TASK_FORMAT, "task": task_name, "state": dict(state),
@@ -76,7 +76,7 @@ def save_task_model(model, path: PathLike, task_name: str, state: Mapping[str, A
 
 def _task_provider(task_name: str) -> Optional[Dict[str, Any]]:
     """The plugin that registered `task_name`: its name, distribution and version (None if not registered)."""
-    from . import plugins
+    from .. import plugins
 
     if task_name not in registry.tasks:
         return None
@@ -88,14 +88,14 @@ def _task_provider(task_name: str) -> Optional[Dict[str, Any]]:
 
 def _file_metadata(path: PathLike) -> Dict[str, Any]:
     """The lstmcore header of a model file; a missing or damaged file is a UserInputError."""
-    from .saving import read_metadata
+    from .model_file import read_metadata
 
     return _read_model_file(path, read_metadata)
 
 
 def _read_model_file(path: PathLike, reader):
     """`reader(path)` (a lstmcore.saving reader); a missing or damaged file is a UserInputError naming it."""
-    from .saving import ModelFileError
+    from .model_file import ModelFileError
 
     if not os.path.exists(path):
         raise UserInputError("no such model file", file=path)
@@ -139,7 +139,7 @@ def read_task_name(path: PathLike, expect_task: Optional[str] = None) -> str:
 
 def load_task_model(path: PathLike, expect_task: Optional[str] = None) -> TaskModel:
     """Load a model file written by `lstmcore train`, with its task and state."""
-    from .saving import ModelFileError, load_model
+    from .model_file import ModelFileError, load_model
 
     name = read_task_name(path, expect_task)
     record = read_task_metadata(path)
@@ -187,7 +187,7 @@ def describe_model_file(path: PathLike) -> Dict[str, Any]:
 
 def _header_and_shapes(path: PathLike):
     """The header and tensor shapes of a whole model file; anything else is a UserInputError."""
-    from .saving import FORMAT, read_metadata_and_shapes
+    from .model_file import FORMAT, read_metadata_and_shapes
 
     header, shapes = _read_model_file(path, read_metadata_and_shapes)
     if header.get("format") != FORMAT:
@@ -229,7 +229,7 @@ def _layer_settings(spec: Mapping[str, Any]) -> Dict[str, Any]:
 
 def _output_shape(spec: Mapping[str, Any], input_shape: Optional[tuple]):
     """The layer's output shape for `input_shape`, or None when its class (or the input shape) is unknown."""
-    from . import layers
+    from .. import layers
 
     if input_shape is None:
         return None

@@ -18,15 +18,15 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Sequence
 
 import numpy as np
 
-from . import registry
-from .encoders import detect_alphabet, encoder_from_config
-from .errors import UserInputError
-from .io.fasta import SequenceRecord, chunked, write_fasta
-from .io.labels import attach_labels
-from .io.readers import reader_for
-from .tasks import Encoded, ExampleData, Task
-from .tasks.scores import classification_scores
-from .tasks.synthetic import planted_sequences
+from .. import registry
+from ..encoders import detect_alphabet, encoder_from_config
+from ..errors import UserInputError
+from ..io.fasta import SequenceRecord, chunked, write_fasta
+from ..io.labels import attach_labels
+from ..io.readers import reader_for
+from .contract import Encoded, ExampleData, Task
+from .scores import classification_scores
+from .synthetic import planted_sequences
 
 __all__ = ["SequenceClassificationTask", "write_fasta"]
 
@@ -110,8 +110,8 @@ class SequenceClassificationTask(Task):
 
     # --- model -------------------------------------------------------------------------
     def build_model(self, state: Mapping[str, Any], hyperparameters: Mapping[str, Any]):
-        from . import layers
-        from .models import Sequential
+        from .. import layers
+        from ..models import Sequential
 
         channels = encoder_from_config(state["encoder"]).channels
         stack = [layers.Bidirectional(layers.LSTM(int(hyperparameters["units"])), input_shape=(None, channels))]

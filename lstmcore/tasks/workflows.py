@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
-from . import registry
-from .errors import UserInputError
-from .io.atomic import check_writable
-from .io.writers import write_table, writer_for
-from .tasks import Task, resolve_hyperparameters
-from .task_models import TaskModel, load_task_model, save_task_model
+from .. import registry
+from ..errors import UserInputError
+from ..io.atomic import check_writable
+from ..io.writers import write_table, writer_for
+from .contract import Task, resolve_hyperparameters
+from ..saving.task_models import TaskModel, load_task_model, save_task_model
 
 __all__ = ["train", "evaluate", "predict", "demo", "TrainResult", "DemoResult", "get_task"]
 
@@ -187,7 +187,7 @@ def _registered_name(task: Task) -> str:
 def _write_json(path: Path, value) -> None:
     import json
 
-    from .io.atomic import atomic_open
+    from ..io.atomic import atomic_open
 
     with atomic_open(path, "w", encoding="utf-8") as handle:
         json.dump(value, handle, indent=2, sort_keys=True)
@@ -196,11 +196,11 @@ def _write_json(path: Path, value) -> None:
 
 def _set_threads_and_seed(threads: Optional[int], seed: Optional[int]) -> None:
     if threads is not None:
-        from ._threads import set_num_threads
+        from .._threads import set_num_threads
 
         set_num_threads(threads)
     if seed is not None:
-        from .backend import set_seed
+        from ..backend import set_seed
 
         set_seed(seed)
 

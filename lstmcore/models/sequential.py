@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend, layers as layers_module
-from ._threads import with_blas_pinned
-from .layers import Embedding, InputLayer, Layer
-from .saving import load_model as _load_model, load_weights, register_model_class, save_model, save_weights
-from .trainers.trainer import Trainer, _check_batch_size, _check_lengths
+from .. import backend, layers as layers_module
+from .._threads import with_blas_pinned
+from ..layers import Embedding, InputLayer, Layer
+from ..saving import load_weights, register_model_class, save_model, save_weights
+from ..trainers.trainer import Trainer, _check_batch_size, _check_lengths
 
-__all__ = ["Sequential", "load_model"]
+__all__ = ["Sequential"]
 
 
 @register_model_class
@@ -328,7 +328,3 @@ class Sequential(Trainer):
     def __repr__(self):
         return f"<Sequential name={self.name!r}, layers={len(self.layers)}, built={self.built}>"
 
-
-def load_model(filepath, custom_objects=None, compile=True):
-    """Load a model written by `Sequential.save` (see `lstmcore.saving.load_model`)."""
-    return _load_model(filepath, custom_objects=custom_objects, compile=compile)
