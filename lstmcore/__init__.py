@@ -22,7 +22,8 @@ __all__ += ["hookimpl"]
 # Keras-style models (issue 4)
 from .backend import floatx, set_floatx, set_seed
 from . import callbacks, initializers, layers, losses, metrics, models, optimizers, regularizers, saving
-from .models import Sequential, load_model
+from .models import Model, Sequential, load_model
+from .layers import Input
 
-__all__ += ["Sequential", "load_model", "set_seed", "floatx", "set_floatx", "layers", "models",
+__all__ += ["Model", "Sequential", "Input", "load_model", "set_seed", "floatx", "set_floatx", "layers", "models",
             "losses", "metrics", "optimizers", "callbacks", "initializers", "regularizers", "saving"]

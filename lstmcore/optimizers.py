@@ -15,6 +15,7 @@ gradients together to norm <= c).
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -143,6 +144,29 @@ def _one_pass_ok(variable, *others):
 
 
 # ----- optimizers ------------------------------------------------------------------------
+def _keras2_learning_rate(class_name, learning_rate, arguments):
+    """The learning rate, with Keras 2's `lr=` and `decay=` accepted (DeprecationWarning).
+
+    Keras 2's decay divides the rate by (1 + decay * iterations): InverseTimeDecay(lr, 1, decay).
+    """
+    for key in arguments:
+        if key not in ("lr", "decay"):
+            raise TypeError(f"{class_name}.__init__() got an unexpected keyword argument {key!r}")
+    if "lr" in arguments:
+        warnings.warn(f"{class_name}(lr=...) is Keras 2's spelling; use learning_rate=...",
+                      DeprecationWarning, stacklevel=4)
+        learning_rate = arguments["lr"]
+    decay = arguments.get("decay")
+    if decay:  # None or 0 (Keras 2's default) change nothing
+        warnings.warn(f"{class_name}(decay=...) is Keras 2's; use learning_rate=InverseTimeDecay(lr, 1, decay)",
+                      DeprecationWarning, stacklevel=4)
+        if isinstance(learning_rate, LearningRateSchedule):
+            raise ValueError("decay cannot be combined with a learning-rate schedule. "
+                             f"Received: decay={decay!r}, learning_rate={learning_rate!r}")
+        learning_rate = InverseTimeDecay(learning_rate, 1, decay)
+    return learning_rate
+
+
 class Optimizer:
     """Base class: clipping, the learning rate (a float or a schedule) and per-variable slots.
 
@@ -156,8 +180,8 @@ class Optimizer:
     slot_names = ()
 
     def __init__(self, learning_rate=0.001, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 weight_decay=None, name=None):
-        self.learning_rate = learning_rate
+                 weight_decay=None, name=None, **keras2_arguments):
+        self.learning_rate = _keras2_learning_rate(type(self).__name__, learning_rate, keras2_arguments)
         self.clipnorm = _positive("clipnorm", clipnorm, allow_none=True)
         self.clipvalue = _positive("clipvalue", clipvalue, allow_none=True)
         self.global_clipnorm = _positive("global_clipnorm", global_clipnorm, allow_none=True)

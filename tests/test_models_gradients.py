@@ -20,8 +20,7 @@ def _model_loss(model, x, y, lengths, sample_weight=None):
 def _model_gradients(model, x, y, lengths, sample_weight=None):
     """Analytic gradients (weights, input) through the same path fit() uses."""
     out, out_lengths = model._forward(x, training=True, lengths=lengths, keep_cache=True)
-    weights, count = model._loss_weights(sample_weight, out_lengths, out)
-    _, grad = model._loss_and_gradient(y, out, weights, count)
+    _, grad, _ = model._loss_and_gradients(y, out, out_lengths, sample_weight)
     d_x = model._backward(grad)
     model._regularization_loss(add_gradients=True)
     return model._flat_grads.copy(), d_x

@@ -17,8 +17,7 @@ def _model(layers, steps, features, loss="mse", seed=0, optimizer="sgd"):
 def _gradients(model, x, y, lengths=None):
     y = model._prepare_y(y, x)
     out, out_lengths = model._forward(x, training=True, lengths=lengths, keep_cache=True)
-    weights, count = model._loss_weights(None, out_lengths, out)
-    _, grad = model._loss_and_gradient(y, out, weights, count)
+    _, grad, _ = model._loss_and_gradients(y, out, out_lengths, None)
     model._backward(grad)
     return model._flat_grads.copy()
 

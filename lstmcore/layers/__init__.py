@@ -1,23 +1,43 @@
-"""Keras-style layers: LSTM, Bidirectional, Dense, Dropout, Masking, Embedding, ...
+"""Keras-style layers: LSTM, Bidirectional, Dense, Conv1D, pooling, merging, normalisation, ...
 
 Every layer runs a forward pass that keeps what its backward pass needs and a
 backward pass that fills its weight gradients; `lstmcore.models.Sequential`
 chains them.  See `lstmcore.layers.base` for the contract.
+
+lstmcore is an LSTM library: asking for another recurrent or attention layer
+(`from lstmcore.layers import GRU`) raises an ImportError that says what to
+use instead.
 """
 from .base import Input, InputLayer, Layer
+from .convolutional import Conv1D
 from .core import Activation, Dense, Dropout, Embedding, Masking
 from .lstm import LSTM
+from .merging import Add, Concatenate, Multiply
 from .normalization import LayerNormalization
-from .pooling import MaskedGlobalPooling
+from .pooling import (AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, MaskedGlobalPooling,
+                      MaxPooling1D)
+from .regularization import SpatialDropout1D
+from .reshaping import Flatten, Permute, RepeatVector, Reshape
+from .unavailable import unavailable_layer
 from .wrappers import Bidirectional, TimeDistributed
 
 __all__ = ["Layer", "Input", "InputLayer", "LSTM", "Bidirectional", "TimeDistributed", "Dense",
            "Activation", "Dropout", "Masking", "Embedding", "LayerNormalization", "MaskedGlobalPooling",
-           "get", "serialize", "deserialize", "register_layer"]
+           "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D",
+           "Flatten", "Reshape", "Permute", "RepeatVector", "Concatenate", "Add", "Multiply",
+           "SpatialDropout1D", "get", "serialize", "deserialize", "register_layer"]
 
 _LAYER_CLASSES = {cls.__name__: cls for cls in (
     InputLayer, LSTM, Bidirectional, TimeDistributed, Dense, Activation, Dropout, Masking,
-    Embedding, LayerNormalization, MaskedGlobalPooling)}
+    Embedding, LayerNormalization, MaskedGlobalPooling, Conv1D, MaxPooling1D, AveragePooling1D,
+    GlobalMaxPooling1D, GlobalAveragePooling1D, Flatten, Reshape, Permute, RepeatVector,
+    Concatenate, Add, Multiply, SpatialDropout1D)}
+
+
+def __getattr__(name):
+    """Keras layers lstmcore leaves out raise an ImportError that says what to use instead."""
+    unavailable_layer(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def register_layer(cls):

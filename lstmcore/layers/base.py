@@ -16,6 +16,18 @@ receives (an LSTM that returns only its last output ends the lengths).
 
 Shapes follow Keras: `build(input_shape)` and `compute_output_shape` take the
 full shape with the batch axis as None, e.g. (None, 10, 1).
+
+Merge layers (`Concatenate`, `Add`, `Multiply`) take several inputs: their
+`build` and `compute_output_shape` receive a list of shapes, `forward` a list
+of arrays (and `lengths` a list with one entry per input, or one array shared
+by all), `output_lengths` that same list or array, and `backward(grad)`
+returns a list of input gradients, one per input, in input order.
+
+Weights are trainable unless created with `add_weight(..., trainable=False)`
+(BatchNormalization's moving statistics): those are saved and loaded with the
+others and listed in `weights` in Keras order, but `trainable_weights` leaves
+them out, so a model never hands them to its optimizer; the layer updates
+them itself in its forward pass.
 """
 from __future__ import annotations
 
@@ -25,6 +37,7 @@ from collections import defaultdict
 import numpy as np
 
 from .. import backend, initializers
+from . import symbolic
 
 __all__ = ["Layer", "InputLayer", "Input", "check_positive_int", "check_rate", "check_bool", "column_sums"]
 
@@ -125,17 +138,24 @@ class Layer:
         self._params = {}          # weight name -> ndarray, in Keras order
         self._grads = {}           # weight name -> ndarray, same shapes
         self._regularizers = {}    # weight name -> Regularizer
+        self._non_trainable = set()  # names of weights the optimizer never updates
         self._cache = None
 
     # ----- weights -------------------------------------------------------------
-    def add_weight(self, name, shape, initializer="zeros", regularizer=None):
-        """Create a weight (and its gradient buffer) in this layer's dtype."""
+    def add_weight(self, name, shape, initializer="zeros", regularizer=None, trainable=True):
+        """Create a weight (and its gradient buffer) in this layer's dtype.
+
+        trainable=False makes a weight that is saved with the others but never
+        given to the optimizer (a statistic the layer updates itself).
+        """
         value = initializers.get(initializer)(tuple(shape), self.dtype)
         value = np.ascontiguousarray(value, dtype=self.dtype)
         self._params[name] = value
         self._grads[name] = np.zeros_like(value)
         if regularizer is not None:
             self._regularizers[name] = regularizer
+        if not trainable:
+            self._non_trainable.add(name)
         return value
 
     def _sublayers(self):
@@ -149,10 +169,31 @@ class Layer:
             slots.extend(layer._weight_slots())
         return slots
 
+    def _trainable_weight_slots(self):
+        """The (leaf layer, weight name) pairs an optimizer updates: none when this layer is frozen."""
+        if not self.trainable:
+            return []
+        slots = [(self, name) for name in self._params if name not in self._non_trainable]
+        for layer in self._sublayers():
+            slots.extend(layer._trainable_weight_slots())
+        return slots
+
     @property
     def weights(self):
         """The weight arrays themselves, in Keras order (not copies)."""
         return [layer._params[name] for layer, name in self._weight_slots()]
+
+    @property
+    def trainable_weights(self):
+        """The weights `fit` updates (all of them, less non-trainable ones; none if not trainable)."""
+        return [layer._params[name] for layer, name in self._trainable_weight_slots()]
+
+    @property
+    def non_trainable_weights(self):
+        """The weights `fit` leaves to the layer (moving statistics), or all of them if not trainable."""
+        trainable = {(id(layer), name) for layer, name in self._trainable_weight_slots()}
+        return [layer._params[name] for layer, name in self._weight_slots()
+                if (id(layer), name) not in trainable]
 
     @property
     def weight_names(self):
@@ -227,11 +268,33 @@ class Layer:
         """Lengths the next layer receives (default: passed through)."""
         return lengths
 
+    def __init_subclass__(cls, **kwargs):
+        """Every layer class's `__call__` records a graph call when given symbolic tensors (see below)."""
+        super().__init_subclass__(**kwargs)
+        if "__call__" in cls.__dict__:
+            cls.__call__ = symbolic.dispatching(cls.__dict__["__call__"])
+
     def __call__(self, x, training=False, lengths=None, **kwargs):
-        """Run the layer on a batch, building it first if needed (no cache is kept)."""
+        """Run the layer on a batch, building it first if needed (no cache is kept).
+
+        Called on a symbolic tensor (from `Input`), it records the call in a
+        functional graph instead and returns the output's symbolic tensor(s).
+        """
         x = self._prepare_input(x)
         self._maybe_build((None,) + x.shape[1:])
         return self.forward(x, training=training, lengths=lengths, keep_cache=False, **kwargs)
+
+    @property
+    def input(self):
+        """The symbolic tensor(s) this layer was called on in a functional graph (called once only)."""
+        node = symbolic.only_call(self, "input")
+        return list(node.inputs) if node.several else (node.inputs[0] if node.inputs else node.outputs[0])
+
+    @property
+    def output(self):
+        """The symbolic tensor(s) this layer returned in a functional graph (called once only)."""
+        outputs = symbolic.only_call(self, "output").outputs
+        return outputs[0] if len(outputs) == 1 else list(outputs)
 
     def _prepare_input(self, x):
         return np.ascontiguousarray(x, dtype=self.dtype)
@@ -263,6 +326,9 @@ class Layer:
         return f"<{type(self).__name__} name={self.name!r}, built={self.built}>"
 
 
+Layer.__call__ = symbolic.dispatching(Layer.__call__)
+
+
 class InputLayer(Layer):
     """Declares the shape of one sample; Sequential builds from it at once.
 
@@ -287,5 +353,15 @@ class InputLayer(Layer):
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None):
-    """Declare the input shape of a Sequential, as `keras.Input` does."""
-    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name)
+    """A symbolic input of one sample's `shape`, as `keras.Input`: call layers on it and build
+    `lstmcore.Model(inputs, outputs)`; or put it first in a Sequential to declare its input shape.
+
+    `dtype` is a float type, or an integer type ("int32") for token indices fed to an `Embedding`.
+    """
+    integer = dtype is not None and np.dtype(dtype).kind in "iu"
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=None if integer else dtype, name=name)
+    node = symbolic.Node(layer, [], several=False)
+    tensor_dtype = np.dtype(dtype).name if integer else layer.dtype
+    node.outputs = [symbolic.KerasTensor((batch_size,) + tuple(layer.shape), tensor_dtype, node, name=layer.name)]
+    symbolic.record_call(layer, node)
+    return node.outputs[0]

@@ -1,6 +1,8 @@
 """Dense, Activation, Dropout, Masking and Embedding."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import activations, backend, initializers, regularizers
@@ -21,6 +23,18 @@ def lengths_from_keep_mask(keep):
     return np.where(any_real, steps - last_from_end, 0).astype(np.int64)
 
 
+def _keras1_dense_arguments(units, kernel_initializer, kwargs):
+    """(units, kernel_initializer) with Keras 1's `output_dim=` and `init=` taken out of kwargs (DeprecationWarning)."""
+    for old, new in (("output_dim", "units"), ("init", "kernel_initializer")):
+        if old in kwargs:
+            warnings.warn(f"Dense({old}=...) is Keras 1's spelling; use {new}=...", DeprecationWarning, stacklevel=3)
+    if "output_dim" in kwargs:
+        units = kwargs.pop("output_dim")
+    if "init" in kwargs:
+        kernel_initializer = kwargs.pop("init")
+    return units, kernel_initializer
+
+
 class Dense(Layer):
     """Fully connected layer: `activation(x @ kernel + bias)`.
 
@@ -38,8 +52,9 @@ class Dense(Layer):
     same with the last axis replaced by `units`.
     """
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+    def __init__(self, units=None, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
+        units, kernel_initializer = _keras1_dense_arguments(units, kernel_initializer, kwargs)
         super().__init__(**kwargs)
         self.units = check_positive_int("units", units)
         self.activation = activations.get(activation)

@@ -1,4 +1,6 @@
-"""Sequential: a stack of layers; Keras's compile / fit / evaluate / predict come from `Trainer`.
+"""Sequential: a stack of layers, the functional `Model`'s special case of a chain.
+
+Compile / fit / evaluate / predict come from `Trainer`, weights and files from `Model`.
 
 Training is layer-by-layer backpropagation without an autograd graph: each
 layer's forward pass keeps what its backward pass needs, and `Sequential`
@@ -17,17 +19,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend, layers as layers_module
-from .._threads import with_blas_pinned
-from ..layers import Embedding, InputLayer, Layer
-from ..saving import load_weights, register_model_class, save_model, save_weights
-from ..trainers.trainer import Trainer, _check_batch_size, _check_lengths
+from .. import layers as layers_module
+from ..layers import Embedding, Input, InputLayer, Layer
+from ..layers.symbolic import KerasTensor
+from ..saving import register_model_class
+from .model import Model
+from .summary import print_summary
 
 __all__ = ["Sequential"]
 
 
 @register_model_class
-class Sequential(Trainer):
+class Sequential(Model):
     """A linear stack of layers, built, compiled and trained as in Keras.
 
     Args:
@@ -47,21 +50,9 @@ class Sequential(Trainer):
     """
 
     def __init__(self, layers=None, name=None, dtype=None):
-        if name is not None and (not isinstance(name, str) or not name):
-            raise ValueError(f"name must be a non-empty string. Received: name={name!r}")
-        self.name = name or "sequential"
-        self.dtype = backend.standardize_dtype(dtype)
-        self.layers = []
-        self.built = False
-        self.compiled = False
-        self.stop_training = False
-        self.optimizer = None
-        self.loss = None
-        self.history = None
+        self._init_state("sequential" if name is None else name, dtype)
         self._input_shape = None
-        self._flat_params = None
-        self._flat_grads = None
-        self.gradient_transforms = []
+        self._chain = None
         if layers is not None:
             if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
                 raise ValueError(f"layers must be a list of layers. Received: layers={layers!r}")
@@ -71,6 +62,8 @@ class Sequential(Trainer):
     # ----- construction ------------------------------------------------------------
     def add(self, layer):
         """Append a layer; the model builds as soon as its input shape is known."""
+        if isinstance(layer, KerasTensor) and isinstance(layer.node.layer, InputLayer):
+            layer = layer.node.layer          # Sequential([Input(shape=...), ...]), as Keras 3 writes it
         if isinstance(layer, InputLayer):
             if self.layers:
                 raise ValueError("An Input must come before every other layer. "
@@ -118,60 +111,12 @@ class Sequential(Trainer):
                 layer.build(shape)
             shape = layer.compute_output_shape(shape)
         self.built = True
+        self._chain = None
         self._bind_weights()
-
-    def _bind_weights(self):
-        """Move the trainable weights and their gradients into two flat buffers (views per layer)."""
-        slots = [(leaf, name) for layer in self.layers if layer.trainable
-                 for leaf, name in layer._weight_slots()]
-        total = sum(leaf._params[name].size for leaf, name in slots)
-        params = np.empty(total, self.dtype)
-        grads = np.zeros(total, self.dtype)
-        offset = 0
-        sizes = []
-        for leaf, name in slots:
-            value = leaf._params[name]
-            size = value.size
-            params[offset:offset + size] = value.ravel()
-            leaf._params[name] = params[offset:offset + size].reshape(value.shape)
-            leaf._grads[name] = grads[offset:offset + size].reshape(value.shape)
-            sizes.append(size)
-            offset += size
-        self._flat_params, self._flat_grads, self._segments = params, grads, np.array(sizes, np.int64)
-        self._regularized = [layer for layer in self.layers
-                             if any(leaf._regularizers for leaf in [layer] + layer._sublayers())]
 
     def _ensure_built(self, x):
         if not self.built:
             self.build((None,) + tuple(np.shape(x)[1:]))
-
-    # ----- weights -------------------------------------------------------------------------
-    @property
-    def weights(self):
-        return [w for layer in self.layers for w in layer.weights]
-
-    @property
-    def trainable_weights(self):
-        return [w for layer in self.layers if layer.trainable for w in layer.weights]
-
-    def get_weights(self):
-        """Copies of all weights, in Keras order (layer by layer)."""
-        return [w.copy() for w in self.weights]
-
-    def set_weights(self, weights):
-        """Overwrite all weights from a list in Keras order (e.g. from keras `model.get_weights()`)."""
-        weights = list(weights)
-        expected = sum(len(layer.weights) for layer in self.layers)
-        if len(weights) != expected:
-            raise ValueError(f"The model expects {expected} weight arrays. Received: a list of {len(weights)}")
-        start = 0
-        for layer in self.layers:
-            count = len(layer.weights)
-            layer.set_weights(weights[start:start + count])
-            start += count
-
-    def count_params(self):
-        return int(sum(w.size for w in self.weights))
 
     # ----- the two passes -------------------------------------------------------------------
     def _forward(self, x, training, lengths, keep_cache):
@@ -224,37 +169,7 @@ class Sequential(Trainer):
         return out
 
     # ----- gradients for attribution -------------------------------------------------------------------------
-    @with_blas_pinned
-    def input_gradients(self, x, output_index=None, lengths=None, output_weights=None, batch_size=None):
-        """Gradients of the model's outputs with respect to its inputs, in inference mode (no dropout).
-
-        The scalar differentiated, per sample, is `sum(outputs * output_weights)`:
-        with output_weights None it is the sum of all outputs, or of the last-axis
-        column `output_index` when that is given (e.g. one class's score).  For
-        sequence outputs with lengths, padded steps are left out.  The result has
-        x's shape; `x * input_gradients(x)` is gradient-times-input attribution.
-
-        Args:
-            x: (samples, steps, features) input (not integer tokens).
-            output_index: None or int, a column of the last output axis.
-            lengths: (samples,) real lengths, or None.
-            output_weights: array broadcastable to the output (per-sample rows allowed).
-            batch_size: samples per pass (default 32).
-        """
-        from .attribution import input_gradients
-
-        return input_gradients(self, x, output_index=output_index, lengths=lengths, output_weights=output_weights,
-                               batch_size=batch_size)
-
     # ----- state, summary, config --------------------------------------------------------------------------------
-    def reset_states(self):
-        """Zero the carried state of every stateful layer."""
-        for layer in self.layers:
-            if hasattr(layer, "reset_states"):
-                layer.reset_states()
-
-    reset_state = reset_states
-
     @property
     def input_shape(self):
         return self._input_shape
@@ -270,7 +185,6 @@ class Sequential(Trainer):
 
     def summary(self, print_fn=None):
         """Print each layer's type, output shape and parameter count, then the totals."""
-        print_fn = print_fn or print
         rows = []
         shape = self._input_shape
         for layer in self.layers:
@@ -280,22 +194,35 @@ class Sequential(Trainer):
             else:
                 shown, params = "?", "0 (unbuilt)"
             rows.append((f"{layer.name} ({type(layer).__name__})", shown, params))
-        headers = ("Layer (type)", "Output Shape", "Param #")
-        widths = [max(len(headers[i]), *(len(r[i]) for r in rows)) + 2 if rows else len(headers[i]) + 2
-                  for i in range(3)]
-        line = "─" * sum(widths)
-        print_fn(f'Model: "{self.name}"')
-        print_fn(line)
-        print_fn("".join(h.ljust(w) for h, w in zip(headers, widths)))
-        print_fn("═" * sum(widths))
-        for row in rows:
-            print_fn("".join(c.ljust(w) for c, w in zip(row, widths)))
-        print_fn(line)
-        total = self.count_params() if self.built else 0
-        trainable = sum(w.size for w in self.trainable_weights) if self.built else 0
-        print_fn(f" Total params: {total:,}")
-        print_fn(f" Trainable params: {trainable:,}")
-        print_fn(f" Non-trainable params: {total - trainable:,}")
+        print_summary(self, rows, print_fn or print)
+
+    # ----- the chain as a graph (Keras's model.inputs / model.outputs / layer.output) ------------------
+    _single_input = _single_output = True
+
+    @property
+    def output_names(self):
+        return [self.layers[-1].name] if self.layers else ["output"]
+
+    @property
+    def inputs(self):
+        return self._symbolic_chain()[0]
+
+    @property
+    def outputs(self):
+        return self._symbolic_chain()[1]
+
+    def _symbolic_chain(self):
+        """The chain of layers recorded as a functional graph, made when first asked for."""
+        if not self.built:
+            raise AttributeError(f"The model {self.name!r} is not built yet, so it has no inputs or outputs")
+        if self._chain is None:
+            first = Input(shape=self._input_shape[1:], batch_size=self._input_shape[0],
+                          dtype="int32" if isinstance(self.layers[0], Embedding) else self.dtype)
+            tensor = first
+            for layer in self.layers:
+                tensor = layer(tensor)
+            self._chain = ([first], tensor if isinstance(tensor, list) else [tensor])
+        return self._chain
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype,
@@ -313,18 +240,3 @@ class Sequential(Trainer):
         return model
 
     # ----- files ----------------------------------------------------------------------------------------------------
-    def save(self, filepath, overwrite=True, include_optimizer=True):
-        """Write the model (config, weights, compile settings, optimizer state) to one safetensors file."""
-        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
-
-    def save_weights(self, filepath, overwrite=True):
-        """Write only the weights (safetensors, Keras order) atomically."""
-        save_weights(self, filepath, overwrite=overwrite)
-
-    def load_weights(self, filepath):
-        """Read weights written by `save_weights` or `save` into this (built) model."""
-        load_weights(self, filepath)
-
-    def __repr__(self):
-        return f"<Sequential name={self.name!r}, layers={len(self.layers)}, built={self.built}>"
-

@@ -252,8 +252,11 @@ def load_model(filepath, custom_objects=None, compile=True):
     if compile and compile_spec:
         from .. import losses, optimizers
 
+        loss_spec = compile_spec["loss"]
         model.compile(optimizer=optimizers.deserialize(compile_spec["optimizer"]),
-                      loss=losses.deserialize(compile_spec["loss"]),
+                      loss=([losses.deserialize(item) for item in loss_spec] if isinstance(loss_spec, list)
+                            else losses.deserialize(loss_spec)),
+                      loss_weights=compile_spec.get("loss_weights"),
                       metrics=compile_spec.get("metrics") or None,
                       weighted_metrics=compile_spec.get("weighted_metrics") or None)
         state = {key[len("optimizer."):]: value for key, value in tensors.items()

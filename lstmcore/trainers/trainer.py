@@ -23,6 +23,7 @@ from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from .._threads import with_blas_pinned
 from ..callbacks import CallbackList, History
+from .data import n_samples, per_output, take
 from .progress import ProgressBar
 
 __all__ = ["Trainer"]
@@ -65,13 +66,14 @@ def _check_fit_options(epochs, batch_size, verbose, initial_epoch, validation_sp
 def _split_off_validation(validation_split, x, y, weights, lengths):
     """Keras's validation_split: the last examples (before any shuffling) held out; returns
     ((x, y, weights, lengths) to train on, the same four to validate on)."""
-    split_at = int(math.ceil(x.shape[0] * (1.0 - validation_split)))
-    if split_at == 0 or split_at == x.shape[0]:
-        raise ValueError(f"validation_split leaves no data on one side ({x.shape[0]} samples). "
+    samples = n_samples(x)
+    split_at = int(math.ceil(samples * (1.0 - validation_split)))
+    if split_at == 0 or split_at == samples:
+        raise ValueError(f"validation_split leaves no data on one side ({samples} samples). "
                          f"Received: validation_split={validation_split!r}")
     arrays = (x, y, weights, lengths)
-    return (tuple(None if a is None else a[:split_at] for a in arrays),
-            tuple(None if a is None else a[split_at:] for a in arrays))
+    return (tuple(take(a, slice(None, split_at)) for a in arrays),
+            tuple(take(a, slice(split_at, None)) for a in arrays))
 
 
 def _check_lengths(lengths, samples, steps, argument="lengths"):
@@ -105,37 +107,75 @@ class Trainer:
         Names resolve through the shared registries, so losses and metrics that
         plugins register can be named here too.  `metrics` are weighted by the
         step mask only; `weighted_metrics` also by sample and class weights.
+        A model with several outputs takes a loss per output (a list in output
+        order or a dict by output name; one loss is shared by all), optional
+        `loss_weights` alike, and metrics as a dict or a list of lists (a flat
+        list applies to every output); the loss is the weighted sum.
         Keras's run_eagerly / steps_per_execution / jit_compile are accepted and ignored.
         """
         unknown = [key for key in options if key not in _IGNORED_COMPILE_OPTIONS]
         if unknown:
             raise TypeError(f"compile() got an unexpected keyword argument {unknown[0]!r}. "
                             f"Received: {unknown[0]}={options[unknown[0]]!r}")
-        if loss_weights is not None:
-            raise ValueError("loss_weights applies to models with several outputs; a Sequential has one. "
-                             f"Received: loss_weights={loss_weights!r}")
         if loss is None:
             raise ValueError("loss must be given, e.g. compile(optimizer='adam', loss='mse'). Received: loss=None")
+        names = self.output_names
         self.optimizer = optimizers_module.get(optimizer)
-        self.loss = losses_module.get(loss)
-        self._metric_specs = self._as_list("metrics", metrics)
-        self._weighted_metric_specs = self._as_list("weighted_metrics", weighted_metrics)
-        self.metrics = [metrics_module.get(m, loss=self.loss) for m in self._metric_specs]
-        self.weighted_metrics = [metrics_module.get(m, loss=self.loss, argument="weighted_metrics")
-                                 for m in self._weighted_metric_specs]
+        self._losses = [losses_module.get(item) for item in per_output(loss, names, "loss")]
+        self.loss = self._losses[0] if len(names) == 1 else self._losses
+        weights = per_output(1.0 if loss_weights is None else loss_weights, names, "loss_weights")
+        self._loss_weight_values = [float(weight) for weight in weights]
+        self._loss_spec_weights = loss_weights
+        self._metric_specs = self._per_output_specs("metrics", metrics)
+        self._weighted_metric_specs = self._per_output_specs("weighted_metrics", weighted_metrics)
+        self.metrics, self._metric_outputs = self._build_metrics(self._metric_specs, "metrics")
+        self.weighted_metrics, self._weighted_metric_outputs = self._build_metrics(
+            self._weighted_metric_specs, "weighted_metrics")
         self.compiled = True
         if self.built:
             self._bind_weights()
 
-    @staticmethod
-    def _as_list(argument, value):
+    @property
+    def output_names(self):
+        """The names of the model's outputs (the layers that produce them); one for a Sequential."""
+        return ["output"]
+
+    def _per_output_specs(self, argument, value):
+        """Metric specs as one list per output."""
+        names = self.output_names
         if value is None:
-            return []
+            return [[] for _ in names]
         if isinstance(value, (str, metrics_module.Metric)):
-            return [value]
+            value = [value]
         if isinstance(value, dict):
-            raise ValueError(f"{argument} must be a list for a Sequential model. Received: {argument}={value!r}")
-        return list(value)
+            if len(names) == 1:
+                raise ValueError(f"{argument} must be a list for a model with one output. "
+                                 f"Received: {argument}={value!r}")
+            return [list(self._as_spec_list(spec)) for spec in per_output(value, names, argument, missing=[])]
+        value = list(value)
+        if len(names) > 1 and value and all(isinstance(spec, (list, tuple)) for spec in value):
+            return [list(spec) for spec in per_output(value, names, argument)]
+        return [list(value) for _ in names]
+
+    @staticmethod
+    def _as_spec_list(spec):
+        return [spec] if isinstance(spec, (str, metrics_module.Metric)) else list(spec or [])
+
+    def _build_metrics(self, specs, argument):
+        """Metric objects and the output each one follows; named "{output}_{metric}" with several outputs."""
+        names = self.output_names
+        built, outputs = [], []
+        for index, output_specs in enumerate(specs):
+            for spec in output_specs:
+                metric = metrics_module.get(spec, loss=self._losses[index], argument=argument)
+                if len(names) > 1:
+                    if any(metric is other for other in built):
+                        raise ValueError(f"The metric object {metric.name!r} is given for two outputs; "
+                                         "give each output its own object or a name")
+                    metric.name = f"{names[index]}_{metric.name}"
+                built.append(metric)
+                outputs.append(index)
+        return built, outputs
 
     def _require_compiled(self, what):
         if not self.compiled:
@@ -143,18 +183,31 @@ class Trainer:
                                "model.compile(optimizer=..., loss=...)")
 
     def _prepare_y(self, y, x, argument="y"):
+        """Targets checked against the model's output(s): one array, or a list with one per output."""
         if y is None:
             raise ValueError(f"{argument} must be given to train or evaluate. Received: {argument}=None")
-        y = np.asarray(y)
-        if y.shape[:1] != x.shape[:1]:
-            raise ValueError(f"{argument} must have one row per sample of x ({x.shape[0]}). "
-                             f"Received: {argument}.shape={y.shape}")
+        samples = n_samples(x)
         out_shape = self._output_shape_for(x)
-        if isinstance(out_shape, list):
-            raise ValueError("The last layer returns several arrays; fit/evaluate need a single output")
-        prepared = self.loss.prepare_target(y, (x.shape[0],) + tuple(out_shape[1:]), self.dtype)
-        if not isinstance(self.loss, losses_module.SparseCategoricalCrossentropy):
-            expected = tuple(x.shape[0] if s is None else s for s in ((x.shape[0],) + tuple(out_shape[1:])))
+        names = self.output_names
+        if len(names) == 1:
+            if isinstance(out_shape, list):
+                raise ValueError("The last layer returns several arrays; fit/evaluate need a single output")
+            return self._prepare_target(self._losses[0], y, out_shape, samples, argument)
+        if not isinstance(y, (list, tuple, dict)):
+            raise ValueError(f"{argument} must give one array per output ({', '.join(names)}), as a list or a "
+                             f"dict by output name. Received: {argument} of type {type(y).__name__}")
+        targets = per_output(y, names, argument)
+        return [self._prepare_target(loss, target, shape, samples, f"{argument}[{name!r}]")
+                for loss, target, shape, name in zip(self._losses, targets, out_shape, names)]
+
+    def _prepare_target(self, loss, y, out_shape, samples, argument):
+        y = np.asarray(y)
+        if y.shape[:1] != (samples,):
+            raise ValueError(f"{argument} must have one row per sample of x ({samples}). "
+                             f"Received: {argument}.shape={y.shape}")
+        prepared = loss.prepare_target(y, (samples,) + tuple(out_shape[1:]), self.dtype)
+        if not isinstance(loss, losses_module.SparseCategoricalCrossentropy):
+            expected = tuple(samples if size is None else size for size in ((samples,) + tuple(out_shape[1:])))
             if prepared.shape != expected:
                 raise ValueError(f"{argument} must match the model's output shape {expected}. "
                                  f"Received: {argument}.shape={y.shape}")
@@ -169,6 +222,9 @@ class Trainer:
                 raise ValueError(f"{argument} must have one entry per sample ({samples}). "
                                  f"Received: {argument}.shape={weight.shape}")
         if class_weight is not None:
+            if len(self.output_names) > 1:
+                raise ValueError("class_weight applies to a model with one output; give sample_weight instead. "
+                                 f"Received: class_weight for {len(self.output_names)} outputs")
             if not isinstance(class_weight, dict):
                 raise ValueError(f"class_weight must be a dict {{class index: weight}}. "
                                  f"Received: class_weight={class_weight!r}")
@@ -181,7 +237,7 @@ class Trainer:
         return weight
 
     def _class_indices(self, y):
-        if isinstance(self.loss, losses_module.SparseCategoricalCrossentropy):
+        if isinstance(self._losses[0], losses_module.SparseCategoricalCrossentropy):
             return y.astype(np.int64)
         if y.shape[-1] == 1:
             return np.rint(y[..., 0]).astype(np.int64)
@@ -202,9 +258,36 @@ class Trainer:
             weights = np.broadcast_to(sw, values_shape) if weights is None else weights * sw
         return weights, max(count, 1)
 
-    def _loss_and_gradient(self, y, out, weights, count):
-        values = self.loss.values(y, out)
-        grad = self.loss.gradient(y, out)
+    def _loss_and_gradients(self, y, out, out_lengths, sample_weight, gradients=True):
+        """(loss, gradient(s) of the outputs or None, per-output weights for the metrics).
+
+        With several outputs the loss is the `loss_weights`-weighted sum of each output's loss."""
+        if len(self._losses) == 1:
+            return self._output_loss(self._losses[0], 1.0, y, out, out_lengths, sample_weight, gradients)
+        lengths = out_lengths if isinstance(out_lengths, list) else [out_lengths] * len(out)
+        total, grads, weights = 0.0, [], []
+        for loss, scale, y_i, out_i, lengths_i in zip(self._losses, self._loss_weight_values, y, out, lengths):
+            value, grad, weight = self._output_loss(loss, scale, y_i, out_i, lengths_i, sample_weight, gradients)
+            total += value
+            grads.append(grad)
+            weights.append(weight)
+        return total, grads, weights
+
+    def _output_loss(self, loss, scale, y, out, out_lengths, sample_weight, gradients):
+        weights, count = self._loss_weights(sample_weight, out_lengths, out)
+        if not gradients:
+            values = loss.values(y, out)
+            total = float(values.sum() if weights is None else (values * weights).sum()) / count
+            return scale * total, None, weights
+        total, grad = self._loss_and_gradient(loss, y, out, weights, count)
+        if scale != 1.0:
+            grad *= scale
+        return scale * total, grad, weights
+
+    @staticmethod
+    def _loss_and_gradient(loss_function, y, out, weights, count):
+        values = loss_function.values(y, out)
+        grad = loss_function.gradient(y, out)
         if weights is None:
             loss = float(values.sum()) / count
             grad *= 1.0 / count
@@ -216,14 +299,19 @@ class Trainer:
     def _regularization_loss(self, add_gradients):
         return sum(layer.regularization_loss(add_gradients) for layer in self._regularized)
 
-    def _update_metrics(self, y, out, weights, out_lengths, sample_weight):
-        mask = None
-        if out_lengths is not None and out.ndim == 3:
-            mask = (np.arange(out.shape[1]) < out_lengths[:, None])
-        for metric in self.metrics:
-            metric.update_state(y, out, mask)
-        for metric in self.weighted_metrics:
-            metric.update_state(y, out, weights)
+    def _update_metrics(self, y, out, weights, out_lengths):
+        """Feed each metric its output: `metrics` weighted by the step mask, `weighted_metrics` by `weights`."""
+        several = len(self._losses) > 1
+        lengths = out_lengths if isinstance(out_lengths, list) else [out_lengths] * (len(out) if several else 1)
+        for metric, index in zip(self.metrics, self._metric_outputs):
+            out_i = out[index] if several else out
+            mask = None
+            if lengths[index] is not None and out_i.ndim == 3:
+                mask = (np.arange(out_i.shape[1]) < lengths[index][:, None])
+            metric.update_state(y[index] if several else y, out_i, mask)
+        for metric, index in zip(self.weighted_metrics, self._weighted_metric_outputs):
+            metric.update_state(y[index] if several else y, out[index] if several else out,
+                                weights[index] if several else weights)
 
     def _reset_metrics(self):
         for metric in self.metrics + self.weighted_metrics:
@@ -235,15 +323,14 @@ class Trainer:
     # ----- one batch ------------------------------------------------------------------------------
     def _train_step(self, x, y, sample_weight, lengths):
         out, out_lengths = self._forward(x, training=True, lengths=lengths, keep_cache=True)
-        weights, count = self._loss_weights(sample_weight, out_lengths, out)
-        loss, grad = self._loss_and_gradient(y, out, weights, count)
+        loss, grad, weights = self._loss_and_gradients(y, out, out_lengths, sample_weight)
         self._backward(grad)
         if self._regularized:
             loss += self._regularization_loss(add_gradients=True)
         self.transform_gradients(self._flat_grads, self._segments)
         self.optimizer.apply([self._flat_params], [self._flat_grads], [self._segments], keys=["model"])
         if self.metrics or self.weighted_metrics:
-            self._update_metrics(y, out, weights, out_lengths, sample_weight)
+            self._update_metrics(y, out, weights, out_lengths)
         return loss
 
     def transform_gradients(self, flat_grads, segments):
@@ -256,13 +343,11 @@ class Trainer:
 
     def _test_step(self, x, y, sample_weight, lengths):
         out, out_lengths = self._forward(x, training=False, lengths=lengths, keep_cache=False)
-        weights, count = self._loss_weights(sample_weight, out_lengths, out)
-        values = self.loss.values(y, out)
-        loss = float(values.sum() if weights is None else (values * weights).sum()) / count
+        loss, _, weights = self._loss_and_gradients(y, out, out_lengths, sample_weight, gradients=False)
         if self._regularized:
             loss += self._regularization_loss(add_gradients=False)
         if self.metrics or self.weighted_metrics:
-            self._update_metrics(y, out, weights, out_lengths, sample_weight)
+            self._update_metrics(y, out, weights, out_lengths)
         return loss
 
     # ----- fit ----------------------------------------------------------------------------------------
@@ -295,8 +380,8 @@ class Trainer:
                                                          validation_split, shuffle)
         x = self._prepare_x(x)
         y = self._prepare_y(y, x)
-        lengths = _check_lengths(lengths, x.shape[0], self._steps_of(x))
-        weights = self._prepare_weights(sample_weight, class_weight, y, x.shape[0])
+        lengths = _check_lengths(lengths, n_samples(x), self._steps_of(x))
+        weights = self._prepare_weights(sample_weight, class_weight, y, n_samples(x))
         validation = None
         if validation_data is not None:
             validation = self._prepare_validation(validation_data, validation_lengths)
@@ -309,7 +394,7 @@ class Trainer:
     def _train_epochs(self, x, y, weights, lengths, validation, callbacks, *, epochs, initial_epoch, batch_size,
                       shuffle, verbose):
         """fit's epoch loop: callbacks (the progress bar among them), validation after each epoch."""
-        steps_per_epoch = -(-x.shape[0] // batch_size)
+        steps_per_epoch = -(-n_samples(x) // batch_size)
         history = History()
         progress = [ProgressBar(verbose)] if verbose else []
         callback_list = CallbackList(list(callbacks or []) + [history] + progress, self,
@@ -342,13 +427,13 @@ class Trainer:
         x_val = self._prepare_x(validation_data[0], "validation_data[0]")
         y_val = self._prepare_y(validation_data[1], x_val, "validation_data[1]")
         sw = validation_data[2] if len(validation_data) == 3 else None
-        w_val = self._prepare_weights(sw, None, y_val, x_val.shape[0], "validation_data[2]")
-        l_val = _check_lengths(validation_lengths, x_val.shape[0], self._steps_of(x_val), "validation_lengths")
+        w_val = self._prepare_weights(sw, None, y_val, n_samples(x_val), "validation_data[2]")
+        l_val = _check_lengths(validation_lengths, n_samples(x_val), self._steps_of(x_val), "validation_lengths")
         return x_val, y_val, w_val, l_val
 
     def _run_epoch(self, x, y, weights, lengths, batch_size, shuffle, callback_list):
         """One pass over the data in batches; returns the epoch's logs (loss and metrics)."""
-        samples = x.shape[0]
+        samples = n_samples(x)
         order = backend.rng().permutation(samples) if shuffle else None
         batch_hooks = callback_list.wants("on_train_batch_begin") or callback_list.wants("on_train_batch_end")
         batch_metrics = callback_list.wants_batch_metrics()
@@ -360,10 +445,7 @@ class Trainer:
                 pick = slice(start, stop)
             else:
                 pick = order[start:stop]
-            xb = x[pick]
-            yb = y[pick]
-            wb = None if weights is None else weights[pick]
-            lb = None if lengths is None else lengths[pick]
+            xb, yb, wb, lb = (take(a, pick) for a in (x, y, weights, lengths))
             if batch_hooks:
                 callback_list.call("on_train_batch_begin", batch, {})
             loss = self._train_step(xb, yb, wb, lb)
@@ -384,12 +466,10 @@ class Trainer:
     def _evaluate_arrays(self, x, y, weights, lengths, batch_size):
         self._reset_metrics()
         loss_total = 0.0
-        samples = x.shape[0]
+        samples = n_samples(x)
         for start in range(0, samples, batch_size):
             stop = min(start + batch_size, samples)
-            pick = slice(start, stop)
-            loss = self._test_step(x[pick], y[pick], None if weights is None else weights[pick],
-                                   None if lengths is None else lengths[pick])
+            loss = self._test_step(*(take(a, slice(start, stop)) for a in (x, y, weights, lengths)))
             loss_total += loss * (stop - start)
         logs = {"loss": loss_total / max(samples, 1)}
         logs.update(self._metric_logs())
@@ -408,8 +488,8 @@ class Trainer:
         _check_verbose(verbose)
         x = self._prepare_x(x)
         y = self._prepare_y(y, x)
-        lengths = _check_lengths(lengths, x.shape[0], self._steps_of(x))
-        weights = self._prepare_weights(sample_weight, None, y, x.shape[0])
+        lengths = _check_lengths(lengths, n_samples(x), self._steps_of(x))
+        weights = self._prepare_weights(sample_weight, None, y, n_samples(x))
         logs = self._evaluate_arrays(x, y, weights, lengths, batch_size)
         if return_dict:
             return logs
@@ -425,15 +505,15 @@ class Trainer:
         batch_size = _check_batch_size("batch_size", batch_size)
         verbose = _check_verbose(verbose)
         x = self._prepare_x(x)
-        lengths = _check_lengths(lengths, x.shape[0], self._steps_of(x))
-        samples = x.shape[0]
+        samples = n_samples(x)
+        lengths = _check_lengths(lengths, samples, self._steps_of(x))
         results = None
         starts = range(0, samples, batch_size)
         if verbose == 1:
             starts = tqdm(starts, desc="predict", unit="batch", file=sys.stderr)
         for start in starts:
             stop = min(start + batch_size, samples)
-            out, _ = self._forward(x[start:stop], training=False,
+            out, _ = self._forward(take(x, slice(start, stop)), training=False,
                                    lengths=None if lengths is None else lengths[start:stop], keep_cache=False)
             outs = out if isinstance(out, list) else [out]
             if results is None:
@@ -464,8 +544,8 @@ class Trainer:
         self._require_compiled(what)
         x = self._prepare_x(x)
         y = self._prepare_y(y, x)
-        lengths = _check_lengths(lengths, x.shape[0], self._steps_of(x))
-        weights = self._prepare_weights(sample_weight, class_weight, y, x.shape[0])
+        lengths = _check_lengths(lengths, n_samples(x), self._steps_of(x))
+        weights = self._prepare_weights(sample_weight, class_weight, y, n_samples(x))
         self._reset_metrics()
         logs = {"loss": step(x, y, weights, lengths)}
         logs.update(self._metric_logs())
@@ -480,9 +560,21 @@ class Trainer:
         return self(x, training=False, lengths=lengths)
 
     def _compile_config(self):
+        """The compile settings as JSON (one loss and metric list, or one per output), for model files."""
         if not self.compiled:
             return None
-        return {"optimizer": optimizers_module.serialize(self.optimizer),
-                "loss": losses_module.serialize(self.loss),
-                "metrics": [m if isinstance(m, str) else m.name for m in self._metric_specs],
-                "weighted_metrics": [m if isinstance(m, str) else m.name for m in self._weighted_metric_specs]}
+
+        def names(specs):
+            return [spec if isinstance(spec, str) else spec.name for spec in specs]
+
+        several = len(self._losses) > 1
+        config = {"optimizer": optimizers_module.serialize(self.optimizer)}
+        if several:
+            config.update(loss=[losses_module.serialize(loss) for loss in self._losses],
+                          loss_weights=self._loss_weight_values,
+                          metrics=[names(specs) for specs in self._metric_specs],
+                          weighted_metrics=[names(specs) for specs in self._weighted_metric_specs])
+        else:
+            config.update(loss=losses_module.serialize(self._losses[0]), metrics=names(self._metric_specs[0]),
+                          weighted_metrics=names(self._weighted_metric_specs[0]))
+        return config

@@ -1,0 +1,69 @@
+"""Ported Keras scripts: layers lstmcore leaves out say what to use; Keras 1/2 argument spellings still work."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import lstmcore as lc
+from lstmcore import layers as L
+
+
+@pytest.mark.parametrize("name, advice", [
+    ("GRU", "use LSTM"), ("SimpleRNN", "use LSTM"), ("Attention", "use Bidirectional(LSTM(..., return_sequences=True))"),
+    ("MultiHeadAttention", "GlobalMaxPooling1D"), ("Conv2D", "use Conv1D"), ("TransformerEncoder", "LSTM"),
+])
+def test_missing_keras_layers_raise_an_import_error_that_says_what_to_use(name, advice):
+    with pytest.raises(ImportError, match=f"{name}: lstmcore is an LSTM library and has no {name} layer; .*"
+                       + advice.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+        exec(f"from lstmcore.layers import {name}", {})
+    with pytest.raises(ImportError, match="lstmcore is an LSTM library"):
+        getattr(L, name)
+
+
+def test_the_import_error_reaches_a_ported_script_unchanged():
+    script = "import lstmcore as keras\nfrom lstmcore.layers import GRU\n"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "lstmcore.layers.unavailable.LayerNotInLstmcore: GRU: lstmcore is an LSTM library and has no GRU layer; "
+        "use LSTM (or Bidirectional(LSTM(...)))")
+
+
+def test_other_unknown_names_stay_attribute_errors():
+    assert not hasattr(L, "NoSuchLayer")
+    with pytest.raises(ImportError, match="cannot import name 'NoSuchLayer'"):
+        exec("from lstmcore.layers import NoSuchLayer", {})
+
+
+@pytest.mark.parametrize("cls", [lc.optimizers.Adam, lc.optimizers.SGD, lc.optimizers.RMSprop, lc.optimizers.AdamW])
+def test_keras2_lr_is_accepted_with_a_deprecation_warning(cls):
+    with pytest.warns(DeprecationWarning, match=rf"{cls.__name__}\(lr=...\) is Keras 2's spelling; use learning_rate"):
+        optimizer = cls(lr=0.05)
+    assert optimizer.learning_rate == 0.05
+
+
+def test_keras2_decay_divides_the_rate_by_one_plus_decay_times_iterations():
+    with pytest.warns(DeprecationWarning, match="decay"):
+        optimizer = lc.optimizers.SGD(lr=0.1, decay=0.5)
+    variable, grad = np.zeros(1), np.ones(1)
+    for _ in range(3):
+        optimizer.apply_gradients([(grad, variable)])
+    # Keras 2: lr_t = lr / (1 + decay * t) for t = 0, 1, 2
+    np.testing.assert_allclose(variable, -(0.1 + 0.1 / 1.5 + 0.1 / 2.0))
+    clone = lc.optimizers.SGD.from_config(optimizer.get_config())
+    assert clone.learning_rate == pytest.approx(0.1)
+    assert lc.optimizers.Adam(decay=0.0).learning_rate == 0.001
+
+
+def test_unknown_optimizer_arguments_are_still_errors():
+    with pytest.raises(TypeError, match="Adam.__init__\\(\\) got an unexpected keyword argument 'lrate'"):
+        lc.optimizers.Adam(lrate=0.1)
+
+
+def test_keras1_dense_output_dim_and_init():
+    with pytest.warns(DeprecationWarning, match=r"Dense\(output_dim=...\) is Keras 1's spelling; use units"):
+        layer = L.Dense(output_dim=3, init="zeros")
+    layer.build((None, 2))
+    assert layer.units == 3 and not layer.kernel.any()
+    assert L.Dense.from_config(layer.get_config()).units == 3

@@ -1,0 +1,137 @@
+"""MaxPooling1D, AveragePooling1D and the global poolings: torch, a direct reference, finite differences, lengths."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lstmcore import layers as L
+from layer_checks import assert_config_round_trip, check_numeric_gradients, ensure_built
+
+WINDOWS = [(2, None), (3, 3), (3, 2), (4, 1), (13, 13)]  # (pool_size, strides)
+
+
+def _window_id(window):
+    return f"pool{window[0]}-strides{window[1]}"
+
+
+def _torch_pool(kind, x, pool_size, strides):
+    xt = torch.tensor(x.transpose(0, 2, 1), requires_grad=True)
+    pool = F.max_pool1d if kind == "max" else F.avg_pool1d
+    return pool(xt, pool_size, strides or pool_size).permute(0, 2, 1), xt
+
+
+def _direct_pool(kind, x, pool_size, strides, padding, lengths=None):
+    """Window by window, written out as the specification (TF's 'same': padding left out, left = total // 2)."""
+    batch, steps, channels = x.shape
+    strides = strides or pool_size
+    if padding == "valid":
+        out, left = (steps - pool_size) // strides + 1, 0
+    else:
+        out = -(-steps // strides)
+        left = max((out - 1) * strides + pool_size - steps, 0) // 2
+    lengths = np.full(batch, steps) if lengths is None else lengths
+    result = np.zeros((batch, out, channels))
+    for b in range(batch):
+        for t in range(out):
+            start = t * strides - left
+            rows = [s for s in range(start, start + pool_size) if 0 <= s < lengths[b]]
+            if rows:
+                values = x[b, rows]
+                result[b, t] = values.max(axis=0) if kind == "max" else values.mean(axis=0)
+    return result
+
+
+def _layer(kind, pool_size, strides, padding="valid"):
+    cls = L.MaxPooling1D if kind == "max" else L.AveragePooling1D
+    return cls(pool_size, strides, padding=padding, dtype="float64")
+
+
+@pytest.mark.parametrize("window", WINDOWS, ids=_window_id)
+@pytest.mark.parametrize("kind", ["max", "average"])
+def test_valid_pooling_matches_torch_forward_and_backward(kind, window):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 29, 4))
+    layer = ensure_built(_layer(kind, *window), x)
+    out = layer.forward(x, training=True)
+    upstream = rng.standard_normal(out.shape)
+    d_x = layer.backward(upstream)
+    expected, xt = _torch_pool(kind, x, *window)
+    (expected * torch.tensor(upstream)).sum().backward()
+    np.testing.assert_allclose(out, expected.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(d_x, xt.grad.numpy().transpose(0, 2, 1), rtol=1e-12, atol=1e-12)
+    assert layer.compute_output_shape((None, 29, 4)) == (None,) + out.shape[1:]
+
+
+@pytest.mark.parametrize("window", WINDOWS, ids=_window_id)
+@pytest.mark.parametrize("kind", ["max", "average"])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_pooling_with_lengths_matches_the_window_by_window_reference(kind, window, padding):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 27, 3))
+    lengths = np.array([27, 20, 5, 1])
+    x[np.arange(27)[None, :] >= lengths[:, None]] = 1e6  # loud padding: it must never win or count
+    layer = ensure_built(_layer(kind, *window, padding=padding), x)
+    for given in (None, lengths):
+        out = layer(x, lengths=given)
+        np.testing.assert_allclose(out, _direct_pool(kind, x, *window, padding, given), rtol=1e-12, atol=1e-12)
+    assert layer.compute_output_shape((None, 27, 3))[1] == out.shape[1]
+
+
+@pytest.mark.parametrize("kind", ["max", "average"])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_pooling_gradients_match_finite_differences(kind, padding):
+    x = np.random.default_rng(2).standard_normal((3, 17, 2))
+    lengths = np.array([17, 11, 4])
+    layer = _layer(kind, 3, 2, padding)
+    check_numeric_gradients(layer, x, probes=40)
+    check_numeric_gradients(layer, x, lengths=lengths, probes=40, seed=1)
+
+
+def test_padded_steps_get_no_gradient_and_lengths_shrink_with_the_windows():
+    x = np.random.default_rng(3).standard_normal((2, 12, 2))
+    lengths = np.array([12, 7])
+    for cls in (L.MaxPooling1D, L.AveragePooling1D):
+        layer = ensure_built(cls(3, padding="same", dtype="float64"), x)
+        out = layer.forward(x, training=True, lengths=lengths)
+        assert not layer.backward(np.ones_like(out))[1, 7:].any()
+    assert L.MaxPooling1D(3).output_lengths(lengths).tolist() == [4, 2]
+    assert L.MaxPooling1D(3, padding="same").output_lengths(lengths).tolist() == [4, 3]
+    assert L.AveragePooling1D(2, 1).output_lengths(lengths).tolist() == [11, 6]
+
+
+@pytest.mark.parametrize("cls, reduce", [(L.GlobalMaxPooling1D, np.max), (L.GlobalAveragePooling1D, np.mean)])
+def test_global_pooling_runs_over_real_steps_only(cls, reduce):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 9, 5))
+    lengths = np.array([9, 4, 1])
+    x[np.arange(9)[None, :] >= lengths[:, None]] = 1e6
+    layer = cls(dtype="float64")
+    out = layer(x, lengths=lengths)
+    expected = np.stack([reduce(x[i, :n], axis=0) for i, n in enumerate(lengths)])
+    np.testing.assert_allclose(out, expected, rtol=1e-12)
+    assert layer.output_lengths(lengths) is None
+    kept = cls(keepdims=True, dtype="float64")
+    np.testing.assert_allclose(kept(x, lengths=lengths), expected[:, None, :], rtol=1e-12)
+    assert kept.compute_output_shape((None, 9, 5)) == (None, 1, 5)
+    assert layer.compute_output_shape((None, 9, 5)) == (None, 5)
+    check_numeric_gradients(kept, rng.standard_normal(x.shape), lengths=lengths, probes=30)
+
+
+def test_global_pooling_is_masked_global_pooling_with_keras_arguments():
+    layer = L.GlobalMaxPooling1D(keepdims=True, name="gmp")
+    assert isinstance(layer, L.MaskedGlobalPooling) and layer.mode == "max"
+    config = assert_config_round_trip(layer).get_config()
+    assert config["keepdims"] is True and "mode" not in config
+    assert L.GlobalAveragePooling1D().mode == "mean"
+
+
+@pytest.mark.parametrize("cls", [L.MaxPooling1D, L.AveragePooling1D])
+def test_pooling_config_round_trip_and_errors(cls):
+    layer = cls(pool_size=(4,), strides=2, padding="same")
+    clone = assert_config_round_trip(layer)
+    assert (clone.pool_size, clone.strides, clone.padding) == (4, 2, "same")
+    assert cls(5).strides == 5
+    with pytest.raises(ValueError, match="padding must be one of 'valid', 'same'. Received: padding='causal'"):
+        cls(2, padding="causal")
+    with pytest.raises(ValueError, match="needs at least pool_size=5 steps with padding='valid'. Received: 3 steps"):
+        cls(5)(np.zeros((1, 3, 2)))
