@@ -24,6 +24,7 @@ from .backend import floatx, set_floatx, set_seed
 from . import callbacks, initializers, layers, losses, metrics, models, optimizers, regularizers, saving
 from .models import Model, Sequential, load_model
 from .layers import Input
+from . import preprocessing, utils
 
 __all__ += ["Model", "Sequential", "Input", "load_model", "set_seed", "floatx", "set_floatx", "layers", "models",
-            "losses", "metrics", "optimizers", "callbacks", "initializers", "regularizers", "saving"]
+            "losses", "metrics", "optimizers", "callbacks", "initializers", "regularizers", "saving", "utils", "preprocessing"]

@@ -257,8 +257,8 @@ class Optimizer:
         segments = segments or [None] * len(variables)
         keys = keys or list(range(len(variables)))
         self._clip(grads, segments)
+        lr = self.learning_rate  # a schedule's rate at the step count before this step, as Keras
         self.iterations += 1
-        lr = self.learning_rate
         for key, variable, grad in zip(keys, variables, grads):
             slots = self._slots_for(key, variable)
             if self.weight_decay:

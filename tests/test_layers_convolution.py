@@ -190,3 +190,17 @@ def test_danq_style_model_trains_saves_and_loads(tmp_path):
     loaded = assert_save_load_identical(model, x[:8], tmp_path / "danq.lstm")
     assert [type(layer).__name__ for layer in loaded.layers] == [
         "Conv1D", "MaxPooling1D", "SpatialDropout1D", "Bidirectional", "Flatten", "Dense"]
+
+
+def test_variable_length_batch_predicts_each_sequence_as_alone_through_conv_pool_and_lstm():
+    """Conv1D (valid) -> MaxPooling1D -> Bidirectional(LSTM) -> GlobalMaxPooling1D -> Dense, with lengths."""
+    lc.set_seed(0)
+    model = lc.Sequential([L.Conv1D(5, 4, activation="relu", input_shape=(None, 4)), L.MaxPooling1D(2),
+                           L.Bidirectional(L.LSTM(3, return_sequences=True)), L.GlobalMaxPooling1D(),
+                           L.Dense(1)], dtype="float64")
+    rng = np.random.default_rng(7)
+    lengths = np.array([40, 23, 12, 9])
+    x = rng.standard_normal((4, 40, 4)) * 10  # loud padding
+    batch = model.predict(x, lengths=lengths)
+    for i, length in enumerate(lengths):
+        np.testing.assert_allclose(batch[i], model.predict(x[i:i + 1, :length])[0], rtol=1e-10)

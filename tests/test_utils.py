@@ -205,3 +205,24 @@ def test_timeseries_generator_keras2_documented_example():
     np.testing.assert_array_equal(reversed_x[:2, :, 0], [[2, 1, 0], [4, 3, 2]])
     with pytest.raises(ValueError, match="data and targets must have the same length"):
         keras2_sequence.TimeseriesGenerator(data, targets[:5], length=3)
+
+
+def test_fit_trains_on_a_timeseries_dataset_and_on_a_sequence():
+    series = np.sin(np.arange(300) / 5).astype(np.float32)[:, None]
+    dataset = utils.timeseries_dataset_from_array(series[:-10], series[10:, 0], sequence_length=10, batch_size=32)
+    lc.set_seed(0)
+    model = lc.Sequential([lc.layers.Input(shape=(10, 1)), lc.layers.Conv1D(4, 3, padding="causal"),
+                           lc.layers.LSTM(8), lc.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    losses = model.fit(dataset, epochs=3, verbose=0).history["loss"]
+    assert losses[-1] < losses[0]
+    x, y = np.concatenate([b[0] for b in dataset]), np.concatenate([b[1] for b in dataset])
+
+    class Windows(utils.Sequence):
+        def __len__(self):
+            return 9
+
+        def __getitem__(self, index):
+            return x[index * 32:(index + 1) * 32], y[index * 32:(index + 1) * 32]
+
+    assert len(model.fit(Windows(), epochs=2, verbose=0).history["loss"]) == 2

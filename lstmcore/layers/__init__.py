@@ -13,7 +13,7 @@ from .convolutional import Conv1D
 from .core import Activation, Dense, Dropout, Embedding, Masking
 from .lstm import LSTM
 from .merging import Add, Concatenate, Multiply
-from .normalization import LayerNormalization
+from .normalization import BatchNormalization, LayerNormalization
 from .pooling import (AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, MaskedGlobalPooling,
                       MaxPooling1D)
 from .regularization import SpatialDropout1D
@@ -25,13 +25,13 @@ __all__ = ["Layer", "Input", "InputLayer", "LSTM", "Bidirectional", "TimeDistrib
            "Activation", "Dropout", "Masking", "Embedding", "LayerNormalization", "MaskedGlobalPooling",
            "Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D",
            "Flatten", "Reshape", "Permute", "RepeatVector", "Concatenate", "Add", "Multiply",
-           "SpatialDropout1D", "get", "serialize", "deserialize", "register_layer"]
+           "SpatialDropout1D", "BatchNormalization", "get", "serialize", "deserialize", "register_layer"]
 
 _LAYER_CLASSES = {cls.__name__: cls for cls in (
     InputLayer, LSTM, Bidirectional, TimeDistributed, Dense, Activation, Dropout, Masking,
     Embedding, LayerNormalization, MaskedGlobalPooling, Conv1D, MaxPooling1D, AveragePooling1D,
     GlobalMaxPooling1D, GlobalAveragePooling1D, Flatten, Reshape, Permute, RepeatVector,
-    Concatenate, Add, Multiply, SpatialDropout1D)}
+    Concatenate, Add, Multiply, SpatialDropout1D, BatchNormalization)}
 
 
 def __getattr__(name):

@@ -26,6 +26,9 @@ import tempfile
 import numpy as np
 import safetensors.numpy
 
+from . import keras_files
+from .model_classes import MODEL_CLASSES, register_model_class
+
 __all__ = ["ModelFileError", "save_model", "load_model", "save_weights", "load_weights", "register_model_class",
            "read_metadata", "read_metadata_and_shapes", "FORMAT", "FORMAT_VERSION"]
 
@@ -47,15 +50,6 @@ class ModelFileError(ValueError):
 # ----- writing ----------------------------------------------------------------------------
 # Model classes by the name a file gives (models register themselves, so this module never imports
 # a model class and models.py may import it: no cycle).
-MODEL_CLASSES = {}
-
-
-def register_model_class(cls):
-    """Make a model class loadable by its class name (a class decorator)."""
-    MODEL_CLASSES[cls.__name__] = cls
-    return cls
-
-
 def _write_bytes(handle, data):
     """Write `data` to an open binary file (a seam for tests that interrupt a save)."""
     handle.write(data)
@@ -107,6 +101,10 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, extra=No
         extra: JSON-able dict stored with the model (tasks keep encoder state here);
             defaults to `model.extra_metadata` when the model has one.
     """
+    if keras_files.is_keras_path(filepath):
+        raise ValueError(f"lstmcore writes its own model files (one safetensors file: config, weights, optimizer), "
+                         f"not Keras's .keras / .h5 format. Received: filepath={os.fspath(filepath)!r}; name it "
+                         "'.lstm' (model.save_weights('x.weights.h5') does write Keras's weights format)")
     if not model.built:
         raise ValueError("model must be built before saving (give an input shape or fit it). "
                          f"Received: an unbuilt model {model.name!r}")
@@ -134,6 +132,11 @@ def save_weights(model, filepath, overwrite=True):
     """Write only the weights of `model` (same tensor names as a model file)."""
     if not model.built:
         raise ValueError(f"model must be built before saving its weights. Received: an unbuilt model {model.name!r}")
+    if keras_files.is_keras_path(filepath):
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"{os.fspath(filepath)} exists and overwrite=False")
+        keras_files.save_keras_weights(model, filepath)
+        return
     header = {"format": WEIGHTS_FORMAT, "format_version": FORMAT_VERSION,
               "library_version": _library_version()}
     data = safetensors.numpy.save(_weight_tensors(model), metadata={_METADATA_KEY: json.dumps(header)})
@@ -221,8 +224,10 @@ def load_model(filepath, custom_objects=None, compile=True):
         compile: default True: compile with the saved optimizer (and its state), loss and metrics.
 
     Returns:
-        The Sequential, its weights bit-identical to the saved ones; the `extra`
-        JSON stored with it is `model.extra_metadata`.
+        The model, its weights bit-identical to the saved ones; the `extra`
+        JSON stored with it is `model.extra_metadata`.  A Keras file (`.keras`,
+        or legacy `.h5`) gives the equivalent lstmcore model with Keras's weights,
+        uncompiled (see `lstmcore.saving.keras_files`).
 
     A layer class that is not registered yet (a task plugin's own layer, say)
     loads the plugins (entry points in the group "lstmcore") and is looked up
@@ -231,6 +236,8 @@ def load_model(filepath, custom_objects=None, compile=True):
     file and the plugin distribution to install.
     """
     path = os.fspath(filepath)
+    if keras_files.is_keras_path(path):
+        return keras_files.load_keras_model(path)
     tensors, info = _read(path)
     if info.get("format") != FORMAT:
         raise ModelFileError(path, "it holds weights only (written by save_weights); build the model "
@@ -322,8 +329,11 @@ def _unknown_layers_reason(missing, extra):
 def load_weights(model, filepath):
     """Read the weights of a model or weights file into `model` (built, same architecture)."""
     path = os.fspath(filepath)
-    tensors, _ = _read(path)
     if not model.built:
         raise ValueError(f"model must be built before loading weights into it. Received: an unbuilt model "
                          f"{model.name!r}")
+    if keras_files.is_keras_path(path):
+        keras_files.load_keras_weights(model, path)
+        return
+    tensors, _ = _read(path)
     _assign_weights(model, tensors, path)

@@ -23,6 +23,7 @@ from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from .._threads import with_blas_pinned
 from ..callbacks import CallbackList, History
+from .batches import BatchSource, is_batch_source
 from .data import n_samples, per_output, take
 from .progress import ProgressBar
 
@@ -354,12 +355,16 @@ class Trainer:
     @with_blas_pinned
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, lengths=None, validation_lengths=None):
+            sample_weight=None, initial_epoch=0, lengths=None, validation_lengths=None, steps_per_epoch=None,
+            validation_steps=None):
         """Train for `epochs` epochs; returns a History whose `.history` maps names to per-epoch values.
 
         Args:
-            x: (samples, steps, features) floats (or (samples, steps) ints after an Embedding).
-            y: targets, one row per sample.
+            x: (samples, steps, features) floats (or (samples, steps) ints after an Embedding); a list or a
+                dict by input name for a model with several inputs; or batches: a `Sequence`, a generator
+                or an iterable of (x, y) or (x, y, sample_weight) (see `lstmcore.trainers.batches`).
+            y: targets, one row per sample (a list or dict by output name for several outputs); None
+                when x yields batches.
             batch_size: default 32.  epochs: default 1; training runs epochs initial_epoch .. epochs - 1.
             verbose: 'auto' or 1 (a tqdm progress bar per epoch, on stderr), 2 (one line per
                 epoch), 0 (silent).
@@ -374,10 +379,15 @@ class Trainer:
             initial_epoch: epoch to start from (to resume training).
             lengths: (samples,) real lengths of padded sequences (see the module docstring).
             validation_lengths: lengths of validation_data's sequences.
+            steps_per_epoch, validation_steps: batches per epoch when x (validation_data) yields batches.
         """
         self._require_compiled("fit")
         epochs, batch_size, verbose = _check_fit_options(epochs, batch_size, verbose, initial_epoch,
                                                          validation_split, shuffle)
+        if is_batch_source(x):
+            return self._fit_batches(x, y, class_weight, callbacks, validation_data, validation_steps,
+                                     epochs=epochs, initial_epoch=initial_epoch, verbose=verbose,
+                                     steps_per_epoch=steps_per_epoch)
         x = self._prepare_x(x)
         y = self._prepare_y(y, x)
         lengths = _check_lengths(lengths, n_samples(x), self._steps_of(x))
@@ -387,14 +397,43 @@ class Trainer:
             validation = self._prepare_validation(validation_data, validation_lengths)
         elif validation_split:
             (x, y, weights, lengths), validation = _split_off_validation(validation_split, x, y, weights, lengths)
-        return self._train_epochs(x, y, weights, lengths, validation, callbacks, epochs=epochs,
-                                  initial_epoch=initial_epoch, batch_size=batch_size, shuffle=shuffle,
-                                  verbose=verbose)
+        def run_epoch(callback_list):
+            return self._run_epoch(x, y, weights, lengths, batch_size, shuffle, callback_list)
 
-    def _train_epochs(self, x, y, weights, lengths, validation, callbacks, *, epochs, initial_epoch, batch_size,
-                      shuffle, verbose):
+        def validate():
+            return self._evaluate_arrays(*validation, batch_size=batch_size)
+
+        return self._train_epochs(run_epoch, validate if validation is not None else None, callbacks,
+                                  epochs=epochs, initial_epoch=initial_epoch, verbose=verbose,
+                                  steps_per_epoch=-(-n_samples(x) // batch_size))
+
+    def _fit_batches(self, data, y, class_weight, callbacks, validation_data, validation_steps, *, epochs,
+                     initial_epoch, verbose, steps_per_epoch):
+        """fit on a Sequence, generator or iterable of batches."""
+        if y is not None:
+            raise ValueError("y must be None when x yields batches (each batch holds its targets). "
+                             f"Received: y of type {type(y).__name__}")
+        source = BatchSource(data, steps_per_epoch, "x")
+
+        def run_epoch(callback_list):
+            if source.warn_if_exhausted():
+                self.stop_training = True
+                return {}
+            return self._run_source_epoch(source, class_weight, callback_list)
+
+        validate = None
+        if validation_data is not None:
+            if is_batch_source(validation_data):
+                validation_source = BatchSource(validation_data, validation_steps, "validation_data")
+                validate = lambda: self._evaluate_source(validation_source)  # noqa: E731
+            else:
+                validation = self._prepare_validation(validation_data, None)
+                validate = lambda: self._evaluate_arrays(*validation, batch_size=32)  # noqa: E731
+        return self._train_epochs(run_epoch, validate, callbacks, epochs=epochs, initial_epoch=initial_epoch,
+                                  verbose=verbose, steps_per_epoch=source.steps)
+
+    def _train_epochs(self, run_epoch, validate, callbacks, *, epochs, initial_epoch, verbose, steps_per_epoch):
         """fit's epoch loop: callbacks (the progress bar among them), validation after each epoch."""
-        steps_per_epoch = -(-n_samples(x) // batch_size)
         history = History()
         progress = [ProgressBar(verbose)] if verbose else []
         callback_list = CallbackList(list(callbacks or []) + [history] + progress, self,
@@ -407,10 +446,11 @@ class Trainer:
             for epoch in range(initial_epoch, epochs):
                 self._reset_metrics()
                 callback_list.call("on_epoch_begin", epoch, {})
-                logs = self._run_epoch(x, y, weights, lengths, batch_size, shuffle, callback_list)
-                if validation is not None:
-                    val_logs = self._evaluate_arrays(*validation, batch_size=batch_size)
-                    logs.update({f"val_{key}": value for key, value in val_logs.items()})
+                logs = run_epoch(callback_list)
+                if self.stop_training and not logs:
+                    break
+                if validate is not None:
+                    logs.update({f"val_{key}": value for key, value in validate().items()})
                 callback_list.call("on_epoch_end", epoch, logs)
                 if self.stop_training:
                     break
@@ -462,6 +502,47 @@ class Trainer:
         logs.update(self._metric_logs())
         return logs
 
+    def _source_batch(self, batch, class_weight, argument):
+        """One batch of a source, checked as fit checks arrays: (x, y, weights)."""
+        xb, yb, sw = batch
+        xb = self._prepare_x(xb, argument)
+        if yb is None:
+            raise ValueError(f"Each batch of {argument} must hold targets, (x, y) or (x, y, sample_weight). "
+                             "Received: a batch without y")
+        yb = self._prepare_y(yb, xb, f"the targets of a batch of {argument}")
+        return xb, yb, self._prepare_weights(sw, class_weight, yb, n_samples(xb))
+
+    def _run_source_epoch(self, source, class_weight, callback_list):
+        """One pass over a batch source (its weighted mean loss and the metrics)."""
+        batch_hooks = callback_list.wants("on_train_batch_begin") or callback_list.wants("on_train_batch_end")
+        loss_total, seen = 0.0, 0
+        for index, batch in enumerate(source.epoch()):
+            xb, yb, wb = self._source_batch(batch, class_weight, "x")
+            if batch_hooks:
+                callback_list.call("on_train_batch_begin", index, {})
+            samples = n_samples(xb)
+            loss_total += self._train_step(xb, yb, wb, None) * samples
+            seen += samples
+            if batch_hooks:
+                callback_list.call("on_train_batch_end", index, {"loss": loss_total / seen})
+            if self.stop_training:
+                break
+        logs = {"loss": loss_total / max(seen, 1)}
+        logs.update(self._metric_logs())
+        return logs
+
+    def _evaluate_source(self, source):
+        self._reset_metrics()
+        loss_total, seen = 0.0, 0
+        for batch in source.epoch():
+            xb, yb, wb = self._source_batch(batch, None, source.argument)
+            samples = n_samples(xb)
+            loss_total += self._test_step(xb, yb, wb, None) * samples
+            seen += samples
+        logs = {"loss": loss_total / max(seen, 1)}
+        logs.update(self._metric_logs())
+        return logs
+
     # ----- evaluate / predict --------------------------------------------------------------------------
     def _evaluate_arrays(self, x, y, weights, lengths, batch_size):
         self._reset_metrics()
@@ -477,7 +558,7 @@ class Trainer:
 
     @with_blas_pinned
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 return_dict=False, lengths=None, callbacks=None):
+                 return_dict=False, lengths=None, callbacks=None, steps=None):
         """Loss (and metrics) on (x, y) in inference mode.
 
         Returns the loss as a float when there are no metrics, else [loss, *metrics]
@@ -486,24 +567,30 @@ class Trainer:
         self._require_compiled("evaluate")
         batch_size = _check_batch_size("batch_size", batch_size)
         _check_verbose(verbose)
-        x = self._prepare_x(x)
-        y = self._prepare_y(y, x)
-        lengths = _check_lengths(lengths, n_samples(x), self._steps_of(x))
-        weights = self._prepare_weights(sample_weight, None, y, n_samples(x))
-        logs = self._evaluate_arrays(x, y, weights, lengths, batch_size)
+        if is_batch_source(x):
+            logs = self._evaluate_source(BatchSource(x, steps, "x"))
+        else:
+            x = self._prepare_x(x)
+            y = self._prepare_y(y, x)
+            lengths = _check_lengths(lengths, n_samples(x), self._steps_of(x))
+            weights = self._prepare_weights(sample_weight, None, y, n_samples(x))
+            logs = self._evaluate_arrays(x, y, weights, lengths, batch_size)
         if return_dict:
             return logs
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
     @with_blas_pinned
-    def predict(self, x, batch_size=None, verbose=0, lengths=None, callbacks=None):
+    def predict(self, x, batch_size=None, verbose=0, lengths=None, callbacks=None, steps=None):
         """Outputs for `x` in inference mode, computed `batch_size` samples at a time (default 32).
 
-        verbose=1 shows a progress bar (default 0: silent).
+        x may also yield batches (a Sequence, a generator, an iterable; of x or of (x, y) whose y is
+        ignored); `steps` limits how many are read.  verbose=1 shows a progress bar (default 0: silent).
         """
         batch_size = _check_batch_size("batch_size", batch_size)
         verbose = _check_verbose(verbose)
+        if is_batch_source(x):
+            return self._predict_source(BatchSource(x, steps, "x"), verbose)
         x = self._prepare_x(x)
         samples = n_samples(x)
         lengths = _check_lengths(lengths, samples, self._steps_of(x))
@@ -524,6 +611,20 @@ class Trainer:
             shape = self._output_shape_for(x)
             shapes = shape if isinstance(shape, list) else [shape]
             results = [np.empty((0,) + tuple(0 if s is None else s for s in sh[1:]), self.dtype) for sh in shapes]
+        return results if len(results) > 1 else results[0]
+
+    def _predict_source(self, source, verbose):
+        """predict over a batch source: the outputs of every batch, concatenated."""
+        batches = source.epoch()
+        if verbose == 1:
+            batches = tqdm(batches, total=source.steps, desc="predict", unit="batch", file=sys.stderr)
+        parts = []
+        for xb, _, _ in batches:
+            out, _ = self._forward(self._prepare_x(xb), training=False, lengths=None, keep_cache=False)
+            parts.append(out if isinstance(out, list) else [out])
+        if not parts:
+            raise ValueError("x yielded no batches to predict. Received: an empty source")
+        results = [np.concatenate(column, axis=0) for column in zip(*parts)]
         return results if len(results) > 1 else results[0]
 
     # ----- single batches ---------------------------------------------------------------------------------

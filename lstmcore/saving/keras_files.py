@@ -1,0 +1,203 @@
+"""Keras's files: a Keras 3 `.keras` model, Keras 3 weights (`.weights.h5`) and legacy HDF5 (`.h5`).
+
+- `.keras` is a zip of `config.json` (the model's layers and, for a
+  functional model, its calls) and `model.weights.h5`; `load_keras_model`
+  rebuilds the equivalent lstmcore model from the config and copies the
+  weights in.  A layer lstmcore does not have is named in the error.
+- In Keras 3's weights files each layer's arrays are `layers/<path>/vars/<i>`,
+  where `<path>` is the snake-case class name numbered in the model's layer
+  order (`dense`, `dense_1`, ...), and an LSTM's are under `cell/`, a
+  Bidirectional's under `forward_layer/cell/` and `backward_layer/cell/`, a
+  TimeDistributed's under `layer/`.  lstmcore writes that layout too, so
+  `model.save_weights("x.weights.h5")` in a Keras script writes a file Keras
+  reads, never a safetensors file under a Keras name.
+- Legacy HDF5 (`model.save("x.h5")` in Keras 2) keeps the config in the
+  `model_config` attribute and the weights per layer name in `model_weights`.
+
+Only arrays and JSON are read; nothing is executed.  h5py reads the HDF5.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import zipfile
+
+import numpy as np
+
+from .keras_config import model_from_keras_config
+
+__all__ = ["is_keras_path", "load_keras_model", "save_keras_weights", "load_keras_weights", "KerasFileError"]
+
+
+class KerasFileError(ValueError):
+    """A Keras file that cannot be read into an lstmcore model; the message names the file."""
+
+    def __init__(self, path, reason):
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
+
+
+def is_keras_path(path):
+    """Whether a file name says Keras's format (.keras, .h5, .hdf5)."""
+    return os.fspath(path).lower().endswith((".keras", ".h5", ".hdf5"))
+
+
+def _h5py():
+    try:
+        import h5py
+    except ImportError:  # pragma: no cover - h5py is a dependency
+        raise ImportError("reading and writing Keras files needs h5py: pip install h5py") from None
+    return h5py
+
+
+def _keras_snake_case(name):
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _variable_paths(layer_classes):
+    """Keras 3's group name per layer: snake-case class name, numbered by occurrence in layer order."""
+    seen, paths = {}, []
+    for class_name in layer_classes:
+        base = _keras_snake_case(class_name)
+        count = seen.get(base, 0)
+        seen[base] = count + 1
+        paths.append(base if count == 0 else f"{base}_{count}")
+    return paths
+
+
+_SUBGROUP_ORDER = ("forward_layer", "backward_layer", "layer", "cell")
+
+
+def _arrays_of(group):
+    """A layer group's arrays in Keras weight order: its own vars, then its sub-layers' (forward first)."""
+    arrays = []
+    if "vars" in group:
+        arrays.extend(np.asarray(group["vars"][key]) for key in sorted(group["vars"], key=int))
+    extra = sorted(key for key in group if key != "vars" and key not in _SUBGROUP_ORDER)
+    for key in [k for k in _SUBGROUP_ORDER if k in group] + extra:
+        arrays.extend(_arrays_of(group[key]))
+    return arrays
+
+
+def _assign(model_layer, arrays, path, where):
+    expected = [w.shape for w in model_layer.weights]
+    found = [a.shape for a in arrays]
+    if expected != found:
+        raise KerasFileError(path, f"{where}: layer {model_layer.name!r} needs weights of shapes {expected}; "
+                                   f"the file has {found}")
+    model_layer.set_weights(arrays)
+
+
+def _assign_keras3(model, names_and_classes, h5, path):
+    """Copy `layers/<path>/...` arrays into the model's layers named in `names_and_classes` (Keras order)."""
+    if "layers" not in h5:
+        raise KerasFileError(path, "it holds no 'layers' group (not a Keras 3 weights file)")
+    groups = h5["layers"]
+    for (name, class_name), group_name in zip(names_and_classes, _variable_paths([c for _, c in names_and_classes])):
+        if class_name == "InputLayer":
+            continue
+        layer = model.get_layer(name)
+        if not layer.weights:
+            continue
+        if group_name not in groups:
+            raise KerasFileError(path, f"the weights of layer {name!r} ({group_name}) are missing")
+        _assign(layer, _arrays_of(groups[group_name]), path, f"layers/{group_name}")
+
+
+def _keras_order(model):
+    return [(layer.name, type(layer).__name__) for layer in model.layers]
+
+
+def load_keras_model(filepath):
+    """The lstmcore model equivalent to a Keras `.keras` or legacy `.h5` model file, its weights copied."""
+    path = os.fspath(filepath)
+    if path.lower().endswith(".keras"):
+        return _load_dot_keras(path)
+    return _load_legacy_h5(path)
+
+
+def _load_dot_keras(path):
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+            weights = archive.read("model.weights.h5")
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError) as error:
+        raise KerasFileError(path, f"is not a Keras 3 .keras file ({error})") from None
+    model = _model_from(config, path)
+    order = [(spec["config"]["name"], spec["class_name"]) for spec in config["config"]["layers"]]
+    with _h5py().File(io.BytesIO(weights), "r") as h5:
+        _assign_keras3(model, order, h5, path)
+    return model
+
+
+def _model_from(config, path):
+    try:
+        return model_from_keras_config(config)
+    except (KeyError, TypeError, ValueError, ImportError) as error:
+        raise KerasFileError(path, str(error)) from None
+
+
+def _load_legacy_h5(path):
+    h5py = _h5py()
+    try:
+        h5 = h5py.File(path, "r")
+    except OSError as error:
+        raise KerasFileError(path, f"is not an HDF5 file ({error})") from None
+    with h5:
+        if "model_config" not in h5.attrs:
+            raise KerasFileError(path, "holds weights only; build the model and call model.load_weights()")
+        config = json.loads(h5.attrs["model_config"])
+        model = _model_from(config, path)
+        _assign_legacy(model, h5["model_weights"] if "model_weights" in h5 else h5, path)
+    return model
+
+
+def _assign_legacy(model, group, path):
+    """Keras 2's layout: attribute `layer_names`, and per layer `weight_names` in Keras order."""
+    for name in (n.decode() if isinstance(n, bytes) else n for n in group.attrs["layer_names"]):
+        names = [n.decode() if isinstance(n, bytes) else n for n in group[name].attrs.get("weight_names", [])]
+        if names:
+            _assign(model.get_layer(name), [np.asarray(group[name][n]) for n in names], path, name)
+
+
+def save_keras_weights(model, filepath):
+    """Write the model's weights in Keras 3's `.weights.h5` layout (atomically: a temporary file, renamed)."""
+    from ..io.atomic import atomic_path
+
+    with atomic_path(filepath) as temporary, _h5py().File(temporary, "w") as h5:
+        layers = h5.create_group("layers")
+        for layer, group_name in zip(model.layers, _variable_paths([type(l).__name__ for l in model.layers])):
+            if layer.weights:
+                _write_layer(layers.create_group(group_name), layer)
+
+
+def _write_layer(group, layer):
+    own = list(layer._params.values())
+    if own:
+        target = group.create_group("cell") if type(layer).__name__ == "LSTM" else group
+        variables = target.create_group("vars")
+        for index, value in enumerate(own):
+            variables.create_dataset(str(index), data=value)
+    for label, sub in zip(_sublayer_labels(layer), layer._sublayers()):
+        _write_layer(group.create_group(label), sub)
+
+
+def _sublayer_labels(layer):
+    return ("forward_layer", "backward_layer") if type(layer).__name__ == "Bidirectional" else ("layer",)
+
+
+def load_keras_weights(model, filepath):
+    """Read a Keras 3 `.weights.h5` (or a legacy `.h5`) file into `model`, layer by layer."""
+    path = os.fspath(filepath)
+    try:
+        h5 = _h5py().File(path, "r")
+    except OSError as error:
+        raise KerasFileError(path, f"is not an HDF5 file ({error})") from None
+    with h5:
+        if "layers" in h5:
+            _assign_keras3(model, _keras_order(model), h5, path)
+        else:
+            _assign_legacy(model, h5["model_weights"] if "model_weights" in h5 else h5, path)
