@@ -208,8 +208,9 @@ class Trainer:
                              f"Received: {argument}.shape={y.shape}")
         prepared = loss.prepare_target(y, (samples,) + tuple(out_shape[1:]), self.dtype)
         if not isinstance(loss, losses_module.SparseCategoricalCrossentropy):
-            expected = tuple(samples if size is None else size for size in ((samples,) + tuple(out_shape[1:])))
-            if prepared.shape != expected:
+            expected = (samples,) + tuple(out_shape[1:])
+            if len(prepared.shape) != len(expected) or any(
+                    size is not None and size != found for size, found in zip(expected, prepared.shape)):
                 raise ValueError(f"{argument} must match the model's output shape {expected}. "
                                  f"Received: {argument}.shape={y.shape}")
         return prepared
