@@ -4,6 +4,9 @@ Workloads (the issue's):
   seed  LSTM(50, return_sequences) + LSTM(50) + Dense(1), Adam, MSE; 2,048 samples, T=10, 1 feature.
   dna   Bidirectional(LSTM(64, return_sequences)) + per-step Dense(2), Adam, per-position
         cross-entropy; 512 one-hot sequences of 200 nt.
+  danq  (asked for by name) DanQ at its published sizes: Conv1D(320, 26) + MaxPooling1D(13) +
+        Bidirectional(LSTM(320)) + Dense(925) + Dense(919, sigmoid), binary cross-entropy;
+        256 one-hot sequences of 1,000 nt (Quang & Xie 2016).
 
 Each (workload, framework, batch size, threads) runs in its own subprocess, so
 imports and thread settings do not leak between frameworks and `ru_maxrss`
@@ -19,6 +22,7 @@ rival / lstmcore (> 1: lstmcore is faster) and peak RSS.
     python benchmarks/bench_fit.py                       # full sweep, one round -> benchmarks/results/
     python benchmarks/bench_fit.py --quick               # seed model, batch 32, 1 thread, 3 repeats
     python benchmarks/bench_fit.py --workloads dna --threads 2 --batch-sizes 64
+    python benchmarks/bench_fit.py --workloads danq --batch-sizes 64 --repeats 2 --out /tmp/danq
 """
 from __future__ import annotations
 
@@ -35,9 +39,12 @@ import time
 from datetime import datetime, timezone
 
 FRAMEWORKS = ("lstmcore", "torch", "keras")
-WORKLOADS = ("seed", "dna")
+WORKLOADS = ("seed", "dna", "danq")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
                     "TF_NUM_INTEROP_THREADS")
+
+
+DANQ_SAMPLES = 256   # four batches of 64 of DanQ's model (Quang & Xie 2016) at its own sizes
 
 
 # ----- data, the same for every framework -----------------------------------------------------------
@@ -51,6 +58,10 @@ def make_data(workload):
         x = np.stack([series[i:i + 10] for i in range(2048)])[..., None]
         y = series[10:2058, None].copy()
         return x, y
+    if workload == "danq":
+        tokens = rng.integers(0, 4, (DANQ_SAMPLES, 1000))
+        x = np.eye(4, dtype=np.float32)[tokens]
+        return x, (rng.random((DANQ_SAMPLES, 919)) < 0.05).astype(np.float32)
     tokens = rng.integers(0, 4, (512, 200))
     x = np.eye(4, dtype=np.float32)[tokens]
     y = (rng.random((512, 200)) < 0.05).astype(np.int64)  # rare mutated positions
@@ -68,6 +79,11 @@ def run_lstmcore(workload, batch_size, threads, repeats):
     if workload == "seed":
         model = lc.Sequential([L.LSTM(50, return_sequences=True, input_shape=(10, 1)), L.LSTM(50), L.Dense(1)])
         model.compile(optimizer="adam", loss="mse")
+    elif workload == "danq":
+        model = lc.Sequential([L.Input((1000, 4)), L.Conv1D(320, 26, activation="relu"), L.MaxPooling1D(13, 13),
+                               L.Dropout(0.2), L.Bidirectional(L.LSTM(320, return_sequences=True)), L.Dropout(0.5),
+                               L.Flatten(), L.Dense(925, activation="relu"), L.Dense(919, activation="sigmoid")])
+        model.compile(optimizer="adam", loss="binary_crossentropy")
     else:
         model = lc.Sequential([L.Bidirectional(L.LSTM(64, return_sequences=True), input_shape=(200, 4)),
                                L.Dense(2, activation="softmax")])
@@ -104,10 +120,29 @@ def run_torch(workload, batch_size, threads, repeats):
             outputs, _ = self.lstm(inputs)
             return self.head(outputs)
 
-    model = Seed() if workload == "seed" else Tagger()
+    class DanQ(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv1d(4, 320, 26)
+            self.pool = torch.nn.MaxPool1d(13, 13)
+            self.lstm = torch.nn.LSTM(320, 320, batch_first=True, bidirectional=True)
+            self.dense = torch.nn.Linear(75 * 640, 925)
+            self.head = torch.nn.Linear(925, 919)
+            self.drop_in, self.drop_out = torch.nn.Dropout(0.2), torch.nn.Dropout(0.5)
+
+        def forward(self, inputs):
+            features = self.drop_in(self.pool(torch.relu(self.conv(inputs.transpose(1, 2)))))
+            outputs, _ = self.lstm(features.transpose(1, 2))
+            hidden = torch.relu(self.dense(self.drop_out(outputs).flatten(1)))
+            return torch.sigmoid(self.head(hidden))
+
+    model = {"seed": Seed, "dna": Tagger, "danq": DanQ}[workload]()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     if workload == "seed":
         criterion = torch.nn.MSELoss()
+        loss_of = lambda out, target: criterion(out, target)
+    elif workload == "danq":
+        criterion = torch.nn.BCELoss()
         loss_of = lambda out, target: criterion(out, target)
     else:
         criterion = torch.nn.CrossEntropyLoss()
@@ -136,6 +171,14 @@ def run_keras(workload, batch_size, threads, repeats):
         model = keras.Sequential([keras.Input((10, 1)), keras.layers.LSTM(50, return_sequences=True),
                                   keras.layers.LSTM(50), keras.layers.Dense(1)])
         model.compile(optimizer="adam", loss="mse")
+    elif workload == "danq":
+        layers = keras.layers
+        model = keras.Sequential([keras.Input((1000, 4)), layers.Conv1D(320, 26, activation="relu"),
+                                  layers.MaxPooling1D(13, 13), layers.Dropout(0.2),
+                                  layers.Bidirectional(layers.LSTM(320, return_sequences=True)), layers.Dropout(0.5),
+                                  layers.Flatten(), layers.Dense(925, activation="relu"),
+                                  layers.Dense(919, activation="sigmoid")])
+        model.compile(optimizer="adam", loss="binary_crossentropy")
     else:
         model = keras.Sequential([keras.Input((200, 4)),
                                   keras.layers.Bidirectional(keras.layers.LSTM(64, return_sequences=True)),
@@ -219,7 +262,7 @@ def _cells(rounds, row, frameworks):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
+    parser.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=["seed", "dna"])
     parser.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=[32, 64])
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
