@@ -148,6 +148,8 @@ def _demo(args: argparse.Namespace) -> int:
     for name, path in result.outputs.items():
         print(f"{name}: {path}")
     _print_table(["metric", "value"], [[name, f"{value:.6g}"] for name, value in result.metrics.items()])
+    for line in result.summary:
+        print(line)
     return 0
 
 

@@ -183,6 +183,10 @@ class Task:
         """Extra results `lstmcore demo` writes after training (e.g. found motifs), by name; none by default."""
         return {}
 
+    def demo_summary(self, data: ExampleData, outputs: Mapping[str, Path]) -> List[str]:
+        """Lines `lstmcore demo` ends with: what the demo found against what it planted; none by default."""
+        return []
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
 

@@ -42,6 +42,7 @@ class DemoResult:
     metrics_file: Path
     predictions: Path
     outputs: Dict[str, Path] = field(default_factory=dict)
+    summary: List[str] = field(default_factory=list)
 
 
 def get_task(task: Union[str, Task]) -> Task:
@@ -155,7 +156,8 @@ def demo(task: Union[str, Task], folder: PathLike, *, seed: int = 0, epochs: Opt
     predict(model_path, data.predict, predictions_path, options=data.options, threads=threads, progress=progress)
     outputs = task.demo_outputs(model_path, data, folder)
     return DemoResult(folder, {"train": data.train, "evaluate": data.evaluate, "predict": data.predict},
-                      model_path, metrics, metrics_path, predictions_path, dict(outputs))
+                      model_path, metrics, metrics_path, predictions_path, dict(outputs),
+                      list(task.demo_summary(data, outputs)))
 
 
 def _build_model(task: Task, state, hyperparameters, config_source: Optional[str]):

@@ -13,9 +13,10 @@ import numpy as np
 
 from lstmcore import toolkit as tk
 
-__all__ = ["write_demo_data", "DEMO_MOTIF"]
+__all__ = ["write_demo_data", "planted_motif_line", "DEMO_MOTIF", "FOUND_CORRELATION"]
 
 DEMO_MOTIF = "CACGTG"
+FOUND_CORRELATION = 0.75   # Pearson r of the columns (best offset and strand) that counts as the planted motif
 _PARTS = (("train", 400), ("evaluate", 100), ("predict", 40))
 
 
@@ -28,6 +29,23 @@ def write_known_matrix(path: Path, site: str = DEMO_MOTIF) -> Path:
     motif.name, motif.matrix_id = "planted_Ebox", "DEMO0001.1"
     path.write_text(motifs.write([motif], "jaspar"), encoding="utf-8")
     return path
+
+
+def planted_motif_line(site: str, table) -> str:
+    """"planted SITE: found as motif N (...)" or "not found", from the discovery's motifs.tsv."""
+    import csv
+
+    rows = []
+    if table is not None and Path(table).is_file():
+        with open(table, newline="", encoding="utf-8") as handle:
+            rows = [row for row in csv.DictReader(handle, delimiter="\t") if row["known_correlation"]]
+    best = max(rows, key=lambda row: float(row["known_correlation"]), default=None)
+    if best is None or float(best["known_correlation"]) < FOUND_CORRELATION:
+        closest = "" if best is None else f" (closest: motif {best['rank']}, Pearson r {float(best['known_correlation']):.2f})"
+        return f"planted motif {site}: not found{closest}"
+    return (f"planted motif {site}: found as motif {best['rank']} ({best['consensus']}), Pearson r "
+            f"{float(best['known_correlation']):.2f}, {best['sites']} sites, AUROC "
+            f"{float(best['discrimination_auroc']):.2f}, p {best['enrichment_p']}")
 
 
 def write_demo_data(folder: Path, seed: int = 0) -> tk.ExampleData:

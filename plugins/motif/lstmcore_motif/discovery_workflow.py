@@ -147,10 +147,10 @@ def _write_outputs(folder: Path, found: List[FoundMotif], matches, records, plot
         sites = [(records[s.sequence].id, records[s.sequence].sequence, s.start, s.start + width) for s in item.sites]
         files[f"motif_{rank}_sites"] = write_sites(folder / f"motif_{rank}.sites", item.motif.name, sites)
         if plot:
-            from .logos import motif_logo
+            from .logos import motif_logo, motif_title
 
-            files[f"motif_{rank}_logo"] = motif_logo(item.motif, folder / f"motif_{rank}.png",
-                                                     f"motif {rank}: {item.motif.consensus}")
+            title = motif_title(rank, str(item.motif.consensus), len(item.sites), item.discrimination, item.p_value)
+            files[f"motif_{rank}_logo"] = motif_logo(item.motif, folder / f"motif_{rank}.png", title)
     header = ["rank", "consensus", "sites", "attribution", "start_column", "known_correlation", "known_offset",
               "known_strand", "discrimination_auroc", "enrichment_p", "seeded_by"]
     rows = [[rank, str(m.motif.consensus), len(m.sites), round(m.attribution, 6), m.start_column,

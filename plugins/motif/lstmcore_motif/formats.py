@@ -116,7 +116,8 @@ def _read_meme_minimal(path: PathLike) -> List:
             counts = {letter: [row[j] for row in rows] for j, letter in enumerate(alphabet)}
             motif = Motif(alphabet, counts=counts)
             motif.matrix_id, motif.name = identifier, name
-            motif.num_occurrences, motif.evalue = sites, float(keys.get("E", 0.0))
+            motif.num_occurrences = sites
+            motif.evalue = float(keys["E"]) if "E" in keys else None
             motif.background = dict(background)
             found.append(motif)
         index += 1
@@ -153,7 +154,10 @@ def meme_minimal_text(motifs_: Sequence, background: Optional[dict] = None) -> s
     total differently (sites with gaps, or counts rounded cell by cell): its
     probabilities are written exactly and nsites is its largest column total.
     The background is `background`, else the one all motifs share (a file
-    read back keeps its own), else uniform; E is the motif's `evalue` or 0.
+    read back keeps its own), else uniform.  E= is written only for a motif
+    that has an E-value (`evalue`, as MEME computes it); lstmcore's motifs
+    have a site-enrichment p-value instead, which the format has no field for,
+    so their E= is left out (MEME's own readers take the line without it).
     """
     alphabet = str(motifs_[0].alphabet)
     lines = ["MEME version 4", "", f"ALPHABET= {alphabet}", ""]
@@ -166,11 +170,11 @@ def meme_minimal_text(motifs_: Sequence, background: Optional[dict] = None) -> s
         sites = float(counts.sum(axis=0).max()) if counts.size else 0.0
         identifier = getattr(motif, "matrix_id", None) or motif.name or f"motif{index}"
         alternate = motif.name if motif.name and motif.name != identifier else ""
-        evalue = getattr(motif, "evalue", None) or 0
+        evalue = getattr(motif, "evalue", None)
         lines.append(f"MOTIF {identifier} {alternate}".rstrip())
         lines.append("")
         lines.append(f"letter-probability matrix: alength= {len(alphabet)} w= {counts.shape[1]} "
-                     f"nsites= {sites:.10g} E= {evalue:.3g}")
+                     f"nsites= {sites:.10g}" + ("" if evalue is None else f" E= {evalue:.3g}"))
         probabilities = counts / np.maximum(counts.sum(axis=0, keepdims=True), 1e-300)
         for column in probabilities.T:
             lines.append(" " + " ".join(f"{value:.10f}" for value in column))

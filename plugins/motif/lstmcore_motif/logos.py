@@ -3,7 +3,10 @@
 - `attribution_logo`: one sequence, each position's letter drawn with the
   height of its gradient x input (negative below the axis), the usual
   "saliency logo" of a sequence model.
-- `motif_logo`: a found motif's information content in bits.
+- `motif_logo`: a found motif's information content in bits, every logo on
+  the same axis (0 to log2 of the alphabet's size: 2 bits for DNA), so a weak
+  motif looks weak beside a strong one; the title carries its number of
+  sites, AUROC and enrichment p-value.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import numpy as np
 
 from lstmcore.errors import UserInputError
 
-__all__ = ["attribution_logo", "motif_logo", "require_plotting"]
+__all__ = ["attribution_logo", "motif_logo", "motif_figure", "motif_title", "require_plotting"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -59,8 +62,19 @@ def attribution_logo(contributions: np.ndarray, letters: str, path: PathLike, ti
     return _save(figure, path, pyplot)
 
 
+def motif_title(rank: int, consensus: str, sites: int, auroc: float, p_value: float) -> str:
+    """The title every found motif's logo carries: what it is and how much to trust it."""
+    return f"motif {rank}: {consensus}  ({sites} sites, AUROC {auroc:.2f}, p = {p_value:.2g})"
+
+
 def motif_logo(motif, path: PathLike, title: str = "") -> Path:
-    """An information-content logo (bits) of a Bio.motifs.Motif."""
+    """An information-content logo (bits, axis 0 to log2 of the alphabet size) of a Bio.motifs.Motif."""
+    _, pyplot = require_plotting()
+    return _save(motif_figure(motif, title), path, pyplot)
+
+
+def motif_figure(motif, title: str = ""):
+    """The matplotlib figure `motif_logo` saves."""
     import pandas
 
     logomaker, pyplot = require_plotting()
@@ -69,7 +83,11 @@ def motif_logo(motif, path: PathLike, title: str = "") -> Path:
     information = logomaker.transform_matrix(counts, from_type="counts", to_type="information")
     figure, axis = pyplot.subplots(figsize=(max(3.0, 0.5 * len(counts)), 2.2))
     logomaker.Logo(information, ax=axis, color_scheme="classic" if letters in ("ACGT", "ACGU") else "chemistry")
+    axis.set_ylim(0, np.log2(len(letters)))
+    axis.set_xticks(range(len(counts)))
+    axis.set_xticklabels([str(i + 1) for i in range(len(counts))])
+    axis.set_xlabel("position")
     axis.set_ylabel("bits")
     axis.set_title(title, fontsize=9)
     figure.tight_layout()
-    return _save(figure, path, pyplot)
+    return figure

@@ -151,6 +151,12 @@ class MotifTask(SequenceClassificationTask):
                                  known_matrix=data.folder / "known_CACGTG.jaspar", plot=_can_plot())
         return result.files
 
+    def demo_summary(self, data: ExampleData, outputs: Mapping[str, Path]) -> List[str]:
+        """One line per planted motif: found as motif N (Pearson r, sites, AUROC, p), or not found."""
+        from .demo_data import DEMO_MOTIF, planted_motif_line
+
+        return [planted_motif_line(DEMO_MOTIF, outputs.get("table"))]
+
 
 def _reverse_complement_on(hyperparameters: Mapping[str, Any], encoder_name: str, source: str) -> bool:
     """Resolve "auto" (DNA only); asking for it on protein is the user's mistake."""

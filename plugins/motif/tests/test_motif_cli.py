@@ -22,6 +22,7 @@ def test_demo_trains_finds_and_writes_the_planted_motif(tmp_path, capsys):
     status, out, _ = run(["-q", "demo", "motif", "--out", str(tmp_path), "--threads", "1"], capsys)
     assert status == 0
     assert "jaspar:" in out and "meme:" in out
+    assert out.splitlines()[-1].startswith("planted motif CACGTG: found as motif 1 (CACGTG), Pearson r ")
     table = (tmp_path / "motifs" / "motifs.tsv").read_text().splitlines()
     top = table[1].split("\t")
     assert top[1] == "CACGTG" and float(top[5]) > 0.95
