@@ -17,6 +17,8 @@
 - training: `class_weights`, `balanced_class_weights`, `learning_rate_schedule`;
 - sequences: `reverse_complement_batch`, `reverse_within_lengths`, `random_dna`, `planted_sequences`,
   FASTA in and out (`read_fasta`, `write_fasta`, `SequenceRecord`), `require_files`;
+- files: `read_table` (CSV/TSV, plain or gzip), `atomic_path` / `atomic_open` (an output appears whole or
+  not at all);
 - models: `MaskedGlobalPooling` (global max / mean over each sequence's real steps), attribution
   (`gradient_x_input`, `in_silico_mutagenesis`), task model files (`save_task_model`,
   `load_task_model`).
@@ -27,7 +29,9 @@ from .attribution import MutagenesisResult, gradient_x_input, in_silico_mutagene
 from .cli.command import Command, positive_int
 from .errors import UserInputError
 from .hookspecs import hookimpl
+from .io.atomic import atomic_open, atomic_path
 from .io.fasta import SequenceRecord, read_fasta, write_fasta
+from .io.tables import read_table
 from .layers.pooling import POOLING_MODES, MaskedGlobalPooling
 from .saving.task_models import TaskModel, load_task_model, save_task_model
 from .tasks import Encoded, ExampleData, Task, validation_arguments
@@ -49,6 +53,6 @@ __all__ = [
     "binary_auroc", "mase", "smape", "interval_coverage", "confusion_matrix", "class_weights",
     "balanced_class_weights", "learning_rate_schedule", "reverse_complement_batch", "reverse_within_lengths",
     "NUCLEOTIDE_ENCODERS", "random_dna", "planted_sequences", "SequenceRecord", "read_fasta", "write_fasta",
-    "require_files", "MaskedGlobalPooling", "POOLING_MODES", "gradient_x_input", "in_silico_mutagenesis",
+    "require_files", "read_table", "atomic_path", "atomic_open", "MaskedGlobalPooling", "POOLING_MODES", "gradient_x_input", "in_silico_mutagenesis",
     "MutagenesisResult", "TaskModel", "save_task_model", "load_task_model",
 ]

@@ -188,3 +188,9 @@ def test_the_guides_classification_task_on_the_toolkit_runs_and_cross_validates(
     state = task.fit_encoder(records, hyperparameters)
     report = task.evaluate(None, records, state, options={"cv": "3"}, hyperparameters=hyperparameters)
     assert report["n"] == 24 and 0.0 <= report["accuracy"] <= 1.0 and "confusion[motif->motif]" in report
+
+
+def test_rolling_origin_of_one_fold_is_the_last_horizon():
+    (train, test), = tk.RollingOrigin(folds=1, horizon=3, gap=2).split(20)
+    np.testing.assert_array_equal(train, np.arange(15))
+    np.testing.assert_array_equal(test, np.arange(17, 20))

@@ -90,6 +90,10 @@ class RollingOrigin:
         if n < needed:
             raise ValueError(f"a rolling origin of {self.folds} folds x horizon {self.horizon} (gap {self.gap}) "
                              f"needs at least {needed} examples. Received: {n}")
+        if self.folds == 1:   # scikit-learn's splitter needs two; one fold is cut the same way by hand
+            end = n - self.horizon - self.gap
+            start = 0 if self.window is None else max(0, end - self.window)
+            return [(np.arange(start, end), np.arange(n - self.horizon, n))]
         splitter = TimeSeriesSplit(self.folds, test_size=self.horizon, gap=self.gap, max_train_size=self.window)
         return list(splitter.split(np.zeros(n)))
 

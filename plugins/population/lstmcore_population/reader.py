@@ -1,0 +1,217 @@
+"""Count tables in, `CountData` out: CSV/TSV in wide form (a time column, one column per series) or long
+form (series, time, count), with the file row of every cell kept for error messages.
+
+Rules (each broken rule is a `UserInputError` naming the file, the row and the column):
+
+- the time column is the one named by `--time-column`, else the first of `year`, `date`, `time`, `t`,
+  `week`, `month` (any case), else the first column; times are numbers (years, indices) or ISO dates
+  (YYYY-MM-DD) and must strictly increase (within each series in long form): a time that goes backwards
+  or repeats is an error;
+- counts are finite numbers >= 0; a word or a negative count is an error;
+- an empty cell, `NA`, `NaN` or `-` is a missing value, kept as NaN: what happens to it is the explicit
+  `--missing` choice applied by `missing.fill_missing` (never silently here);
+- a table needs at least two time points.
+
+Long form is recognised by a `series` (or `species`) column beside a `count` (or `value`) column.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from lstmcore.io.tables import Table, read_table
+from lstmcore.toolkit import UserInputError
+
+__all__ = ["CountData", "read_counts", "future_times", "MISSING_TOKENS", "TIME_COLUMNS"]
+
+MISSING_TOKENS = {"", "na", "nan", "n/a", "-", "null", "none"}
+TIME_COLUMNS = ("year", "date", "time", "t", "week", "month")
+SERIES_COLUMNS = ("series", "species")
+COUNT_COLUMNS = ("count", "value", "counts")
+
+
+@dataclass
+class CountData:
+    """Counts of one or several series on one time grid.
+
+    values : (T, S) float64, NaN where missing;  rows : (T,) the file line of each time point;
+    times : the time labels as written;  keys : (T,) float ordering numbers (years, indices or days);
+    exog : (T, E) exogenous columns (temperature, effort), NaN where missing.
+    """
+
+    path: str
+    time_column: str
+    series: List[str]
+    times: List[str]
+    keys: np.ndarray
+    time_kind: str
+    values: np.ndarray
+    rows: np.ndarray
+    exog_names: List[str] = field(default_factory=list)
+    exog: Optional[np.ndarray] = None
+    options: Dict = field(default_factory=dict)
+
+    def head(self, stop: int) -> "CountData":
+        """The first `stop` time points only (what a backtest fold may see)."""
+        exog = None if self.exog is None else self.exog[:stop]
+        return CountData(self.path, self.time_column, list(self.series), self.times[:stop], self.keys[:stop],
+                         self.time_kind, self.values[:stop], self.rows[:stop], list(self.exog_names), exog,
+                         dict(self.options))
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+def read_counts(path, options: Optional[dict] = None) -> CountData:
+    """Read one count table (wide or long form, detected) into `CountData`."""
+    options = dict(options or {})
+    table = read_table(path)
+    time_name = _time_column(table, options.get("time_column"))
+    lowered = [c.lower() for c in table.columns]
+    is_long = any(c in lowered for c in SERIES_COLUMNS) and any(c in lowered for c in COUNT_COLUMNS)
+    data = _read_long(table, time_name) if is_long else _read_wide(table, time_name, options)
+    data.options = options
+    if len(data.times) < 2:
+        raise UserInputError("has a single time point; a forecast needs a series of at least two",
+                             file=table.path, record=data.times[0] if data.times else None)
+    return data
+
+
+def _time_column(table: Table, named: Optional[str]) -> str:
+    if named:
+        return table.columns[table.index(named)]
+    for candidate in TIME_COLUMNS:
+        for column in table.columns:
+            if column.lower() == candidate:
+                return column
+    return table.columns[0]
+
+
+def _selected(names: Sequence[str], wanted: Optional[str], table: Table, what: str) -> List[str]:
+    """The names a comma-separated option keeps (all when not given); an unknown one is an error."""
+    if not wanted:
+        return list(names)
+    chosen = [name.strip() for name in str(wanted).split(",") if name.strip()]
+    for name in chosen:
+        if name not in names:
+            raise UserInputError(f"{what} {name!r} is not a column (the columns are: {', '.join(names)})",
+                                 file=table.path)
+    return chosen
+
+
+def _read_wide(table: Table, time_name: str, options: dict) -> CountData:
+    others = [c for c in table.columns if c != time_name]
+    exog_names = _selected(others, options.get("exog"), table, "exogenous column") if options.get("exog") else []
+    candidates = [c for c in others if c not in exog_names]
+    series = _selected(candidates, options.get("series"), table, "series")
+    if not series:
+        raise UserInputError("has no count column beside the time column", file=table.path)
+    times = [row[table.index(time_name)].strip() for row in table.rows]
+    keys, kind = _time_keys(table, times, list(range(len(times))), time_name)
+    _check_increasing(table, keys, list(range(len(times))), time_name, None)
+    values = np.column_stack([_cells(table, name, counts=True) for name in series])
+    exog = np.column_stack([_cells(table, name, counts=False) for name in exog_names]) if exog_names else None
+    return CountData(table.path, time_name, series, times, keys, kind, values,
+                     np.asarray(table.line_numbers), exog_names, exog)
+
+
+def _read_long(table: Table, time_name: str) -> CountData:
+    lowered = [c.lower() for c in table.columns]
+    series_name = table.columns[next(lowered.index(c) for c in SERIES_COLUMNS if c in lowered)]
+    count_name = table.columns[next(lowered.index(c) for c in COUNT_COLUMNS if c in lowered)]
+    labels = table.column(series_name)
+    times = [row[table.index(time_name)].strip() for row in table.rows]
+    keys, kind = _time_keys(table, times, list(range(len(times))), time_name)
+    counts = _cells(table, count_name, counts=True)
+    series = list(dict.fromkeys(labels))
+    for name in series:
+        members = [i for i, label in enumerate(labels) if label == name]
+        _check_increasing(table, keys, members, time_name, name)
+    grid = sorted(set(keys.tolist()))
+    position = {key: i for i, key in enumerate(grid)}
+    values = np.full((len(grid), len(series)), np.nan)
+    rows = np.zeros(len(grid), np.int64)
+    labels_of = {}
+    for i, (label, key) in enumerate(zip(labels, keys.tolist())):
+        values[position[key], series.index(label)] = counts[i]
+        rows[position[key]] = rows[position[key]] or table.line_numbers[i]
+        labels_of.setdefault(key, times[i])
+    return CountData(table.path, time_name, series, [labels_of[k] for k in grid], np.asarray(grid), kind,
+                     values, rows)
+
+
+def _cells(table: Table, name: str, *, counts: bool) -> np.ndarray:
+    """Column `name` as floats, NaN for a missing token; text, inf or (for counts) a negative is an error."""
+    position = table.index(name)
+    values = np.empty(len(table.rows))
+    for row, cells in enumerate(table.rows):
+        text = cells[position].strip()
+        if text.lower() in MISSING_TOKENS:
+            values[row] = math.nan
+            continue
+        try:
+            value = float(text)
+        except ValueError:
+            raise _cell_error(table, row, f"column {name!r} holds {text!r}, not a number") from None
+        if not math.isfinite(value):
+            raise _cell_error(table, row, f"column {name!r} holds {text!r}, not a finite number")
+        if counts and value < 0:
+            raise _cell_error(table, row, f"column {name!r} holds a negative count ({text})")
+        values[row] = value
+    return values
+
+
+def _cell_error(table: Table, row: int, problem: str) -> UserInputError:
+    """`FILE: record row N: problem`, N the file's line number (the header is line 1)."""
+    return UserInputError(problem, file=table.path, record=f"row {table.line_numbers[row]}")
+
+
+def _time_keys(table: Table, times: List[str], members: List[int], time_name: str):
+    """(ordering numbers, "number" or "date") of the time cells: numbers as they are, ISO dates as days."""
+    as_numbers = [_number_or_none(text) for text in times]
+    if all(value is not None for value in as_numbers):
+        return np.asarray(as_numbers, np.float64), "number"
+    keys = []
+    for row, text in enumerate(times):
+        try:
+            keys.append(float(date.fromisoformat(text).toordinal()))
+        except ValueError:
+            raise _cell_error(table, row, f"time column {time_name!r} holds {text!r}, which is neither a number "
+                                          "nor a date (YYYY-MM-DD)") from None
+    return np.asarray(keys), "date"
+
+
+def _number_or_none(text: str):
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _check_increasing(table: Table, keys: np.ndarray, members: List[int], time_name: str, series) -> None:
+    """Times must strictly increase down the file (per series in long form)."""
+    where = f" of series {series!r}" if series is not None else ""
+    for previous, current in zip(members, members[1:]):
+        if keys[current] == keys[previous]:
+            raise _cell_error(table, current, f"time {table.rows[current][table.index(time_name)].strip()!r}"
+                                              f"{where} repeats the previous row's")
+        if keys[current] < keys[previous]:
+            raise _cell_error(table, current, f"time {table.rows[current][table.index(time_name)].strip()!r}"
+                                              f"{where} goes backwards (times must increase down the file)")
+
+
+def future_times(data: CountData, steps: int) -> List[str]:
+    """Labels of the `steps` time points after the last: the median step continued (dates stay dates)."""
+    step = float(np.median(np.diff(data.keys))) if len(data.keys) > 1 else 1.0
+    last = float(data.keys[-1])
+    keys = [last + step * (i + 1) for i in range(steps)]
+    if data.time_kind == "date":
+        return [date.fromordinal(int(round(k))).isoformat() for k in keys]
+    integral = all(float(k).is_integer() for k in data.keys) and float(step).is_integer()
+    return [str(int(k)) if integral else f"{k:g}" for k in keys]
