@@ -202,3 +202,21 @@ def test_inputs_are_checked_against_the_graph():
         model.predict([a, np.zeros((5, 3))], verbose=0)
     with pytest.raises(TypeError, match="cannot be iterated"):
         list(lc.Input(shape=(3,)))
+
+
+def test_to_json_round_trip_and_keras_json():
+    import json
+    import zipfile
+    from pathlib import Path
+
+    model = _two_by_two(dtype="float32")
+    again = lc.models.model_from_json(model.to_json())
+    assert [type(layer).__name__ for layer in again.layers] == [type(layer).__name__ for layer in model.layers]
+    again.set_weights(model.get_weights())
+    x, _ = _data()
+    np.testing.assert_array_equal(again.predict(x, verbose=0)[0], model.predict(x, verbose=0)[0])
+    keras_file = Path(__file__).parent / "data" / "keras" / "danq_like.keras"
+    keras_json = zipfile.ZipFile(keras_file).read("config.json").decode()
+    from_keras = lc.models.model_from_json(keras_json)
+    assert [layer.name for layer in from_keras.layers][:2] == ["conv1d", "max_pooling1d"]
+    assert json.loads(from_keras.to_json())["class_name"] == "Sequential"

@@ -284,6 +284,13 @@ class Model(Trainer):
         inputs, outputs = graph_config.rebuild(config, custom_objects)
         return cls(inputs=inputs, outputs=outputs, name=config.get("name"))
 
+    def to_json(self, **kwargs):
+        """The model's architecture as JSON (no weights), for `lstmcore.models.model_from_json`."""
+        import json
+
+        return json.dumps({"format": "lstmcore", "class_name": type(self).__name__, "config": self.get_config()},
+                          **kwargs)
+
     def save(self, filepath, overwrite=True, include_optimizer=True):
         """Write the model (config, weights, compile settings, optimizer state) to one safetensors file."""
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
