@@ -141,6 +141,11 @@ class _Pinned:
 _PINNED = _Pinned()
 
 
+def is_blas_pinned() -> bool:
+    """Whether lstmcore is inside a call that pinned every BLAS to one thread."""
+    return _pin_depth > 0
+
+
 def blas_pinned():
     """Every BLAS on one thread for the length of the `with` block (re-entrant, thread-safe)."""
     return _PINNED

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations, initializers, regularizers
+from .._products import matmul
 from .base import Layer, check_bool, check_positive_int, column_sums
 from .steps import step_mask
 from .windows import (add_window_gradients, check_int_or_singleton, check_padding, output_lengths,
@@ -145,7 +146,7 @@ class Conv1D(Layer):
         if mask is not None:
             x = x * mask
         cols, pads = self._windows(x)
-        z = cols @ self._params["kernel"].reshape(cols.shape[1], self.filters)
+        z = matmul(cols, self._params["kernel"].reshape(cols.shape[1], self.filters))
         if self.use_bias:
             z += self._params["bias"]
         out = self.activation.forward(z)
@@ -157,11 +158,11 @@ class Conv1D(Layer):
         self._cache = None
         d_z = self.activation.backward(out, grad.reshape(out.shape))
         kernel_shape = self._params["kernel"].shape
-        np.matmul(cols.T, d_z, out=self._grads["kernel"].reshape(cols.shape[1], self.filters))
+        matmul(cols.T, d_z, out=self._grads["kernel"].reshape(cols.shape[1], self.filters))
         if self.use_bias:
             column_sums(d_z, out=self._grads["bias"])
         batch, steps, channels = x_shape
-        d_cols = (d_z @ self._params["kernel"].reshape(cols.shape[1], self.filters).T)
+        d_cols = matmul(d_z, self._params["kernel"].reshape(cols.shape[1], self.filters).T)
         d_cols = d_cols.reshape(batch, -1, kernel_shape[0], channels)
         d_padded = add_window_gradients(lambda tap: d_cols[:, :, tap], self.kernel_size,
                                         (batch, steps + left + right, channels), d_cols.dtype,
