@@ -42,7 +42,7 @@ class UserInputError(ValueError):
         if self.file is not None:
             parts.append(self.file)
         if self.record is not None:
-            parts.append(f"record {self.record}")
+            parts.append(f"record {_one_line(self.record)}")  # an id from a damaged file may hold a newline
         parts.append(_one_line(self.problem))
         return ": ".join(parts)
 

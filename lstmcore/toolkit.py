@@ -18,7 +18,11 @@
 - sequences: `reverse_complement_batch`, `reverse_within_lengths`, `random_dna`, `planted_sequences`,
   FASTA in and out (`read_fasta`, `write_fasta`, `SequenceRecord`), `require_files`;
 - files: `read_table` (CSV/TSV, plain or gzip), `atomic_path` / `atomic_open` (an output appears whole or
-  not at all);
+  not at all); where every input and output is opened (lstmcore.io.inputs / outputs): `open_input_text`,
+  `open_input_binary`, `text_lines` (`-` is standard input, a stream is read once, gzip by content),
+  `check_output` (before any work: never an input, never a special file), `open_output` (atomic, or
+  standard output for `-`), `prepare_output_folder` (for `-o DIR`), `input_files_in` (a task's options
+  that name input files);
 - models: `MaskedGlobalPooling` (global max / mean over each sequence's real steps), attribution
   (`gradient_x_input`, `in_silico_mutagenesis`), task model files (`save_task_model`,
   `load_task_model`).
@@ -31,6 +35,8 @@ from .errors import UserInputError
 from .hookspecs import hookimpl
 from .io.atomic import atomic_open, atomic_path
 from .io.fasta import SequenceRecord, read_fasta, write_fasta
+from .io.inputs import open_binary as open_input_binary, open_text as open_input_text, text_lines
+from .io.outputs import check_output, input_files_in, open_output, prepare_output_folder
 from .io.tables import read_table
 from .layers.pooling import POOLING_MODES, MaskedGlobalPooling
 from .saving.task_models import TaskModel, load_task_model, save_task_model
@@ -55,4 +61,6 @@ __all__ = [
     "NUCLEOTIDE_ENCODERS", "random_dna", "planted_sequences", "SequenceRecord", "read_fasta", "write_fasta",
     "require_files", "read_table", "atomic_path", "atomic_open", "MaskedGlobalPooling", "POOLING_MODES", "gradient_x_input", "in_silico_mutagenesis",
     "MutagenesisResult", "TaskModel", "save_task_model", "load_task_model",
+    "open_input_text", "open_input_binary", "text_lines", "check_output", "open_output", "prepare_output_folder",
+    "input_files_in",
 ]

@@ -20,6 +20,7 @@
  * Relative error about 2 ulp on [-87, 88]; inputs outside are clamped. */
 static inline float lc_expf(float x)
 {
+    /* Comparisons false for NaN leave it unclamped, so NaN propagates (keep this order). */
     x = x < -87.0f ? -87.0f : x;
     x = x > 88.0f ? 88.0f : x;
     float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
@@ -107,7 +108,9 @@ static inline void NAME(int W, int S, T *restrict z, const T *restrict c,       
 
 static inline __m256 lc_exp8(__m256 x)
 {
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+    /* The clamps' operand order keeps NaN: max/min return their second operand when either is
+     * NaN, so NaN falls through as the reference's exp does (x first would turn NaN into -87). */
+    x = _mm256_min_ps(_mm256_set1_ps(88.0f), _mm256_max_ps(_mm256_set1_ps(-87.0f), x));
     __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);

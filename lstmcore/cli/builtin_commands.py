@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from .. import registry
@@ -54,17 +55,18 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--validation-split", type=_fraction, default=0.0)
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--config", metavar="JSON", default=None,
-                        help="a JSON file of hyper-parameters overriding the task's defaults")
+                        help="a JSON file of hyper-parameters overriding the task's defaults (or the JSON "
+                             "object itself, e.g. '{\"units\": 64}')")
     _add_threads(parser)
 
 
 def _train(args: argparse.Namespace) -> int:
-    from ..tasks import read_config_file
+    from ..tasks.contract import config_source_name, read_config_file
     from ..tasks.workflows import train
 
     overrides = read_config_file(args.config) if args.config else {}
     result = train(args.task_object, args.data, args.output, options=_task_options(args),
-                   hyperparameters=overrides, config_source=args.config, epochs=args.epochs,
+                   hyperparameters=overrides, config_source=config_source_name(args.config), epochs=args.epochs,
                    batch_size=args.batch_size, validation_split=args.validation_split, seed=args.seed,
                    threads=args.threads, progress=not args.quiet)
     print(f"model: {result.path}")
@@ -84,7 +86,7 @@ def _model_and_data_arguments(parser: argparse.ArgumentParser, data_help: str) -
 def _predict_arguments(parser: argparse.ArgumentParser) -> None:
     _model_and_data_arguments(parser, "data files to predict")
     parser.add_argument("-o", "--output", required=True, metavar="OUT",
-                        help="the prediction table to write (.tsv, or .csv)")
+                        help="the prediction table to write (.tsv, or .csv; '-' for standard output)")
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -92,7 +94,9 @@ def _predict(args: argparse.Namespace) -> int:
 
     count = predict(args.model, args.data, args.output, options=_task_options(args), expect_task=args.task,
                     threads=args.threads, progress=not args.quiet)
-    print(f"predictions: {args.output} ({count} rows)")
+    to_stdout = args.output == "-"  # the table is on stdout: the summary goes beside the progress, on stderr
+    print(f"predictions: {'standard output' if to_stdout else args.output} ({count} rows)",
+          file=sys.stderr if to_stdout else sys.stdout)
     return 0
 
 

@@ -13,13 +13,18 @@ shows a task's own options (`--labels`, `--cv`, ...) once the command line
 names the task, or a model file of it (`lstmcore evaluate MODEL --help`).
 
 Exit status: 0 on success; 2 for a user's mistake, printed as the single line
-`error: FILE: record ID: problem` with no traceback (LSTMCORE_DEBUG=1 shows it).
+`error: FILE: record ID: problem` with no traceback (LSTMCORE_DEBUG=1 shows it);
+130 after Ctrl-C (a second Ctrl-C during the clean-up is ignored); 141 when
+the reader of standard output leaves (`... -o - | head`).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 import traceback
 import warnings
 import shutil
@@ -34,6 +39,8 @@ __all__ = ["main", "build_parser", "core_commands"]
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130   # 128 + SIGINT, as shells report a Ctrl-C
+EXIT_BROKEN_PIPE = 141   # 128 + SIGPIPE
 ENV_DEBUG = "LSTMCORE_DEBUG"
 HELP_FLAGS = ("-h", "--help")
 
@@ -51,16 +58,47 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("always", plugins.PluginWarning)
         warnings.showwarning = _show_plugin_warning(warnings.showwarning)
-        try:
-            return _run(argv)
-        except SystemExit as exc:  # argparse's --help, --version and usage errors
-            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USER_ERROR)
-        except (UserInputError, PluginError, registry.UnknownNameError, registry.DuplicateNameError,
-                KernelChoiceError) as exc:
-            return _report_user_error(exc)
-        except KeyboardInterrupt:
-            print("error: interrupted", file=sys.stderr)
-            return 130
+        with _interrupted_once():
+            try:
+                return _run(argv)
+            except SystemExit as exc:  # argparse's --help, --version and usage errors
+                return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USER_ERROR)
+            except (UserInputError, PluginError, registry.UnknownNameError, registry.DuplicateNameError,
+                    KernelChoiceError) as exc:
+                return _report_user_error(exc)
+            except KeyboardInterrupt:
+                print("error: interrupted", file=sys.stderr)
+                return EXIT_INTERRUPTED
+            except BrokenPipeError:  # `lstmcore predict ... -o - | head`: the reader left, as with any Unix tool
+                _silence_stdout()
+                return EXIT_BROKEN_PIPE
+
+
+@contextlib.contextmanager
+def _interrupted_once():
+    """The first Ctrl-C interrupts; later ones are ignored, so the clean-up it starts (removing a temporary
+    output, closing progress bars) finishes and the user sees one line, not a traceback from inside it."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield  # not ours to change: a thread, or a program that handles SIGINT itself
+        return
+
+    def first_interrupt(signum, frame):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, first_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush into the closed pipe stays quiet."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _run(argv: List[str]) -> int:

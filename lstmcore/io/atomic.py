@@ -1,36 +1,67 @@
 """Outputs written atomically: a temporary file in the same folder, then `os.replace`.
 
 A run that fails half way leaves neither a half-written output nor a stray
-temporary file; an output that already existed stays as it was.
+temporary file; an output that already existed stays as it was.  Only a
+regular file is ever replaced: a folder, a device (/dev/null), a FIFO or a
+socket is refused, and a symbolic link is written through (its target is
+replaced; the link stays).  A full disk or quota while writing is a
+UserInputError naming the output.  `lstmcore.io.outputs` adds the checks
+against the run's inputs and `-` for standard output.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator, Union
 
 from ..errors import UserInputError
 
-__all__ = ["check_writable", "atomic_path", "atomic_open"]
+__all__ = ["check_writable", "atomic_path", "atomic_open", "special_file_kind"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 
 def check_writable(path: PathLike) -> Path:
-    """Fail early, before a long run, if `path` cannot be written; return it as a Path."""
-    path = Path(path)
+    """Fail early, before a long run, if `path` cannot be written; return the Path to write (a link's target)."""
+    given = path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))  # write through the link: the link stays, its target is replaced
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
-        raise UserInputError("cannot write the output: it is a folder", file=path)
+        raise UserInputError("cannot write the output: it is a folder", file=given)
+    special = special_file_kind(path)
+    if special:
+        raise UserInputError(f"cannot write the output: it exists and is {special}, not a regular file; outputs "
+                             "are written to a new file that replaces the old one, and only a regular file is "
+                             "ever replaced (write to standard output with -o -)", file=given)
     if not folder.is_dir():
-        raise UserInputError(f"cannot write the output: folder {str(folder)!r} does not exist", file=path)
+        raise UserInputError(f"cannot write the output: folder {str(folder)!r} does not exist", file=given)
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise UserInputError(f"cannot write the output: folder {str(folder)!r} is not writable", file=path)
+        raise UserInputError(f"cannot write the output: folder {str(folder)!r} is not writable", file=given)
     if path.exists() and not os.access(path, os.W_OK):
-        raise UserInputError("cannot write the output: the file exists and is read-only", file=path)
+        raise UserInputError("cannot write the output: the file exists and is read-only", file=given)
     return path
+
+
+def special_file_kind(path: PathLike) -> str:
+    """"a device", "a FIFO", "a socket" for an existing path that is one of them (links followed), else ""."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return ""
+    for test, kind in ((stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return ""
+
+
+# errno values that mean the output could not be written (never a reading error): disk full, quota, too big.
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 @contextlib.contextmanager
@@ -42,10 +73,20 @@ def atomic_path(path: PathLike) -> Iterator[str]:
     try:
         yield temporary
         _publish(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+    except OSError as exc:
+        _remove_temporary(temporary)
+        if exc.errno in _WRITE_ERRNOS:
+            raise UserInputError(f"cannot write the output: {exc.strerror or exc}; nothing was written (an "
+                                 "earlier file of that name is unchanged)", file=path) from None
         raise
+    except BaseException:
+        _remove_temporary(temporary)
+        raise
+
+
+def _remove_temporary(temporary: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(temporary)
 
 
 @contextlib.contextmanager
@@ -54,8 +95,13 @@ def atomic_open(path: PathLike, mode: str = "w", **open_kwargs) -> Iterator[IO]:
     if "w" not in mode:
         raise ValueError(f"atomic_open writes files; mode must contain 'w'. Received: mode={mode!r}")
     with atomic_path(path) as temporary:
-        with open(temporary, mode, **open_kwargs) as handle:
+        with _open_temporary(temporary, mode, **open_kwargs) as handle:
             yield handle
+
+
+def _open_temporary(temporary: str, mode: str, **open_kwargs) -> IO:
+    """Open the temporary file (a seam for tests that fill the disk)."""
+    return open(temporary, mode, **open_kwargs)
 
 
 def _make_temporary(path: Path):

@@ -1,12 +1,15 @@
 """FASTA records, plain or gzip, streamed through Biopython's SimpleFastaParser.
 
-`iter_fasta` yields one `SequenceRecord` at a time, so prediction over a file
+Files are opened by `lstmcore.io.inputs` (`-` is standard input; a pipe
+or FIFO is read once, gzip recognised by content).  `iter_fasta` yields one
+`SequenceRecord` at a time, so prediction over a file
 larger than memory runs in chunks (`chunked`).  Everything a user can get
 wrong is a `UserInputError` naming the file and the record:
 
 - an empty file, or one with no records;
 - a file that is not FASTA (text before the first '>' header);
-- a binary file, or one that is not UTF-8 text, or corrupt gzip data;
+- a binary file, or one that is not UTF-8 text (the line, column and record
+  are named), or corrupt gzip data;
 - a header without an id, a record without a sequence, an id seen twice.
 
 The letters themselves are checked by the encoders (lstmcore.encoders), which
@@ -15,22 +18,21 @@ know the alphabet.
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import zlib
 from dataclasses import dataclass, replace
 from itertools import islice
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Union
+from typing import BinaryIO, Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Union
 
 from Bio.SeqIO.FastaIO import SimpleFastaParser
 
 from ..errors import UserInputError
+from .inputs import display_name, is_stdin, open_binary
 
 __all__ = ["SequenceRecord", "open_text", "iter_fasta", "read_fasta", "chunked", "write_fasta", "FASTA_EXTENSIONS"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 FASTA_EXTENSIONS = (".fasta", ".fa", ".fna", ".ffn", ".faa", ".frn", ".fas", ".fsa", ".seq", ".nu", ".pro")
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -48,20 +50,10 @@ class SequenceRecord:
 
 
 def open_text(path: PathLike) -> TextIO:
-    """Open `path` as UTF-8 text, decompressing gzip (recognised by its magic bytes, not its name)."""
-    try:
-        raw = open(path, "rb")
-    except FileNotFoundError:
-        raise UserInputError("no such file", file=path) from None
-    except IsADirectoryError:
-        raise UserInputError("is a folder, not a file", file=path) from None
-    except OSError as exc:
-        raise UserInputError(f"cannot be read: {exc.strerror or exc}", file=path) from None
-    binary = raw
-    if raw.peek(2)[:2] == _GZIP_MAGIC:
-        raw.close()
-        binary = gzip.open(path, "rb")
-    return io.TextIOWrapper(binary, encoding="utf-8", errors="strict", newline=None)
+    """Open `path` (`-`: standard input) as UTF-8 text, read once, gzip recognised by its content."""
+    from .inputs import open_text as open_input_text
+
+    return open_input_text(path)
 
 
 class _CheckedLines:
@@ -70,8 +62,8 @@ class _CheckedLines:
     Remembers the current record id so errors found mid-file can name it.
     """
 
-    def __init__(self, path: PathLike, handle: TextIO):
-        self.path = os.fspath(path)
+    def __init__(self, path: PathLike, handle: BinaryIO):
+        self.path = display_name(path)
         self.handle = handle
         self.record: Optional[str] = None
         self.line_number = 0
@@ -95,15 +87,31 @@ class _CheckedLines:
             yield line
 
     def _next_line(self) -> str:
+        """The next line, decoded on its own so that an undecodable byte is placed exactly."""
         try:
-            return self.handle.readline()
-        except UnicodeDecodeError:
-            raise self._error(f"is a binary file or not UTF-8 text (undecodable bytes after line "
-                              f"{self.line_number})") from None
+            raw = self.handle.readline()
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
             raise self._error(f"is corrupt gzip data ({exc})") from None
         except OSError as exc:
             raise self._error(f"cannot be read: {exc.strerror or exc}") from None
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise self._undecodable(raw, exc) from None
+        return line[:-2] + "\n" if line.endswith("\r\n") else line
+
+    def _undecodable(self, raw: bytes, exc: UnicodeDecodeError) -> UserInputError:
+        """Name the line, the column and the record (a header names its own record, read leniently)."""
+        number = self.line_number + 1
+        if raw.startswith(b">"):
+            words = raw[1:].decode("utf-8", errors="backslashreplace").split(None, 1)
+            self.record = words[0] if words else f"#{self.headers + 1}"
+            where = "header"
+        else:
+            where = "line"
+        return self._error(f"is not UTF-8 text: the {where} on line {number} has the byte "
+                           f"0x{raw[exc.start]:02x} at column {exc.start + 1} (a binary file, or another "
+                           "encoding: save it as UTF-8)")
 
     def _error(self, problem: str) -> UserInputError:
         return UserInputError(problem, file=self.path, record=self.record)
@@ -112,9 +120,9 @@ class _CheckedLines:
 def iter_fasta(path: PathLike, seen_ids: Optional[Dict[str, str]] = None) -> Iterator[SequenceRecord]:
     """Yield the records of one FASTA file, streamed; `seen_ids` (id -> file) catches duplicates across files."""
     seen_ids = {} if seen_ids is None else seen_ids
-    source = os.fspath(path)
+    source = display_name(path)
     count = 0
-    with open_text(path) as handle:
+    with open_binary(path) as handle:
         lines = _CheckedLines(path, handle)
         for title, sequence in SimpleFastaParser(lines):
             count += 1
@@ -160,6 +168,8 @@ def chunked(records: Iterable[SequenceRecord], size: int) -> Iterator[List[Seque
 
 
 def _is_empty(path: PathLike) -> bool:
+    if is_stdin(path):
+        return False
     try:
         return os.path.getsize(path) == 0
     except OSError:

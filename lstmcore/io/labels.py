@@ -1,6 +1,8 @@
 """Class labels for FASTA records: from the header, from a TSV keyed by record id, or one file per class.
 
-- header: a `label=CLASS` word in the header (`>seq1 label=promoter`);
+- header: a `label=CLASS` field in the header (`>seq1 label=promoter`); a
+  class with spaces is quoted (`label="my class"` or `label='my class'`), as
+  in key=value headers elsewhere; an unquoted value ends at the first space;
 - a TSV (or CSV) with columns `id` and `label`;
 - "file": each input file is one class, named after the file (`pos.fa` -> `pos`).
 
@@ -10,6 +12,7 @@ file and the record, so a typo in an id is never silently dropped.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -17,18 +20,49 @@ from ..errors import UserInputError
 from .fasta import SequenceRecord
 from .tables import read_table
 
-__all__ = ["attach_labels", "label_from_header", "read_label_table", "class_name_of_file"]
+__all__ = ["attach_labels", "label_from_header", "header_fields", "read_label_table", "class_name_of_file"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 HEADER_KEY = "label="
 
 
+_FIELD_KEY = re.compile(r"(?<!\S)([A-Za-z_][\w.\-]*)=")
+
+
+def header_fields(text: str) -> Dict[str, str]:
+    """The key=value fields of a FASTA header after its id: values may be quoted ("..." or '...') to hold
+    spaces; a quote that is never closed, or a key given twice, is a ValueError saying so."""
+    parts = text.split(None, 1)
+    rest = parts[1] if len(parts) > 1 else ""
+    fields: Dict[str, str] = {}
+    position = 0
+    while True:
+        match = _FIELD_KEY.search(rest, position)
+        if match is None:
+            return fields
+        key, start = match.group(1), match.end()
+        if start < len(rest) and rest[start] in "\"'":
+            end = rest.find(rest[start], start + 1)
+            if end < 0:
+                raise ValueError(f"the value of {key}= opens a quote ({rest[start]}) that is never closed")
+            value, position = rest[start + 1:end], end + 1
+        else:
+            end = start
+            while end < len(rest) and not rest[end].isspace():
+                end += 1
+            value, position = rest[start:end], end
+        if key in fields:
+            raise ValueError(f"the header gives {key}= twice ({fields[key]!r} and {value!r})")
+        fields[key] = value
+
+
 def label_from_header(record: SequenceRecord) -> Optional[str]:
-    """The CLASS of a `label=CLASS` word in the record's header, or None."""
-    for word in record.description.split()[1:]:
-        if word.startswith(HEADER_KEY) and len(word) > len(HEADER_KEY):
-            return word[len(HEADER_KEY):]
-    return None
+    """The CLASS of a `label=CLASS` field in the record's header (quoted when it has spaces), or None."""
+    try:
+        label = header_fields(record.description).get(HEADER_KEY[:-1])
+    except ValueError as exc:
+        raise UserInputError(str(exc), file=record.source, record=record.id) from None
+    return label or None
 
 
 def read_label_table(path: PathLike, id_column: str = "id", label_column: str = "label") -> Dict[str, str]:

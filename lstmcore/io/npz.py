@@ -39,9 +39,15 @@ def _load_member(archive, name: str, source: str) -> np.ndarray:
         raise UserInputError(f"array cannot be read without pickle ({exc})", file=source, record=name) from None
 
 
-def require_array(arrays: Dict[str, np.ndarray], name: str, source: PathLike) -> np.ndarray:
-    """The array called `name`, or an error listing the arrays the file has."""
+def require_array(arrays: Dict[str, np.ndarray], name: str, source: PathLike, *, finite: bool = False) -> np.ndarray:
+    """The array called `name`, or an error listing the arrays the file has; with `finite`, NaN or inf in it
+    is an error naming the array and the index (for data that a model is fitted on or predicts from)."""
     if name not in arrays:
         raise UserInputError(f"missing array {name!r} (the file has: {', '.join(sorted(arrays)) or 'none'})",
                              file=source)
-    return arrays[name]
+    array = arrays[name]
+    if finite and array.dtype.kind in "fc" and not np.isfinite(array).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise UserInputError(f"holds {array[index]} at index {list(index)}, not a finite number (remove or "
+                             "impute it)", file=source, record=name)
+    return array

@@ -13,6 +13,7 @@ from typing import Any, Callable, Tuple, Union
 
 from .. import registry
 from ..errors import UserInputError
+from .inputs import is_stdin
 
 __all__ = ["Reader", "reader_for", "core_readers"]
 
@@ -30,9 +31,12 @@ class Reader:
 
 
 def reader_for(path: PathLike, name: str = None) -> Reader:
-    """The reader called `name`, or the one whose extension matches `path` (".gz" looked through)."""
+    """The reader called `name`, or the one whose extension matches `path` (".gz" looked through);
+    standard input (`-`) has no extension and is read as FASTA."""
     if name:
         return registry.readers.get(name)
+    if is_stdin(path):
+        return registry.readers.get("fasta")
     lowered = os.fspath(path).lower()
     if lowered.endswith(".gz"):
         lowered = lowered[:-3]

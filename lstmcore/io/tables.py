@@ -16,7 +16,7 @@ from typing import List, Optional, Union
 import numpy as np
 
 from ..errors import UserInputError
-from .fasta import open_text
+from .inputs import display_name, text_lines
 
 __all__ = ["Table", "read_table", "TABLE_EXTENSIONS"]
 
@@ -91,20 +91,19 @@ class Table:
 
 def read_table(path: PathLike, delimiter: Optional[str] = None) -> Table:
     """Read a CSV (comma) or TSV (tab; .tsv/.tab) file, plain or gzip, whose first row is the header."""
-    source = os.fspath(path)
+    source = display_name(path)
     delimiter = delimiter or _delimiter_for(source)
-    with open_text(path) as handle:
-        try:
-            lines = [line for line in handle]
-        except UnicodeDecodeError:
-            raise UserInputError("is a binary file or not UTF-8 text, not a table", file=source) from None
-    if any("\x00" in line for line in lines):
+    lines = list(text_lines(path))
+    if any("\x00" in line for _, line in lines):
         raise UserInputError("is a binary file, not a table", file=source)
-    numbered = [(number, line) for number, line in enumerate(lines, 1)
-                if line.strip() and not line.lstrip().startswith("#")]
+    numbered = [(number, line) for number, line in lines if line.strip() and not line.lstrip().startswith("#")]
     if not numbered:
         raise UserInputError("is empty: no header and no rows", file=source)
-    parsed = list(csv.reader([line for _, line in numbered], delimiter=delimiter))
+    try:
+        parsed = list(csv.reader([line for _, line in numbered], delimiter=delimiter))
+    except csv.Error as exc:  # an over-long field, a stray carriage return
+        raise UserInputError(f"is not a valid {'TSV' if delimiter == chr(9) else 'CSV'} table ({exc})",
+                             file=source) from None
     header, body = parsed[0], parsed[1:]
     if not body:
         raise UserInputError("has a header but no rows", file=source)

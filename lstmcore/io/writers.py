@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Sequence, TextIO, Tuple, Union
 import numpy as np
 
 from .. import registry
-from .atomic import atomic_open
+from .outputs import open_output
 
 __all__ = ["Writer", "writer_for", "write_table", "core_writers"]
 
@@ -42,9 +42,10 @@ def writer_for(path: PathLike, name: str = None) -> Writer:
 
 
 def write_table(path: PathLike, header: Sequence[str], rows: Iterable[Sequence], writer: Writer = None) -> None:
-    """Write `header` and `rows` (may be a generator: written as they come) to `path`, atomically."""
+    """Write `header` and `rows` (may be a generator: written as they come) to `path`, atomically
+    (`-`: to standard output)."""
     writer = writer or writer_for(path)
-    with atomic_open(path, "w", newline="", encoding="utf-8") as handle:
+    with open_output(path, "w", newline="", encoding="utf-8") as handle:
         writer.write(handle, header, rows)
 
 

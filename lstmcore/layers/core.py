@@ -1,14 +1,29 @@
 """Dense, Activation, Dropout, Masking and Embedding."""
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
 
 from .. import activations, backend, initializers, regularizers
+from .._products import matmul
 from .base import Layer, check_bool, check_positive_int, check_rate, column_sums
 
 __all__ = ["Dense", "Activation", "Dropout", "Masking", "Embedding", "lengths_from_keep_mask"]
+
+
+class _PerThread(threading.local):
+    """What a layer finds in one call (the lengths Masking and Embedding see) for the model to read back
+    right after the call: kept per thread, because threads that predict at once share the layer."""
+
+    value = None
+
+    def __deepcopy__(self, memo):  # copies of a layer start with nothing found (threading.local cannot copy)
+        return _PerThread()
+
+    def __reduce__(self):
+        return (_PerThread, ())
 
 
 def lengths_from_keep_mask(keep):
@@ -88,7 +103,7 @@ class Dense(Layer):
     def forward(self, x, training=False, lengths=None, keep_cache=None):
         keep_cache = training if keep_cache is None else keep_cache
         flat = x.reshape(-1, x.shape[-1])
-        z = flat @ self._params["kernel"]
+        z = matmul(flat, self._params["kernel"])
         if self.use_bias:
             z += self._params["bias"]
         out = self.activation.forward(z)
@@ -99,10 +114,10 @@ class Dense(Layer):
         flat, out = self._cache
         self._cache = None
         d_z = self.activation.backward(out, grad.reshape(out.shape))
-        np.matmul(flat.T, d_z, out=self._grads["kernel"])
+        matmul(flat.T, d_z, out=self._grads["kernel"])
         if self.use_bias:
             column_sums(d_z, out=self._grads["bias"])
-        d_x = d_z @ self._params["kernel"].T
+        d_x = matmul(d_z, self._params["kernel"].T)
         return d_x.reshape(grad.shape[:-1] + (flat.shape[1],))
 
     def get_config(self):
@@ -206,21 +221,24 @@ class Masking(Layer):
             self.mask_value = float(mask_value)
         except (TypeError, ValueError):
             raise ValueError(f"mask_value must be a number. Received: mask_value={mask_value!r}") from None
-        self._lengths = None
+        self._call_lengths = _PerThread()
 
     def forward(self, x, training=False, lengths=None, keep_cache=None):
         keep_cache = training if keep_cache is None else keep_cache
         if x.ndim != 3:
             raise ValueError(f"Masking {self.name!r} expects input of shape (batch, steps, features). "
                              f"Received: x.shape={x.shape}")
-        keep = np.any(x != self.mask_value, axis=-1)
+        if np.isnan(self.mask_value):  # NaN never equals itself: all-NaN steps are the padding
+            keep = np.any(~np.isnan(x), axis=-1)
+        else:
+            keep = np.any(x != self.mask_value, axis=-1)
         found = lengths_from_keep_mask(keep)
-        self._lengths = found if lengths is None else np.minimum(found, lengths)
+        self._call_lengths.value = found if lengths is None else np.minimum(found, lengths)
         self._cache = keep if keep_cache else None
-        return x * keep[:, :, None].astype(x.dtype)
+        return np.where(keep[:, :, None], x, np.zeros((), x.dtype))
 
     def output_lengths(self, lengths):
-        return self._lengths
+        return self._call_lengths.value
 
     def backward(self, grad):
         keep, self._cache = self._cache, None
@@ -254,7 +272,7 @@ class Embedding(Layer):
         self.embeddings_initializer = initializers.get(embeddings_initializer, "embeddings_initializer")
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer, "embeddings_regularizer")
         self.mask_zero = check_bool("mask_zero", mask_zero)
-        self._lengths = None
+        self._call_lengths = _PerThread()
 
     def build(self, input_shape):
         self.add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer,
@@ -285,15 +303,16 @@ class Embedding(Layer):
             bad = tokens.min() if tokens.min() < 0 else tokens.max()
             raise ValueError(f"Embedding {self.name!r} tokens must lie in [0, {self.input_dim}). "
                              f"Received: token {int(bad)}")
-        self._lengths = lengths
+        found_lengths = lengths
         if self.mask_zero and tokens.ndim == 2:
             found = lengths_from_keep_mask(tokens != 0)
-            self._lengths = found if lengths is None else np.minimum(found, lengths)
+            found_lengths = found if lengths is None else np.minimum(found, lengths)
+        self._call_lengths.value = found_lengths
         self._cache = tokens if keep_cache else None
         return self._params["embeddings"][tokens]
 
     def output_lengths(self, lengths):
-        return self._lengths
+        return self._call_lengths.value
 
     def backward(self, grad):
         tokens, self._cache = self._cache, None

@@ -30,7 +30,7 @@ from . import keras_files
 from .model_classes import MODEL_CLASSES, register_model_class
 
 __all__ = ["ModelFileError", "save_model", "load_model", "save_weights", "load_weights", "register_model_class",
-           "read_metadata", "read_metadata_and_shapes", "FORMAT", "FORMAT_VERSION"]
+           "read_metadata", "read_metadata_and_shapes", "check_spec", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "lstmcore.model"
 WEIGHTS_FORMAT = "lstmcore.weights"
@@ -43,8 +43,8 @@ class ModelFileError(ValueError):
 
     def __init__(self, path, reason):
         self.path = os.fspath(path)
-        self.reason = reason
-        super().__init__(f"Cannot load model file {self.path!r}: {reason}")
+        self.reason = " ".join(str(reason).split())  # one line, whatever a crafted file's keys hold
+        super().__init__(f"Cannot load model file {self.path!r}: {self.reason}")
 
 
 # ----- writing ----------------------------------------------------------------------------
@@ -56,9 +56,17 @@ def _write_bytes(handle, data):
 
 
 def _atomic_write(path, data, overwrite):
+    from ..io.atomic import special_file_kind
+
     path = os.fspath(path)
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path!r} exists and overwrite=False")
+    if os.path.islink(path):
+        path = os.path.realpath(path)  # write through the link: the link stays
+    kind = special_file_kind(path) or ("a folder" if os.path.isdir(path) else "")
+    if kind:
+        raise ValueError(f"{path!r} is {kind}, not a regular file: a model file only ever replaces a regular "
+                         "file. Received: filepath naming it")
     directory = os.path.dirname(os.path.abspath(path))
     fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
@@ -160,16 +168,20 @@ def _read(filepath):
         header = json.loads(data[8:8 + header_length].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ModelFileError(path, f"the safetensors header is corrupt ({error})") from None
+    except RecursionError:
+        raise ModelFileError(path, "the safetensors header is corrupt (JSON nested too deeply)") from None
     if not isinstance(header, dict):
         raise ModelFileError(path, "the safetensors header is corrupt (not a JSON object)")
     metadata = header.get("__metadata__") or {}
-    if _METADATA_KEY not in metadata:
+    if not isinstance(metadata, dict) or not isinstance(metadata.get(_METADATA_KEY), str):
         raise ModelFileError(path, "it is not an lstmcore model file (a safetensors file without "
                                    f"'{_METADATA_KEY}' metadata)")
     try:
         info = json.loads(metadata[_METADATA_KEY])
     except json.JSONDecodeError as error:
         raise ModelFileError(path, f"its lstmcore metadata is corrupt ({error})") from None
+    except RecursionError:
+        raise ModelFileError(path, "its lstmcore metadata is corrupt (JSON nested too deeply)") from None
     if not isinstance(info, dict) or info.get("format") not in (FORMAT, WEIGHTS_FORMAT):
         raise ModelFileError(path, "it is not an lstmcore model file (unknown format "
                                    f"{info.get('format') if isinstance(info, dict) else info!r})")
@@ -242,11 +254,14 @@ def load_model(filepath, custom_objects=None, compile=True):
     if info.get("format") != FORMAT:
         raise ModelFileError(path, "it holds weights only (written by save_weights); build the model "
                                    "and call model.load_weights()")
-    spec = info.get("model") or {}
-    model_class = MODEL_CLASSES.get(spec.get("class_name"))
+    spec = info.get("model")
+    if not isinstance(spec, dict):
+        raise ModelFileError(path, "its model config is missing or not a JSON object")
+    model_class = MODEL_CLASSES.get(spec.get("class_name")) if isinstance(spec.get("class_name"), str) else None
     if model_class is None:
         raise ModelFileError(path, f"it holds an unknown model class {spec.get('class_name')!r}")
     _require_layer_classes(path, spec.get("config"), info, custom_objects)
+    check_spec(path, spec, {name: value.shape for name, value in tensors.items()}, custom_objects)
     try:
         model = model_class.from_config(spec["config"], custom_objects=custom_objects)
     except (KeyError, TypeError, ValueError) as error:
@@ -257,20 +272,42 @@ def load_model(filepath, custom_objects=None, compile=True):
     model.extra_metadata = info.get("extra")
     compile_spec = info.get("compile")
     if compile and compile_spec:
-        from .. import losses, optimizers
-
-        loss_spec = compile_spec["loss"]
-        model.compile(optimizer=optimizers.deserialize(compile_spec["optimizer"]),
-                      loss=([losses.deserialize(item) for item in loss_spec] if isinstance(loss_spec, list)
-                            else losses.deserialize(loss_spec)),
-                      loss_weights=compile_spec.get("loss_weights"),
-                      metrics=compile_spec.get("metrics") or None,
-                      weighted_metrics=compile_spec.get("weighted_metrics") or None)
-        state = {key[len("optimizer."):]: value for key, value in tensors.items()
-                 if key.startswith("optimizer.")}
-        if state:
-            model.optimizer.set_state(state, {"model": model._flat_params})
+        try:
+            _compile_from_spec(model, compile_spec, tensors)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ModelFileError(path, f"its compile settings (optimizer, loss, metrics) cannot be rebuilt "
+                                       f"({error})") from None
     return model
+
+
+def _compile_from_spec(model, compile_spec, tensors):
+    """Compile `model` with the file's optimizer (and its state), loss and metrics."""
+    from .. import losses, optimizers
+
+    if not isinstance(compile_spec, dict):
+        raise ValueError("not a JSON object")
+    loss_spec = compile_spec["loss"]
+    model.compile(optimizer=optimizers.deserialize(compile_spec["optimizer"]),
+                  loss=([losses.deserialize(item) for item in loss_spec] if isinstance(loss_spec, list)
+                        else losses.deserialize(loss_spec)),
+                  loss_weights=compile_spec.get("loss_weights"),
+                  metrics=compile_spec.get("metrics") or None,
+                  weighted_metrics=compile_spec.get("weighted_metrics") or None)
+    state = {key[len("optimizer."):]: value for key, value in tensors.items()
+             if key.startswith("optimizer.")}
+    if state:
+        model.optimizer.set_state(state, {"model": model._flat_params})
+
+
+def check_spec(path, spec, shapes, custom_objects=None):
+    """(input shape, output shape) of a model spec checked against its tensors' `shapes` and the limits
+    (lstmcore.saving.validation), before anything is allocated; ModelFileError says what is wrong."""
+    from .validation import SpecError, check_model_spec
+
+    try:
+        return check_model_spec(spec, shapes, custom_objects)
+    except SpecError as error:
+        raise ModelFileError(path, str(error)) from None
 
 
 def _require_layer_classes(path, config, info, custom_objects):
@@ -296,7 +333,8 @@ def _unregistered_layer_classes(config, custom_objects):
     from .. import layers
 
     missing = set()
-    pending = list(config.get("layers") or []) if isinstance(config, dict) else []
+    layer_specs = config.get("layers") if isinstance(config, dict) else None
+    pending = list(layer_specs) if isinstance(layer_specs, list) else []  # a damaged list: check_spec says so
     while pending:
         spec = pending.pop()
         if not isinstance(spec, dict) or "class_name" not in spec:

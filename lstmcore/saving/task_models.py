@@ -115,11 +115,21 @@ def read_task_metadata(path: PathLike) -> Dict[str, Any]:
     if not isinstance(record, dict) or "task" not in record:
         raise UserInputError("was saved without a task (by model.save in Python, not `lstmcore train`); "
                              "load it with lstmcore.load_model instead", file=path)
+    version = record.get("task_format", TASK_FORMAT)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise UserInputError(f"has a damaged task record (task format {version!r} is not a version number)",
+                             file=path)
+    if version > TASK_FORMAT:
+        raise UserInputError(f"was written by a newer lstmcore (task format {version}); upgrade lstmcore",
+                             file=path)
+    if not isinstance(record["task"], str) or not record["task"]:
+        raise UserInputError(f"has a damaged task record (the task name {record['task']!r} is not a name)",
+                             file=path)
     if not isinstance(record.get("state"), dict):
         raise UserInputError("has a damaged task record (no encoder state)", file=path)
-    if record.get("task_format", TASK_FORMAT) > TASK_FORMAT:
-        raise UserInputError(f"was written by a newer lstmcore (task format {record['task_format']}); "
-                             "upgrade lstmcore", file=path)
+    for key in ("hyperparameters", "training", "training_data", "provider"):
+        if record.get(key) is not None and not isinstance(record[key], dict):
+            raise UserInputError(f"has a damaged task record ({key!r} is not a JSON object)", file=path)
     return record
 
 
@@ -143,12 +153,35 @@ def load_task_model(path: PathLike, expect_task: Optional[str] = None) -> TaskMo
 
     name = read_task_name(path, expect_task)
     record = read_task_metadata(path)
+    task = registry.tasks.get(name)
+    _check_task_state(path, task, record["state"])
     try:
         model = load_model(os.fspath(path))
     except ModelFileError as exc:
         raise UserInputError(f"is not a valid lstmcore model file: {exc.reason}", file=path) from None
-    return TaskModel(model, name, registry.tasks.get(name), dict(record["state"]),
-                     dict(record.get("hyperparameters", {})), Path(path))
+    except MemoryError:
+        raise UserInputError("is not a valid lstmcore model file: its model is larger than this machine's "
+                             "memory", file=path) from None
+    return TaskModel(model, name, task, dict(record["state"]), dict(record.get("hyperparameters") or {}),
+                     Path(path))
+
+
+def _check_task_state(path: PathLike, task, state: Mapping[str, Any]) -> None:
+    """The file's config checked against its weights and limits, then the task's state against the model's
+    input and output shapes: all before the model is built, so nothing is allocated for a bad file."""
+    from .model_file import check_spec, read_metadata_and_shapes
+
+    def planned_shapes(filepath):
+        header, shapes = read_metadata_and_shapes(filepath)
+        return check_spec(filepath, header.get("model"), shapes)
+
+    input_shape, output_shape = _read_model_file(path, planned_shapes)
+    try:
+        task.check_state(state, input_shape, output_shape)
+    except UserInputError as exc:
+        raise UserInputError(f"has a task record that does not fit its model: {exc.problem}", file=path) from None
+    except (ValueError, TypeError, KeyError) as exc:
+        raise UserInputError(f"has a task record that does not fit its model: {exc}", file=path) from None
 
 
 
@@ -169,7 +202,15 @@ def describe_model_file(path: PathLike) -> Dict[str, Any]:
     """
     header, shapes = _header_and_shapes(path)
     extra = header.get("extra") if isinstance(header.get("extra"), dict) else {}
+    for key in ("state", "hyperparameters", "training", "training_data", "provider"):
+        if extra.get(key) is not None and not isinstance(extra[key], dict):
+            raise UserInputError(f"has a damaged task record ({key!r} is not a JSON object)", file=path)
     spec = header.get("model") if isinstance(header.get("model"), dict) else {}
+    try:
+        architecture = _describe_architecture(spec.get("config") or {}, shapes)
+        compile_spec = _describe_compile(header.get("compile"))
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        raise UserInputError(f"has a damaged model config ({type(exc).__name__}: {exc})", file=path) from None
     return {
         "file": os.fspath(path),
         "task": extra.get("task"),
@@ -178,8 +219,8 @@ def describe_model_file(path: PathLike) -> Dict[str, Any]:
         "format_version": header.get("format_version"),
         "state": extra.get("state") or {},
         "hyperparameters": extra.get("hyperparameters") or {},
-        "architecture": _describe_architecture(spec.get("config") or {}, shapes),
-        "compile": _describe_compile(header.get("compile")),
+        "architecture": architecture,
+        "compile": compile_spec,
         "training": extra.get("training"),
         "training_data": extra.get("training_data"),
     }

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +31,12 @@ import numpy as np
 
 from ..errors import UserInputError
 
-__all__ = ["Task", "Encoded", "ExampleData", "resolve_hyperparameters", "read_config_file", "validation_arguments"]
+__all__ = ["Task", "Encoded", "ExampleData", "resolve_hyperparameters", "read_config_file", "config_source_name",
+           "validation_arguments"]
 
 PathLike = os.PathLike
+CONFIG_INLINE = "--config"        # how messages name hyper-parameters given inline as JSON
+MAX_CONFIG_BYTES = 1024 * 1024    # a hyper-parameter file is small; anything bigger is the wrong file
 
 
 @dataclass
@@ -79,6 +83,9 @@ class Task:
     chunk_size : records per chunk when `predict` streams its input.
     time_ordered : examples are in time order (forecasting): the validation split holds out the end
         of each series (`Encoded.groups`) instead of a shuffled part.
+    hyperparameter_limits : {name: (low, high)} sane bounds of numeric hyper-parameters (None: open),
+        checked when --config overrides them, before any model is built: `units` of 10^7 is a
+        one-line error, not a 3 PiB allocation.
     """
 
     name: str = ""
@@ -88,10 +95,21 @@ class Task:
     demo_epochs: int = 5
     chunk_size: int = 1024
     time_ordered: bool = False
+    hyperparameter_limits: Mapping[str, Tuple[Any, Any]] = {}
 
     # --- the command line --------------------------------------------------------------
     def add_arguments(self, parser: argparse.ArgumentParser, command: str) -> None:
         """Add this task's own options to the parser of `command` ("train", "predict", "evaluate")."""
+
+    def hyperparameters_from_options(self, options: Mapping[str, Any]) -> Dict[str, Any]:
+        """Hyper-parameters that this task's own train options set (`--alphabet dna`, say); they override
+        --config.  None by default."""
+        return {}
+
+    def training_report(self, state: Mapping[str, Any], hyperparameters: Mapping[str, Any]) -> List[str]:
+        """Lines `lstmcore train` prints on stderr once the model is saved: what was chosen from the data
+        rather than given (the detected alphabet, say), so nothing is decided silently.  None by default."""
+        return []
 
     # --- reader ------------------------------------------------------------------------
     def read(self, paths: Sequence[Path], options: Mapping[str, Any], *, labelled: bool) -> Any:
@@ -112,6 +130,16 @@ class Task:
         raise NotImplementedError(f"task {self.name!r} does not implement encode()")
 
     # --- model -------------------------------------------------------------------------
+    def check_state(self, state: Mapping[str, Any], input_shape: Optional[tuple],
+                    output_shape: Optional[tuple]) -> None:
+        """Check a model file's `state` against its model's input and output shapes (None where unknown)
+        before the model is built; raise ValueError saying what does not fit (the loader names the file).
+
+        A model file may have been edited or crafted: a state without its
+        classes, or a model whose output does not fit them, must be one line,
+        not a traceback in `predict`.  By default nothing is checked.
+        """
+
     def build_model(self, state: Mapping[str, Any], hyperparameters: Mapping[str, Any]):
         """The default model, compiled with the task's loss and metrics."""
         raise NotImplementedError(f"task {self.name!r} does not implement build_model()")
@@ -199,21 +227,62 @@ def validation_arguments(validation: Encoded) -> Dict[str, Any]:
 
 
 def read_config_file(path: PathLike) -> Dict[str, Any]:
-    """The hyper-parameters in a --config JSON file (an object of name -> value)."""
+    """The hyper-parameters in a --config JSON file (an object of name -> value).
+
+    The argument may also be the JSON object itself (`--config '{"units": 64}'`)
+    when no file has that name; messages then name `--config`.
+    """
+    text, source = _config_text(path)
     try:
-        with open(path, encoding="utf-8") as handle:
-            config = json.load(handle)
-    except FileNotFoundError:
-        raise UserInputError("no such file", file=path) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserInputError(f"is not valid JSON ({exc})", file=path) from None
+        config = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserInputError(f"is not valid JSON ({exc})", file=source) from None
+    except RecursionError:
+        raise UserInputError("is not valid JSON (nested too deeply)", file=source) from None
     if not isinstance(config, dict):
-        raise UserInputError(f"must hold a JSON object of hyper-parameters, not {type(config).__name__}", file=path)
+        raise UserInputError(f"must hold a JSON object of hyper-parameters, not {type(config).__name__}",
+                             file=source)
     return config
 
 
+def config_source_name(argument: Optional[str]) -> Optional[str]:
+    """How messages name a --config argument: the file, or `--config` for JSON given inline."""
+    if argument is None:
+        return None
+    return CONFIG_INLINE if _is_inline_json(argument) else argument
+
+
+def _is_inline_json(argument: PathLike) -> bool:
+    text = os.fspath(argument)
+    return text.lstrip().startswith("{") and not os.path.exists(text)
+
+
+def _config_text(path: PathLike) -> Tuple[str, str]:
+    """(the JSON text, how messages name it) of a --config argument: a file, or the JSON itself."""
+    if _is_inline_json(path):
+        return os.fspath(path), CONFIG_INLINE
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except FileNotFoundError:
+        raise UserInputError("no such file", file=path) from None
+    except IsADirectoryError:
+        raise UserInputError("is a folder; --config takes a JSON file of hyper-parameters", file=path) from None
+    except OSError as exc:
+        raise UserInputError(f"cannot be read: {exc.strerror or exc}", file=path) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise UserInputError(f"is larger than {MAX_CONFIG_BYTES // 1024} KiB: not a hyper-parameter file",
+                             file=path)
+    try:
+        return data.decode("utf-8"), os.fspath(path)
+    except UnicodeDecodeError as exc:
+        raise UserInputError(f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                             file=path) from None
+
+
 def resolve_hyperparameters(task: Task, overrides: Mapping[str, Any], source: Optional[str] = None) -> Dict[str, Any]:
-    """The task's defaults with `overrides` applied; an unknown name or a value of the wrong type is an error."""
+    """The task's defaults with `overrides` applied; an unknown name, a value of the wrong type, or a number
+    outside the task's `hyperparameter_limits` is an error (before anything is built or allocated)."""
     resolved = dict(task.hyperparameters)
     for name, value in overrides.items():
         if name not in resolved:
@@ -221,7 +290,24 @@ def resolve_hyperparameters(task: Task, overrides: Mapping[str, Any], source: Op
             raise UserInputError(f"unknown hyper-parameter for task {task.name!r} (known: {known})",
                                  file=source, record=name)
         resolved[name] = _checked_value(name, value, resolved[name], source)
+        _check_limits(name, resolved[name], getattr(task, "hyperparameter_limits", {}).get(name), source)
     return resolved
+
+
+def _check_limits(name: str, value: Any, limits: Optional[Tuple[Any, Any]], source: Optional[str]) -> None:
+    """A number within [low, high] (either may be None), finite; anything else passes."""
+    if limits is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    low, high = limits
+    problem = "the hyper-parameters do not make a valid model"
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UserInputError(f"{problem}: {name} must be a finite number. Received: {value!r}", file=source,
+                             record=name)
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if low is not None and high is not None else \
+            (f"at least {low}" if low is not None else f"at most {high}")
+        raise UserInputError(f"{problem}: {name} must be {bounds} (the task's sane limits). Received: {value!r}",
+                             file=source, record=name)
 
 
 def _checked_value(name: str, value: Any, default: Any, source: Optional[str]) -> Any:

@@ -44,6 +44,7 @@ class SequenceClassificationTask(Task):
         "learning_rate": 0.01,
         "optimizer": "adam",
     }
+    hyperparameter_limits = {"units": (1, 4096), "dropout": (0.0, 0.95), "learning_rate": (1e-8, 10.0)}
     demo_hyperparameters = {"units": 16, "learning_rate": 0.02}
     demo_epochs = 10  # reaches ~99 % accuracy on the demo data in a few seconds
 
@@ -54,6 +55,18 @@ class SequenceClassificationTask(Task):
                                 help="where the classes come from: 'header' (label=CLASS in each header, "
                                      "the default), 'file' (one FASTA file per class), or a TSV/CSV "
                                      "with columns id and label")
+        if command == "train":
+            parser.add_argument("--alphabet", default=None, metavar="NAME",
+                                help="dna, rna or protein (or a plugin's encoder); default: detected from the "
+                                     "letters, and reported")
+
+    def hyperparameters_from_options(self, options: Mapping[str, Any]) -> Dict[str, Any]:
+        return {"alphabet": options["alphabet"]} if options.get("alphabet") else {}
+
+    def training_report(self, state: Mapping[str, Any], hyperparameters: Mapping[str, Any]) -> List[str]:
+        if hyperparameters.get("alphabet") != "auto":
+            return []
+        return [f"alphabet: {state['encoder']['name']} (detected from the letters; --alphabet sets it)"]
 
     # --- reader ------------------------------------------------------------------------
     def read(self, paths: Sequence[Path], options: Mapping[str, Any], *, labelled: bool) -> List[SequenceRecord]:
@@ -89,7 +102,7 @@ class SequenceClassificationTask(Task):
                                  "more classes", file=first.source)
         alphabet = hyperparameters["alphabet"]
         if alphabet == "auto":
-            alphabet = detect_alphabet(r.sequence for r in records)
+            alphabet = _detected_alphabet(records)
         encoder = registry.encoders.get(alphabet).configured(gaps=hyperparameters["gaps"])
         return {"classes": classes, "encoder": encoder.config()}
 
@@ -109,6 +122,28 @@ class SequenceClassificationTask(Task):
         return np.array([index[r.label] for r in records], dtype=np.int64)
 
     # --- model -------------------------------------------------------------------------
+    def check_state(self, state: Mapping[str, Any], input_shape, output_shape) -> None:
+        """Two or more distinct class names, a known encoder whose channels are the model's input
+        features, and a model that outputs one probability per class (not one per step)."""
+        classes = state.get("classes")
+        if not isinstance(classes, list) or not all(isinstance(name, str) for name in classes):
+            raise ValueError("its state has no list of class names")
+        if len(classes) < 2 or len(set(classes)) != len(classes):
+            raise ValueError(f"its state lists the classes {classes!r}; a classifier needs two or more "
+                             "distinct ones")
+        if not isinstance(state.get("encoder"), dict) or not isinstance(state["encoder"].get("name"), str):
+            raise ValueError("its state has no encoder")
+        try:
+            channels = encoder_from_config(state["encoder"]).channels
+        except registry.UnknownNameError as exc:
+            raise ValueError(f"its encoder cannot be rebuilt ({exc.args[0] if exc.args else exc})") from None
+        if input_shape is not None and input_shape[-1] not in (None, channels):
+            raise ValueError(f"its encoder {state['encoder']['name']!r} makes {channels} channels, but the model "
+                             f"takes {input_shape[-1]} features per step")
+        if output_shape is not None and tuple(output_shape) != (None, len(classes)):
+            raise ValueError(f"the model outputs shape {tuple(output_shape)}, not one probability per class "
+                             f"(None, {len(classes)}) for its {len(classes)} classes")
+
     def build_model(self, state: Mapping[str, Any], hyperparameters: Mapping[str, Any]):
         from .. import layers
         from ..models import Sequential
@@ -157,3 +192,41 @@ class SequenceClassificationTask(Task):
         return ExampleData(folder, [files["train"]], [files["evaluate"]], [files["predict"]],
                            {"labels": "header"},
                            "random DNA of 20-30 nt; class 'motif' carries CACGTG at a random position")
+
+
+# A nucleotide file is mostly these letters; protein has about 30 % of them (A, C, G, T and N are amino acids too).
+NUCLEOTIDE_LETTERS = "ACGTUN"
+NUCLEOTIDE_SHARE = 0.5
+
+
+def _detected_alphabet(records: List[SequenceRecord]) -> str:
+    """The alphabet the letters say; mostly nucleotides plus letters that are not nucleotide codes (DNA
+    soft-masked with X) is an error, never a silent protein model."""
+    from collections import Counter
+
+    counts: Counter = Counter()
+    for record in records:
+        counts.update(record.sequence.upper())
+    for gap in "-.":
+        counts.pop(gap, None)
+    total = sum(counts.values()) or 1
+    share = sum(counts[letter] for letter in NUCLEOTIDE_LETTERS) / total
+    alphabet = detect_alphabet(r.sequence for r in records)
+    if alphabet == "protein" and share >= NUCLEOTIDE_SHARE:
+        raise _mixed_alphabet_error(records, counts, share)
+    return alphabet
+
+
+def _mixed_alphabet_error(records: List[SequenceRecord], counts, share: float) -> UserInputError:
+    """Which letters are not nucleotide codes, how often, and where the first one is."""
+    from ..encoders import DNA
+
+    foreign = sorted(letter for letter in counts if letter not in DNA.letters + "U" + "".join(DNA.ambiguity))
+    shown = ", ".join(f"{letter!r} ({counts[letter]:,})" for letter in foreign[:8])
+    first = next(r for r in records if any(letter in r.sequence.upper() for letter in foreign))
+    position = next(i for i, letter in enumerate(first.sequence.upper()) if letter in foreign) + 1
+    return UserInputError(f"the sequences look like nucleotides ({share:.0%} of the letters are A, C, G, T, U "
+                          f"or N) but also hold letters that are not nucleotide codes: {shown}; the first is at "
+                          f"position {position} here. Give --alphabet protein if they are protein; otherwise "
+                          "replace those letters (N for an unknown base)",
+                          file=first.source, record=first.id)

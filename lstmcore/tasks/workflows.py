@@ -8,13 +8,15 @@ before the long work starts and are written atomically.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from .. import registry
 from ..errors import UserInputError
-from ..io.atomic import check_writable
+from ..io.inputs import is_stdin
+from ..io.outputs import check_output, input_files_in
 from ..io.writers import write_table, writer_for
 from .contract import Task, resolve_hyperparameters
 from ..saving.task_models import TaskModel, load_task_model, save_task_model
@@ -51,11 +53,18 @@ def get_task(task: Union[str, Task]) -> Task:
 
 
 def require_files(paths: Sequence[PathLike]) -> List[Path]:
-    """The paths as Paths; none given, a missing one or a folder is a UserInputError naming it."""
+    """The paths as Paths; none given, a missing one or a folder is a UserInputError naming it.
+
+    `-` is standard input, which can be read once: given twice, it is an error.
+    """
+    if sum(1 for p in paths if is_stdin(p)) > 1:
+        raise UserInputError("standard input ('-') is given twice; it can be read only once", file="-")
     paths = [Path(p) for p in paths]
     if not paths:
         raise UserInputError("no input files given")
     for path in paths:
+        if is_stdin(path):
+            continue
         if not path.exists():
             raise UserInputError("no such file", file=path)
         if path.is_dir():
@@ -78,8 +87,11 @@ def train(task: Union[str, Task], paths: Sequence[PathLike], output: PathLike, *
     task = get_task(task)
     options = dict(options or {})
     resolved = resolve_hyperparameters(task, hyperparameters or {}, config_source)
+    from_options = task.hyperparameters_from_options(options)  # the task's own options win over --config
+    resolved.update({name: value for name, value in resolve_hyperparameters(task, from_options).items()
+                     if name in from_options})
     paths = require_files(paths)
-    check_writable(output)
+    check_output(output, [*paths, config_source, *input_files_in(options)], allow_stdout=False)
     _set_threads_and_seed(threads, seed)
     data = task.read(paths, options, labelled=True)
     state = task.fit_encoder(data, resolved)
@@ -94,6 +106,8 @@ def train(task: Union[str, Task], paths: Sequence[PathLike], output: PathLike, *
                        hyperparameters=resolved)
     path = save_task_model(model, output, _registered_name(task), state, resolved,
                            training_data=_training_data_record(paths, encoded), training=schedule)
+    for line in task.training_report(state, resolved):
+        print(line, file=sys.stderr)
     return TrainResult(model, state, resolved, history, path)
 
 
@@ -117,7 +131,7 @@ def predict(model: Union[PathLike, TaskModel], paths: Sequence[PathLike], output
     """Write the task's prediction table for unlabelled data, streamed chunk by chunk; return the row count."""
     loaded = model if isinstance(model, TaskModel) else load_task_model(model, expect_task)
     paths = require_files(paths)
-    check_writable(output)
+    check_output(output, [loaded.path, *paths, *input_files_in(dict(options or {}))])
     _set_threads_and_seed(threads, None)
     task, state = loaded.task, loaded.state
     counter = _RowCounter(progress)
@@ -164,6 +178,9 @@ def _build_model(task: Task, state, hyperparameters, config_source: Optional[str
     """The task's default model; hyper-parameters that cannot build one are the user's --config mistake."""
     try:
         return task.build_model(state, hyperparameters)
+    except MemoryError:  # a size past what the task's hyperparameter_limits foresaw
+        raise UserInputError("the hyper-parameters ask for a model larger than this machine's memory",
+                             file=config_source) from None
     except (ValueError, TypeError) as exc:
         if isinstance(exc, UserInputError):
             raise

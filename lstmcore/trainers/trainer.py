@@ -24,7 +24,7 @@ from .. import optimizers as optimizers_module
 from .._threads import with_blas_pinned
 from ..callbacks import CallbackList, History
 from .batches import BatchSource, is_batch_source
-from .data import n_samples, per_output, take
+from .data import check_finite, n_samples, per_output, take
 from .progress import ProgressBar
 
 __all__ = ["Trainer"]
@@ -99,6 +99,38 @@ def _check_lengths(lengths, samples, steps, argument="lengths"):
 
 class Trainer:
     """compile / fit / evaluate / predict / train_on_batch for a model class that provides the passes."""
+
+    # ----- inputs -------------------------------------------------------------------------
+    def _prepare_finite_x(self, x, argument="x"):
+        """The model's `_prepare_x`, then NaN and inf refused with the sample and step named (all-NaN
+        steps pass when a Masking layer masks NaN: the user asked for them to be padding)."""
+        x = self._prepare_x(x, argument)
+        self._check_input_shape(x, argument)
+        check_finite(x, argument, nan_steps_are_padding=self._masks_nan_steps())
+        return x
+
+    def _check_input_shape(self, x, argument):
+        """x against the shape the model was built for, so a wrong feature count blames x, not a kernel."""
+        expected = getattr(self, "_input_shape", None) if getattr(self, "built", False) else None
+        if not isinstance(x, np.ndarray) or not isinstance(expected, tuple) or \
+                any(isinstance(n, (tuple, list)) for n in expected):
+            return
+        if len(expected) < 3 or expected[-1] is None:
+            return  # no feature axis to check (a model built lazily keeps its first call's steps: not checked)
+        if x.ndim != len(expected) or x.shape[-1] != expected[-1]:
+            shown = ", ".join(["None"] * (len(expected) - 2) + [str(expected[-1])])
+            raise ValueError(f"{argument} must have shape (samples, {shown}), as the model was built for "
+                             f"(the last axis: {expected[-1]} features). Received: {argument}.shape={x.shape}")
+
+    def _masks_nan_steps(self):
+        from ..layers.core import Masking
+
+        return any(isinstance(layer, Masking) and np.isnan(layer.mask_value) for layer in getattr(self, "layers", []))
+
+    @staticmethod
+    def _require_samples(x, what):
+        if n_samples(x) == 0:
+            raise ValueError(f"{what} needs at least one sample. Received: x with 0 samples")
 
     # ----- compile ------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, weighted_metrics=None,
@@ -389,7 +421,8 @@ class Trainer:
             return self._fit_batches(x, y, class_weight, callbacks, validation_data, validation_steps,
                                      epochs=epochs, initial_epoch=initial_epoch, verbose=verbose,
                                      steps_per_epoch=steps_per_epoch)
-        x = self._prepare_x(x)
+        x = self._prepare_finite_x(x)
+        self._require_samples(x, "fit")
         y = self._prepare_y(y, x)
         lengths = _check_lengths(lengths, n_samples(x), self._steps_of(x))
         weights = self._prepare_weights(sample_weight, class_weight, y, n_samples(x))
@@ -465,7 +498,7 @@ class Trainer:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError("validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight_val). "
                              f"Received: validation_data of type {type(validation_data).__name__}")
-        x_val = self._prepare_x(validation_data[0], "validation_data[0]")
+        x_val = self._prepare_finite_x(validation_data[0], "validation_data[0]")
         y_val = self._prepare_y(validation_data[1], x_val, "validation_data[1]")
         sw = validation_data[2] if len(validation_data) == 3 else None
         w_val = self._prepare_weights(sw, None, y_val, n_samples(x_val), "validation_data[2]")
@@ -506,7 +539,7 @@ class Trainer:
     def _source_batch(self, batch, class_weight, argument):
         """One batch of a source, checked as fit checks arrays: (x, y, weights)."""
         xb, yb, sw = batch
-        xb = self._prepare_x(xb, argument)
+        xb = self._prepare_finite_x(xb, argument)
         if yb is None:
             raise ValueError(f"Each batch of {argument} must hold targets, (x, y) or (x, y, sample_weight). "
                              "Received: a batch without y")
@@ -571,7 +604,8 @@ class Trainer:
         if is_batch_source(x):
             logs = self._evaluate_source(BatchSource(x, steps, "x"))
         else:
-            x = self._prepare_x(x)
+            x = self._prepare_finite_x(x)
+            self._require_samples(x, "evaluate")
             y = self._prepare_y(y, x)
             lengths = _check_lengths(lengths, n_samples(x), self._steps_of(x))
             weights = self._prepare_weights(sample_weight, None, y, n_samples(x))
@@ -592,7 +626,7 @@ class Trainer:
         verbose = _check_verbose(verbose)
         if is_batch_source(x):
             return self._predict_source(BatchSource(x, steps, "x"), verbose)
-        x = self._prepare_x(x)
+        x = self._prepare_finite_x(x)
         samples = n_samples(x)
         lengths = _check_lengths(lengths, samples, self._steps_of(x))
         results = None
@@ -621,7 +655,7 @@ class Trainer:
             batches = tqdm(batches, total=source.steps, desc="predict", unit="batch", file=sys.stderr)
         parts = []
         for xb, _, _ in batches:
-            out, _ = self._forward(self._prepare_x(xb), training=False, lengths=None, keep_cache=False)
+            out, _ = self._forward(self._prepare_finite_x(xb), training=False, lengths=None, keep_cache=False)
             parts.append(out if isinstance(out, list) else [out])
         if not parts:
             raise ValueError("x yielded no batches to predict. Received: an empty source")
@@ -644,7 +678,7 @@ class Trainer:
     def _one_batch(self, what, step, x, y, sample_weight, class_weight, return_dict, lengths):
         """Check one batch, run `step` on it, and return its logs the way Keras does."""
         self._require_compiled(what)
-        x = self._prepare_x(x)
+        x = self._prepare_finite_x(x)
         y = self._prepare_y(y, x)
         lengths = _check_lengths(lengths, n_samples(x), self._steps_of(x))
         weights = self._prepare_weights(sample_weight, class_weight, y, n_samples(x))
@@ -659,6 +693,7 @@ class Trainer:
     @with_blas_pinned
     def predict_on_batch(self, x, lengths=None):
         """Outputs of one batch in inference mode."""
+        self._prepare_finite_x(x)
         return self(x, training=False, lengths=lengths)
 
     def _compile_config(self):

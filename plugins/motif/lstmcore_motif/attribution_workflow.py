@@ -20,6 +20,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from lstmcore.errors import UserInputError
+from lstmcore.toolkit import prepare_output_folder
 from lstmcore.io.writers import write_table, writer_for
 
 from lstmcore.toolkit import gradient_x_input, in_silico_mutagenesis
@@ -66,8 +67,7 @@ def attribute_records(model_path: PathLike, paths: Sequence[PathLike], output_fo
 
     loaded = load_task_model(model_path)
     paths = require_files(paths)
-    folder = Path(output_folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = prepare_output_folder(output_folder, [model_path, *paths], ["attribution.tsv"])
     letters = _letters(loaded.state)
     classes = loaded.state["classes"]
     logos: List[Path] = []

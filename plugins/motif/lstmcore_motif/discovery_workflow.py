@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from lstmcore.errors import UserInputError
+from lstmcore.toolkit import input_files_in, prepare_output_folder
 from lstmcore.io.writers import write_table, writer_for
 
 from .discovery import SEED_ROUTES, FoundMotif, find_motifs
@@ -113,6 +114,9 @@ def discover_motifs(model_path: PathLike, paths: Sequence[PathLike], output_fold
     for path in paths:
         if not path.is_file():
             raise UserInputError("no such file", file=path)
+    inputs = [model_path, *paths, known_matrix, *input_files_in(dict(options or {}))]
+    prepare_output_folder(output_folder, inputs, ["motifs.jaspar", "motifs.meme", "motifs.tsv",
+                                                  *(f"motif_{rank}.sites" for rank in range(1, count + 1))])
     known = read_motifs(known_matrix, known_format)[0] if known_matrix else None
     (records, others), class_index = _selected_records(loaded, paths, dict(options or {"labels": "header"}),
                                                        class_name)

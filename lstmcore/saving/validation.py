@@ -1,0 +1,191 @@
+"""A model file's config checked against its weights and sane limits, before anything is built.
+
+Building a model allocates and initialises every weight its config asks
+for, so a file edited by hand or crafted (units of 10^9) must be refused
+before that, with one line naming the file, not after a 119 GiB allocation.
+`check_model_spec` reads the config only, creates the layers without
+building them (no weight is allocated), and checks:
+
+- the config's structure (a list of layers, each a class name and a config);
+- every layer class the file names is the class that gets built (a wrapper
+  ignoring its inner layer's class, say, would load a "GRU" as an LSTM);
+- the documented limits below;
+- every size a layer's config asks for (units, filters, output_dim,
+  input_dim) is a dimension of that layer's weights in the file, and a
+  layer with a size has weights in the file at all: a config that does not
+  match its weights fails here, before allocation, instead of after;
+- the input shape flows through the layers (their output shapes, which the
+  task's own check, `Task.check_state`, compares with its state).
+
+Limits (a model beyond them is not one lstmcore trains; each is far above
+the published architectures it runs, DanQ's 320 units and 925 outputs):
+
+- MAX_CONFIG_INTEGER: any integer setting of a layer (seeds excepted) and
+  any dimension of the input shape: 2^24;
+- MAX_LAYERS: 10,000 layers;
+- MAX_NESTING: a JSON config nested 64 deep.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+
+__all__ = ["check_model_spec", "MAX_CONFIG_INTEGER", "MAX_LAYERS", "SIZE_KEYS"]
+
+MAX_CONFIG_INTEGER = 2 ** 24
+MAX_LAYERS = 10_000
+MAX_NESTING = 64
+SIZE_KEYS = ("units", "filters", "output_dim", "input_dim")  # sizes that are dimensions of the layer's weights
+_FREE_INTEGERS = ("seed",)  # integer settings that size nothing
+
+
+class SpecError(ValueError):
+    """What is wrong with a model config, in plain words (the loader adds the file)."""
+
+
+def check_model_spec(spec: Any, shapes: Mapping[str, Tuple[int, ...]], custom_objects=None):
+    """Check a Sequential model spec ({"class_name", "config"}) against the tensor `shapes` of its file.
+
+    Returns (input shape, output shape) as the config builds them; raises
+    SpecError saying what is wrong.  Nothing is allocated.
+    """
+    if not isinstance(spec, dict) or not isinstance(spec.get("config"), dict):
+        raise SpecError("its model config is missing or not a JSON object")
+    config = spec["config"]
+    if spec.get("class_name") != "Sequential":  # a functional graph: its layers are not in weight order
+        _check_integers(config, "a layer", depth=0)
+        return None, None
+    layer_specs = config.get("layers")
+    if not isinstance(layer_specs, list) or not layer_specs:
+        raise SpecError("its model config has no list of layers")
+    if len(layer_specs) > MAX_LAYERS:
+        raise SpecError(f"its model config has {len(layer_specs)} layers (the limit is {MAX_LAYERS:,})")
+    input_shape = _input_shape(config.get("input_shape"))
+    shape = input_shape
+    for index, layer_spec in enumerate(layer_specs):
+        where = f"layer {index}"
+        _check_layer_spec(layer_spec, where)
+        _check_integers(layer_spec["config"], where, depth=0)
+        _check_sizes_against_weights(layer_spec, _weights_of(shapes, index), where)
+        layer = _layer_without_weights(layer_spec, where, custom_objects)
+        shape = _output_shape(layer, shape, where)
+    return input_shape, shape
+
+
+def _input_shape(value) -> Optional[Tuple]:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) < 2 or not all(
+            v is None or (isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_CONFIG_INTEGER)
+            for v in value):
+        raise SpecError(f"its input shape {value!r} is not a list of positive sizes (or null) up to "
+                        f"{MAX_CONFIG_INTEGER:,}")
+    return tuple(value)
+
+
+def _check_layer_spec(layer_spec: Any, where: str) -> None:
+    if not isinstance(layer_spec, dict) or not isinstance(layer_spec.get("class_name"), str) or \
+            not isinstance(layer_spec.get("config"), dict):
+        raise SpecError(f"{where} is not a layer spec (a class name and a config)")
+    inner = layer_spec["config"].get("layer")
+    if inner is not None:
+        _check_layer_spec(inner, f"{where} (the layer it wraps)")
+
+
+def _check_integers(value: Any, where: str, depth: int, key: str = "") -> None:
+    """Every integer setting within the limit (seeds excepted), the nesting within MAX_NESTING."""
+    if depth > MAX_NESTING:
+        raise SpecError(f"{where} has a config nested more than {MAX_NESTING} deep")
+    if isinstance(value, dict):
+        for name, item in value.items():
+            _check_integers(item, where, depth + 1, str(name))
+    elif isinstance(value, list):
+        for item in value:
+            _check_integers(item, where, depth + 1, key)
+    elif isinstance(value, int) and not isinstance(value, bool) and key not in _FREE_INTEGERS:
+        if abs(value) > MAX_CONFIG_INTEGER:
+            raise SpecError(f"{where} has {key}={value:,}, beyond the limit of {MAX_CONFIG_INTEGER:,}")
+
+
+def _weights_of(shapes: Mapping[str, Tuple[int, ...]], index: int) -> Dict[str, Tuple[int, ...]]:
+    prefix = f"layers.{index}."
+    return {name[len(prefix):]: tuple(shape) for name, shape in shapes.items() if name.startswith(prefix)}
+
+
+def _sizes(layer_spec: Mapping[str, Any]) -> List[Tuple[str, int]]:
+    """(key, value) of the integer sizes a layer's config (and a wrapped layer's) asks for."""
+    config = layer_spec["config"]
+    found = [(key, config[key]) for key in SIZE_KEYS
+             if isinstance(config.get(key), int) and not isinstance(config.get(key), bool)]
+    inner = config.get("layer")
+    return found + (_sizes(inner) if isinstance(inner, dict) else [])
+
+
+def _check_sizes_against_weights(layer_spec, weights: Mapping[str, Tuple[int, ...]], where: str) -> None:
+    """Each size must be a dimension of the layer's weights: the file's weights are what gets loaded."""
+    sizes = _sizes(layer_spec)
+    if not sizes:
+        return
+    if not weights:
+        key, value = sizes[0]
+        raise SpecError(f"{where} ({layer_spec['class_name']}) has {key}={value:,} but no weights in the file")
+    dimensions: Set[int] = {n for shape in weights.values() for n in shape}
+    for key, value in sizes:
+        if value not in dimensions:
+            listed = ", ".join(f"{name} {shape}" for name, shape in sorted(weights.items()))
+            raise SpecError(f"{where} ({layer_spec['class_name']}) has {key}={value:,} in its config, which does "
+                            f"not match its weights in the file ({listed})")
+
+
+def _layer_without_weights(layer_spec, where: str, custom_objects):
+    """The layer object (its __init__ allocates nothing), its class and its wrapped layer's checked."""
+    from .. import layers
+
+    try:
+        layer = layers.deserialize(layer_spec, custom_objects)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise SpecError(f"{where} ({layer_spec['class_name']}) cannot be rebuilt from its config ({error})") from None
+    _check_built_class(layer_spec, layer, where, custom_objects)
+    return layer
+
+
+def _check_built_class(layer_spec, layer, where: str, custom_objects) -> None:
+    from .. import layers
+
+    named = layers.get(layer_spec["class_name"], custom_objects)
+    if type(layer) is not named:
+        raise SpecError(f"{where} names the class {layer_spec['class_name']!r} but builds a "
+                        f"{type(layer).__name__}")
+    inner = layer_spec["config"].get("layer")
+    sublayers = layer._sublayers() if hasattr(layer, "_sublayers") else []
+    if isinstance(inner, dict) and sublayers:
+        try:
+            inner_class = layers.get(inner["class_name"], custom_objects)
+        except ValueError:
+            inner_class = None
+        built = type(sublayers[0])
+        if inner_class is not built:
+            raise SpecError(f"{where} ({layer_spec['class_name']}) names the layer it wraps "
+                            f"{inner['class_name']!r}, but {layer_spec['class_name']} builds a {built.__name__} "
+                            "from it: the file does not describe the model it would load")
+
+
+def _output_shape(layer, shape, where: str):
+    """The layer's output shape for `shape` (None when unknown); a shape it cannot take is an error."""
+    if shape is None:
+        return None
+    if isinstance(shape, list):
+        raise SpecError(f"{where} follows a layer that returns several arrays, which can only be the last")
+    try:
+        return layer.compute_output_shape(shape)
+    except (ValueError, TypeError, IndexError, KeyError) as error:
+        raise SpecError(f"{where} ({type(layer).__name__}) cannot take the input shape {shape} ({error})") from None
+    except (AttributeError, NotImplementedError):
+        return None
+
+
+def iter_layer_classes(spec: Mapping[str, Any]) -> Iterable[str]:
+    """The class names of a Sequential spec's layers (wrapped ones included), for messages."""
+    for layer_spec in (spec.get("config") or {}).get("layers") or []:
+        while isinstance(layer_spec, dict):
+            yield str(layer_spec.get("class_name"))
+            layer_spec = (layer_spec.get("config") or {}).get("layer")
