@@ -83,6 +83,7 @@ class Task:
     chunk_size : records per chunk when `predict` streams its input.
     time_ordered : examples are in time order (forecasting): the validation split holds out the end
         of each series (`Encoded.groups`) instead of a shuffled part.
+    accepts_folders : the task's reader takes a folder as one input (a folder of per-trace files).
     hyperparameter_limits : {name: (low, high)} sane bounds of numeric hyper-parameters (None: open),
         checked when --config overrides them, before any model is built: `units` of 10^7 is a
         one-line error, not a 3 PiB allocation.
@@ -95,6 +96,7 @@ class Task:
     demo_epochs: int = 5
     chunk_size: int = 1024
     time_ordered: bool = False
+    accepts_folders: bool = False
     hyperparameter_limits: Mapping[str, Tuple[Any, Any]] = {}
 
     # --- the command line --------------------------------------------------------------

@@ -52,10 +52,11 @@ def get_task(task: Union[str, Task]) -> Task:
     return task if isinstance(task, Task) else registry.tasks.get(task)
 
 
-def require_files(paths: Sequence[PathLike]) -> List[Path]:
-    """The paths as Paths; none given, a missing one or a folder is a UserInputError naming it.
+def require_files(paths: Sequence[PathLike], *, folders: bool = False) -> List[Path]:
+    """The paths as Paths; none given, a missing one or (unless `folders`) a folder is a UserInputError.
 
-    `-` is standard input, which can be read once: given twice, it is an error.
+    `-` is standard input, which can be read once: given twice, it is an error.  A task whose
+    data may be a folder (one file per trace, say) sets `Task.accepts_folders`.
     """
     if sum(1 for p in paths if is_stdin(p)) > 1:
         raise UserInputError("standard input ('-') is given twice; it can be read only once", file="-")
@@ -67,7 +68,7 @@ def require_files(paths: Sequence[PathLike]) -> List[Path]:
             continue
         if not path.exists():
             raise UserInputError("no such file", file=path)
-        if path.is_dir():
+        if path.is_dir() and not folders:
             raise UserInputError("is a folder; give the data files themselves", file=path)
     return paths
 
@@ -90,7 +91,7 @@ def train(task: Union[str, Task], paths: Sequence[PathLike], output: PathLike, *
     from_options = task.hyperparameters_from_options(options)  # the task's own options win over --config
     resolved.update({name: value for name, value in resolve_hyperparameters(task, from_options).items()
                      if name in from_options})
-    paths = require_files(paths)
+    paths = require_files(paths, folders=task.accepts_folders)
     check_output(output, [*paths, config_source, *input_files_in(options)], allow_stdout=False)
     _set_threads_and_seed(threads, seed)
     data = task.read(paths, options, labelled=True)
@@ -116,7 +117,7 @@ def evaluate(model: Union[PathLike, TaskModel], paths: Sequence[PathLike], *,
              threads: Optional[int] = None) -> Dict[str, float]:
     """The task's metrics of a saved model on labelled data."""
     loaded = model if isinstance(model, TaskModel) else load_task_model(model, expect_task)
-    paths = require_files(paths)
+    paths = require_files(paths, folders=loaded.task.accepts_folders)
     _set_threads_and_seed(threads, None)
     options = dict(options or {})
     data = loaded.task.read(paths, options, labelled=True)
@@ -130,7 +131,7 @@ def predict(model: Union[PathLike, TaskModel], paths: Sequence[PathLike], output
             threads: Optional[int] = None, progress: bool = False) -> int:
     """Write the task's prediction table for unlabelled data, streamed chunk by chunk; return the row count."""
     loaded = model if isinstance(model, TaskModel) else load_task_model(model, expect_task)
-    paths = require_files(paths)
+    paths = require_files(paths, folders=loaded.task.accepts_folders)
     check_output(output, [loaded.path, *paths, *input_files_in(dict(options or {}))])
     _set_threads_and_seed(threads, None)
     task, state = loaded.task, loaded.state
