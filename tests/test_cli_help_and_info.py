@@ -540,3 +540,10 @@ def test_unknown_layer_class_loads_the_plugins_and_tries_again(tmp_path, monkeyp
     assert loads == [True] and type(model.layers[1]) is LateDense
     lstmcore.load_model(tmp_path / "source.lstm")  # every class known: the plugins are not asked again
     assert loads == [True]
+
+
+def test_info_shortens_a_long_text_in_the_state():
+    from lstmcore.cli.builtin_commands import _describe_value
+
+    assert _describe_value("ACGT" * 1000) == "ACGTACGTACGTACGTACGTACGTACGTACGTACGTACGT... (4,000 characters)"
+    assert _describe_value("short") == "short"

@@ -262,6 +262,8 @@ def _describe_value(value, limit: int = 12) -> str:
         return shown + (f", ... ({len(value)} in all)" if len(value) > limit else "")
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
+    if isinstance(value, str) and len(value) > 80:   # a reference genome kept in a model's state
+        return f"{value[:40]}... ({len(value):,} characters)"
     return str(value)
 
 
