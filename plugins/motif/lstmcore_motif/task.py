@@ -6,7 +6,12 @@ promoters, enhancers or binding sites needs:
 
 - a default model that finds a motif wherever it sits: a bidirectional LSTM
   over the whole sequence, max-pooled over the real steps of each sequence
-  (`pooling: "last"` keeps the classic last-state model);
+  (`pooling: "last"` keeps the classic last-state model); for long sequences
+  (median >= `long_length`, 150 nt) a Conv1D + MaxPooling1D front end before
+  it (DanQ-like), chosen in `fit_encoder` and kept in the model's state
+  (architecture.py); `lstmcore train` prints the choice on one line;
+- early stopping on the validation loss (best weights restored) and a stop,
+  with one line of advice, for a model still at chance (learning_check.py);
 - class weights ("balanced" by default) for imbalanced sets;
 - for DNA, reverse-complement augmentation in training and averaging of the
   two strands' probabilities in prediction (`reverse_complement`: "auto" =
@@ -20,7 +25,9 @@ truncated, and padding never enters the arithmetic.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
@@ -29,19 +36,26 @@ import numpy as np
 from lstmcore import toolkit as tk
 from lstmcore.toolkit import Encoded, ExampleData, SequenceClassificationTask, SequenceRecord, UserInputError
 
+from .architecture import choose_architecture, describe_architecture, effective, not_learning_advice
+
 __all__ = ["MotifTask", "StrandedEncoded", "DEFAULT_EPOCHS", "DEFAULT_BATCH_SIZE"]
 
 # What training uses when neither --config nor the command line says otherwise
 # (tuned on the E. coli promoters: 106 x 57 nt; see evaluation/RESULTS.md).
 DEFAULT_EPOCHS = 40
 DEFAULT_BATCH_SIZE = 8
+LONG_LENGTH = 150   # median length from which "auto" builds the convolutional front end
 
 
 @dataclass
 class StrandedEncoded(Encoded):
-    """Encoded data that knows whether both DNA strands are used (what `fit` needs but is not given)."""
+    """Encoded data that knows what `fit` needs but is not given: whether both DNA strands are used,
+    and the architecture chosen for the training data (for the lines `fit` prints)."""
 
     reverse_complement: bool = False
+    architecture: str = "bilstm"
+    architecture_reason: str = "the default"
+    median_length: Optional[float] = None
 
 
 class MotifTask(SequenceClassificationTask):
@@ -56,13 +70,22 @@ class MotifTask(SequenceClassificationTask):
         "units": 24,                   # LSTM units per direction (8: 90.6 %, 16: 93.4 %, 24: 94.3 % LOO)
         "pooling": "max",              # "max", "mean", "max_mean" over steps, or "last" (final states)
         "dropout": 0.0,                # before the output layer
-        "learning_rate": 0.01,
+        "learning_rate": None,         # None: the architecture's own (0.01 bilstm, 0.003 conv_bilstm)
         "lr_schedule": "cosine",       # "cosine" (to zero over the fit) or "constant"
         "optimizer": "adam",
         "class_weight": "balanced",    # "balanced" or "none"
         "reverse_complement": "auto",  # "auto" (on for DNA), true or false
         "epochs": DEFAULT_EPOCHS,      # used unless --epochs is given on the command line
         "batch_size": DEFAULT_BATCH_SIZE,
+        # Chosen by length (evaluation/LENGTHS.md): "auto" builds "conv_bilstm" when the median training
+        # length is >= long_length, else "bilstm"; or name one of the two.
+        "architecture": "auto",
+        "long_length": LONG_LENGTH,
+        "conv_filters": 32,            # conv_bilstm's front end: motif detectors ...
+        "conv_kernel_size": 12,        # ... of this many nt ...
+        "conv_pool_size": 8,           # ... max-pooled over windows of this many steps before the BiLSTM
+        "patience": 5,                 # early stopping: epochs without the validation loss falling by 0.001
+        "chance_epochs": 15,           # stop (with advice) when accuracy is still at chance after these
     }
     demo_hyperparameters = {"units": 8, "epochs": 15, "batch_size": 16}
     demo_epochs = demo_hyperparameters["epochs"]  # ~100 % accuracy on the demo data in a few seconds
@@ -82,19 +105,45 @@ class MotifTask(SequenceClassificationTask):
         state = super().fit_encoder(records, hyperparameters)
         state["reverse_complement"] = _reverse_complement_on(hyperparameters, state["encoder"]["name"],
                                                              records[0].source)
+        lengths = [len(record.sequence) for record in records]
+        state["architecture"], state["architecture_reason"] = choose_architecture(hyperparameters, lengths)
+        state["median_length"] = float(np.median(lengths))
+        # "valid" pooling needs a whole window in the batch, even when every sequence is shorter.
+        state["min_steps"] = int(hyperparameters["conv_pool_size"]) if state["architecture"] == "conv_bilstm" else 1
+        self._record_choice(hyperparameters, state)
         return state
+
+    def _record_choice(self, hyperparameters: Mapping[str, Any], state: Mapping[str, Any]) -> None:
+        """Write the architecture and learning rate chosen into the caller's hyper-parameters.
+
+        `lstmcore train` saves the dict it passes here with the model, so the
+        model file (`lstmcore info`) and a retraining (`evaluate --cv`) keep
+        the concrete choice, not "auto".  The task's own defaults are never
+        changed; a read-only mapping is left as it is (build_model and fit
+        resolve "auto" from the state then).  The Task contract has no hook
+        for data-dependent hyper-parameters yet; this stands in for one.
+        """
+        if not isinstance(hyperparameters, dict) or any(
+                hyperparameters is defaults for defaults in (self.hyperparameters, self.demo_hyperparameters)):
+            return
+        hyperparameters["architecture"] = state["architecture"]
+        hyperparameters["learning_rate"] = effective(state, hyperparameters)["learning_rate"]
 
     def encode(self, records: List[SequenceRecord], state: Mapping[str, Any], *, labelled: bool) -> Encoded:
         """One-hot arrays and lengths, marked with whether training should add reverse complements."""
         encoded = super().encode(records, state, labelled=labelled)
-        return StrandedEncoded(encoded.x, encoded.y, encoded.lengths,
-                               reverse_complement=bool(state.get("reverse_complement")))
+        x = _at_least_steps(encoded.x, int(state.get("min_steps", 1)))
+        return StrandedEncoded(x, encoded.y, encoded.lengths,
+                               reverse_complement=bool(state.get("reverse_complement")),
+                               architecture=state.get("architecture", "bilstm"),
+                               architecture_reason=state.get("architecture_reason", "the default"),
+                               median_length=state.get("median_length"))
 
     # --- model -------------------------------------------------------------------------
     def build_model(self, state: Mapping[str, Any], hyperparameters: Mapping[str, Any]):
         from .model import build_classifier
 
-        return build_classifier(state, hyperparameters)
+        return build_classifier(state, effective(state, dict(self.hyperparameters, **hyperparameters)))
 
     def fit(self, model, encoded: Encoded, *, epochs: int, batch_size: int, validation_split: float,
             verbose: int = 0, hyperparameters: Optional[Mapping[str, Any]] = None):
@@ -102,15 +151,21 @@ class MotifTask(SequenceClassificationTask):
         strands of every training sequence.
 
         Unless the user gives --epochs or --batch-size, they come from the
-        hyper-parameters' "epochs" and "batch_size" (defaults tuned for short
-        sequences), through the core's `training_schedule`.
+        hyper-parameters' "epochs" and "batch_size", through the core's
+        `training_schedule`.  Unless `verbose` is 0 (`-q`), one line on stderr
+        names the architecture built and why.
         """
         from .model import train_classifier
 
-        hyperparameters = dict(hyperparameters or self.hyperparameters)
+        # A model saved before a hyper-parameter existed is retrained with that one's default.
+        chosen = _chosen(encoded)
+        hyperparameters = effective(chosen, dict(self.hyperparameters, **(hyperparameters or {})))
+        if verbose:
+            print(describe_architecture(chosen, hyperparameters), file=sys.stderr)
         train, held_out = self.validation_split(encoded, validation_split)
+        advice = partial(not_learning_advice, chosen, hyperparameters, batch_size, held_out.size > 0)
         return train_classifier(model, encoded.subset(train), hyperparameters, epochs=epochs, batch_size=batch_size,
-                                validation=encoded.subset(held_out), verbose=verbose)
+                                validation=encoded.subset(held_out), verbose=verbose, advice=advice)
 
     def predict(self, model, encoded: Encoded, state: Optional[Mapping[str, Any]] = None, *,
                 batch_size: int = 256) -> np.ndarray:
@@ -156,6 +211,19 @@ class MotifTask(SequenceClassificationTask):
         from .demo_data import DEMO_MOTIF, planted_motif_line
 
         return [planted_motif_line(DEMO_MOTIF, outputs.get("table"))]
+
+
+def _at_least_steps(x: np.ndarray, steps: int) -> np.ndarray:
+    """`x` padded with zero steps at the end up to `steps` (the lengths keep the padding out)."""
+    if x.ndim != 3 or x.shape[1] >= steps:
+        return x
+    return np.pad(x, ((0, 0), (0, steps - x.shape[1]), (0, 0)))
+
+
+def _chosen(encoded: Encoded) -> Dict[str, Any]:
+    """The architecture part of the state, from encoded data (bilstm for plain Encoded)."""
+    return {name: getattr(encoded, name, default) for name, default in
+            (("architecture", "bilstm"), ("architecture_reason", "the default"), ("median_length", None))}
 
 
 def _reverse_complement_on(hyperparameters: Mapping[str, Any], encoder_name: str, source: str) -> bool:
