@@ -40,7 +40,7 @@ from .io.outputs import check_output, input_files_in, open_output, prepare_outpu
 from .io.tables import read_table
 from .layers.pooling import POOLING_MODES, MaskedGlobalPooling
 from .saving.task_models import TaskModel, load_task_model, save_task_model
-from .tasks import Encoded, ExampleData, Task, validation_arguments
+from .tasks import Encoded, ExampleData, SkippedRecord, Task, validation_arguments
 from .tasks.workflows import require_files
 from .tasks.sequence_classification import SequenceClassificationTask
 from .tasks.cross_validation import cross_validate
@@ -53,7 +53,7 @@ from .tasks.synthetic import planted_sequences, random_dna
 from .tasks.training import balanced_class_weights, class_weights, learning_rate_schedule
 
 __all__ = [
-    "Task", "SequenceClassificationTask", "Encoded", "ExampleData", "hookimpl", "Command", "positive_int", "UserInputError",
+    "Task", "SequenceClassificationTask", "Encoded", "ExampleData", "SkippedRecord", "hookimpl", "Command", "positive_int", "UserInputError",
     "validation_arguments", "StratifiedKFold", "LeaveOneOut", "GroupKFold", "RollingOrigin", "parse_cv",
     "shuffled_holdout", "time_ordered_holdout", "cross_validate", "classification_scores", "regression_scores",
     "binary_auroc", "mase", "smape", "interval_coverage", "confusion_matrix", "class_weights",

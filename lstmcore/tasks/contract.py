@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import UserInputError
 
-__all__ = ["Task", "Encoded", "ExampleData", "resolve_hyperparameters", "read_config_file", "config_source_name",
+__all__ = ["Task", "Encoded", "ExampleData", "SkippedRecord", "resolve_hyperparameters", "read_config_file", "config_source_name",
            "validation_arguments"]
 
 PathLike = os.PathLike
@@ -56,6 +56,16 @@ class Encoded:
             if fields.get(name) is not None:
                 fields[name] = fields[name][index]
         return type(self)(**fields)
+
+
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A record `prediction_rows` cannot predict (an empty or foreign sequence, say), yielded in place of its
+    rows: the table is written with every other record's rows, then `lstmcore predict` exits 2 naming it."""
+
+    file: Any
+    record: str
+    problem: str
 
 
 @dataclass

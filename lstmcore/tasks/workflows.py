@@ -18,7 +18,7 @@ from ..errors import UserInputError
 from ..io.inputs import is_stdin
 from ..io.outputs import check_output, input_files_in
 from ..io.writers import write_table, writer_for
-from .contract import Task, resolve_hyperparameters
+from .contract import SkippedRecord, Task, resolve_hyperparameters
 from ..saving.task_models import TaskModel, load_task_model, save_task_model
 
 __all__ = ["train", "evaluate", "predict", "demo", "TrainResult", "DemoResult", "get_task"]
@@ -136,11 +136,15 @@ def predict(model: Union[PathLike, TaskModel], paths: Sequence[PathLike], output
     _set_threads_and_seed(threads, None)
     task, state = loaded.task, loaded.state
     counter = _RowCounter(progress)
+    skipped: List[SkippedRecord] = []
 
     def rows():
         for chunk in task.read_chunks(paths, dict(options or {})):
             outputs = task.predict(loaded.model, task.encode(chunk, state, labelled=False), state)
             for row in task.prediction_rows(chunk, outputs, state):
+                if isinstance(row, SkippedRecord):
+                    skipped.append(row)
+                    continue
                 counter.add()
                 yield row
 
@@ -148,7 +152,18 @@ def predict(model: Union[PathLike, TaskModel], paths: Sequence[PathLike], output
         write_table(output, task.prediction_header(state), rows(), writer_for(output))
     finally:
         counter.close()
+    if skipped:
+        raise _skipped_error(skipped, output, counter.count)
     return counter.count
+
+
+def _skipped_error(skipped: List[SkippedRecord], output: PathLike, rows: int) -> UserInputError:
+    """The one line for records a task could not predict: the first named, the others counted; the table
+    holds every other record's rows (nothing the user asked for is silently missing)."""
+    first = skipped[0]
+    others = f" (and {len(skipped) - 1} more record(s))" if len(skipped) > 1 else ""
+    return UserInputError(f"{first.problem}{others}: not predicted; the other records' {rows} rows are in "
+                          f"{output}", file=first.file, record=first.record)
 
 
 def demo(task: Union[str, Task], folder: PathLike, *, seed: int = 0, epochs: Optional[int] = None,

@@ -195,7 +195,11 @@ class MutationTask(tk.Task):
         from .prediction_vcf import CallRow, PredictionContext
 
         context = PredictionContext.for_state(state)
-        for genome, calls in zip(data.genomes, self.tagged_calls(data, outputs, state)):
+        for genome, output, calls in zip(data.genomes, outputs, self.tagged_calls(data, outputs, state)):
+            problem = genome.problem if output is None else _untaggable(output[0])
+            if problem:   # the table is written without it, then predict exits 2 naming it
+                yield tk.SkippedRecord(genome.source, genome.id, f"not tagged: {problem}")
+                continue
             context.add_genome(genome)
             for call, probability in calls:
                 yield CallRow([genome.id, call.position, call.ref, call.alt, call.type, round(probability, 6)],

@@ -111,7 +111,11 @@ def test_predict_names_genomes_it_cannot_tag(trained, tmp_path, capsys):
     bad.write_text(bad.read_text() + genomes)
     out = tmp_path / "calls.tsv"
     status, _, err = run(["-q", "predict", str(model), str(bad), "-o", str(out)], capsys)
-    assert status == 0
+    assert status == 2
     assert f"warning: {bad}: record empty: not tagged: empty genome" in err
     assert f"warning: {bad}: record other-virus: not tagged: only" in err
+    last = err.splitlines()[-1]
+    assert last.startswith(f"error: {bad}: record empty: not tagged: empty genome") and last.endswith(f"rows are in {out}")
+    assert "(and 1 more record(s)): not predicted; the other records' " in last
     assert {r["genome"] for r in read_calls(out)} <= {f"predict-{i}" for i in range(10)}
+    assert read_calls(out)                         # the other genomes' calls are written
