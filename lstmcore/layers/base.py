@@ -329,6 +329,25 @@ class Layer:
 Layer.__call__ = symbolic.dispatching(Layer.__call__)
 
 
+class KernelAndBias:
+    """Keras's `kernel` and `bias` attributes, and their creation, for layers that have both (Dense,
+    Conv1D, LSTM): the weights themselves live in `_params` like every layer's."""
+
+    def _add_kernel_and_bias(self, kernel_shape, bias_size):
+        self.add_weight("kernel", kernel_shape, self.kernel_initializer, self.kernel_regularizer)
+        if self.use_bias:
+            return self.add_weight("bias", (bias_size,), self.bias_initializer, self.bias_regularizer)
+        return None
+
+    @property
+    def kernel(self):
+        return self._params["kernel"]
+
+    @property
+    def bias(self):
+        return self._params.get("bias")
+
+
 class InputLayer(Layer):
     """Declares the shape of one sample; Sequential builds from it at once.
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import activations, initializers, regularizers
 from .._products import matmul
-from .base import Layer, check_bool, check_positive_int, column_sums
+from .base import KernelAndBias, Layer, check_bool, check_positive_int, column_sums
 from .steps import step_mask
 from .windows import (add_window_gradients, check_int_or_singleton, check_padding, output_lengths,
                       output_steps, pad_steps, padding_amounts, window_view)
@@ -36,7 +36,7 @@ def check_unsupported(**options):
             raise ValueError(f"{name} is not supported by lstmcore; leave it None. Received: {name}={value!r}")
 
 
-class Conv1D(Layer):
+class Conv1D(KernelAndBias, Layer):
     """1-D convolution over the steps: `activation(conv(x, kernel) + bias)`, as keras.layers.Conv1D.
 
     Args:
@@ -104,19 +104,8 @@ class Conv1D(Layer):
         if len(input_shape) != 3 or input_shape[-1] is None:
             raise ValueError(f"Conv1D {self.name!r} expects input of shape (batch, steps, channels) with known "
                              f"channels. Received: input_shape={tuple(input_shape)}")
-        self.add_weight("kernel", (self.kernel_size, int(input_shape[-1]), self.filters),
-                        self.kernel_initializer, self.kernel_regularizer)
-        if self.use_bias:
-            self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer)
+        self._add_kernel_and_bias((self.kernel_size, int(input_shape[-1]), self.filters), self.filters)
         super().build(input_shape)
-
-    @property
-    def kernel(self):
-        return self._params["kernel"]
-
-    @property
-    def bias(self):
-        return self._params.get("bias")
 
     def compute_output_shape(self, input_shape):
         steps = output_steps(input_shape[1], self.span, self.strides, self.padding)

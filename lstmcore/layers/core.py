@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import activations, backend, initializers, regularizers
 from .._products import matmul
-from .base import Layer, check_bool, check_positive_int, check_rate, column_sums
+from .base import KernelAndBias, Layer, check_bool, check_positive_int, check_rate, column_sums
 
 __all__ = ["Dense", "Activation", "Dropout", "Masking", "Embedding", "lengths_from_keep_mask"]
 
@@ -50,7 +50,7 @@ def _keras1_dense_arguments(units, kernel_initializer, kwargs):
     return units, kernel_initializer
 
 
-class Dense(Layer):
+class Dense(KernelAndBias, Layer):
     """Fully connected layer: `activation(x @ kernel + bias)`.
 
     On 3-D input (batch, steps, features) it applies to every time step, like
@@ -83,19 +83,8 @@ class Dense(Layer):
         if len(input_shape) < 2 or input_shape[-1] is None:
             raise ValueError(f"Dense {self.name!r} needs a known last input axis. "
                              f"Received: input_shape={tuple(input_shape)}")
-        self.add_weight("kernel", (int(input_shape[-1]), self.units), self.kernel_initializer,
-                        self.kernel_regularizer)
-        if self.use_bias:
-            self.add_weight("bias", (self.units,), self.bias_initializer, self.bias_regularizer)
+        self._add_kernel_and_bias((int(input_shape[-1]), self.units), self.units)
         super().build(input_shape)
-
-    @property
-    def kernel(self):
-        return self._params["kernel"]
-
-    @property
-    def bias(self):
-        return self._params.get("bias")
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
