@@ -135,3 +135,18 @@ def test_pooling_config_round_trip_and_errors(cls):
         cls(2, padding="causal")
     with pytest.raises(ValueError, match="needs at least pool_size=5 steps with padding='valid'. Received: 3 steps"):
         cls(5)(np.zeros((1, 3, 2)))
+
+
+@pytest.mark.parametrize("tie", [False, True])
+def test_tiled_max_pooling_equals_the_general_path(tie):
+    """strides == pool_size with no padding or lengths takes a reshape-and-max path; ties go to the first step."""
+    rng = np.random.default_rng(5)
+    x = np.maximum(rng.standard_normal((3, 41, 5)), 0)           # ReLU zeros: whole windows tie at 0
+    if tie:
+        x[1, 8:11, 2] = 7.0
+    tiled, general = L.MaxPooling1D(4, dtype="float64"), L.MaxPooling1D(4, dtype="float64")
+    out = tiled.forward(x, training=True)
+    assert isinstance(tiled._cache[0], str)                      # the tiled path ran
+    np.testing.assert_array_equal(out, general.forward(x, training=True, lengths=np.full(3, 41)))
+    grad = rng.standard_normal(out.shape)
+    np.testing.assert_array_equal(tiled.backward(grad), general.backward(grad))

@@ -225,6 +225,8 @@ class MaxPooling1D(_Pooling1D):
     def forward(self, x, training=False, lengths=None, keep_cache=None):
         keep_cache = training if keep_cache is None else keep_cache
         left, right, out, real = self._layout(x, lengths)
+        if real is None and not left and not right and self.strides == self.pool_size:
+            return self._forward_tiled(x, out, keep_cache)
         padded = pad_steps(x, left, right)
         if real is not None:
             padded = np.where(real[:, :, None], padded, -np.inf).astype(x.dtype, copy=False)
@@ -238,7 +240,29 @@ class MaxPooling1D(_Pooling1D):
         self._cache = (argmax, empty, x.shape, left, right) if keep_cache else None
         return np.ascontiguousarray(best)
 
+    def _forward_tiled(self, x, out, keep_cache):
+        """Windows that tile the steps (strides == pool_size, no padding, no lengths): a reshape, and
+        NumPy's max along it, instead of an argmax over a strided view (8 % of a DanQ epoch)."""
+        tiles = x[:, :out * self.pool_size].reshape(x.shape[0], out, self.pool_size, x.shape[2])
+        best = tiles.max(axis=2)
+        self._cache = ("tiled", tiles, best, x.shape) if keep_cache else None
+        return best
+
+    def _backward_tiled(self, grad):
+        _, tiles, best, shape = self._cache
+        self._cache = None
+        winners = tiles == best[:, :, None, :]
+        counts = np.int8 if self.pool_size < 128 else np.int32
+        if winners.sum(axis=2, dtype=counts).max(initial=0) > 1:      # a tie: the first step wins, as argmax
+            winners &= np.cumsum(winners, axis=2, dtype=counts) == 1
+        d_x = np.zeros(shape, grad.dtype)
+        d_tiles = d_x[:, :tiles.shape[1] * self.pool_size].reshape(tiles.shape)
+        np.multiply(winners, grad[:, :, None, :], out=d_tiles)
+        return d_x
+
     def backward(self, grad):
+        if isinstance(self._cache[0], str):
+            return self._backward_tiled(grad)
         argmax, empty, shape, left, right = self._cache
         self._cache = None
         if empty is not None:
