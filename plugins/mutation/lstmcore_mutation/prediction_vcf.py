@@ -58,7 +58,7 @@ def _write(handle: TextIO, header: Sequence[str], rows: Iterable[Sequence]) -> N
     if context is None and rows:
         raise UserInputError("a VCF output is written only for the mutation task's calls; use .tsv")
     if context is None:
-        from .task import PREDICTION_HEADER  # no calls at all: an empty VCF needs the task's context
+        from .tagger_data import PREDICTION_HEADER  # no calls at all: an empty VCF needs the task's context
 
         raise UserInputError(f"no calls to write as VCF (columns {' '.join(PREDICTION_HEADER)}); use .tsv")
     results, probabilities = _results(rows, context)

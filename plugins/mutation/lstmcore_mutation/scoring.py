@@ -44,7 +44,7 @@ def score_tagger(task, model, data, state: Mapping) -> Dict[str, float]:
 
 def _run_tagger(task, model, data, state):
     """(calls per genome, probabilities per genome, seconds) of the tagger over `data`, in chunks."""
-    from .task import MutationData, reference_index
+    from .tagger_data import MutationData, reference_index
 
     reference_index(state)   # built once, as mappy's index is, outside the timed part
     predicted, probabilities, seconds = [], [], 0.0

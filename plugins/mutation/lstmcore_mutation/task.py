@@ -15,7 +15,6 @@ teach little.  Ambiguity codes and unaligned ends carry no weight.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
 
@@ -24,37 +23,14 @@ import numpy as np
 from lstmcore import toolkit as tk
 from lstmcore.toolkit import Encoded, ExampleData, UserInputError
 
-from .calling import Caller, GenomeResult
-from .features import _NONE, ReferenceIndex, genome_features
-from .sequences import Genome, Reference, iter_genomes, read_reference
+from .calling import Caller
+from .features import _NONE, genome_features
+from .sequences import Genome, iter_genomes, read_reference
+from .tagger_data import PREDICTION_HEADER, MutationData, TaggerEncoded, reference_index
 
 __all__ = ["MutationTask", "MutationData", "TaggerEncoded", "PREDICTION_HEADER"]
 
-PREDICTION_HEADER = ["genome", "position", "ref", "alt", "type", "probability"]
 MIN_ANCHORED = 0.5   # a genome with fewer of its positions anchored in the reference is not tagged
-
-
-@dataclass
-class MutationData:
-    """The reference and genomes (with their alignment calls when labelled)."""
-
-    reference: Reference
-    genomes: List[Genome]
-    results: Optional[List[GenomeResult]] = None
-    align_seconds: float = 0.0
-
-
-@dataclass
-class TaggerEncoded(Encoded):
-    """Chunks of per-position features; `weights` (chunks, steps) leave out codes and unaligned ends."""
-
-    weights: Optional[np.ndarray] = None
-    features: List[Any] = field(default_factory=list)   # per genome, for prediction
-
-    def subset(self, index: np.ndarray) -> "TaggerEncoded":
-        part = super().subset(index)
-        part.weights = None if self.weights is None else self.weights[index]
-        return part
 
 
 class MutationTask(tk.Task):
@@ -237,17 +213,6 @@ class MutationTask(tk.Task):
         from .demo_data import check_demo
 
         return check_demo(model_path, data, folder)
-
-
-_INDEXES: Dict[tuple, ReferenceIndex] = {}
-
-
-def reference_index(state: Mapping[str, Any]) -> ReferenceIndex:
-    """The k-mer index of the model's reference, built once per process (~10 ms for 30 kb)."""
-    key = (state["reference_id"], len(state["reference"]), hash(state["reference"]), int(state["k"]))
-    if key not in _INDEXES:
-        _INDEXES[key] = ReferenceIndex.build(state["reference"], int(state["k"]))
-    return _INDEXES[key]
 
 
 def _untaggable(features) -> Optional[str]:

@@ -29,7 +29,7 @@ __all__ = ["sample_training_chunks"]
 
 
 def sample_training_chunks(data, index: ReferenceIndex, hyperparameters: Mapping, seed: int = 0):
-    from .task import TaggerEncoded
+    from .tagger_data import TaggerEncoded
 
     size = int(hyperparameters["train_chunk"])
     negatives = int(hyperparameters["negatives_per_genome"])

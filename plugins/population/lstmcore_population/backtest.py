@@ -24,6 +24,7 @@ from .baselines import BASELINES, baseline_forecast, baseline_one_step, find_sea
 from .encoding import series_arrays
 from .forecasting import forecast_counts
 from .missing import fill_missing
+from .reader import align
 
 __all__ = ["Forecasts", "rolling_backtest", "one_step_backtest", "score_forecasts", "evaluate_report",
            "train_fold_model"]
@@ -153,8 +154,6 @@ def score_forecasts(result: Forecasts) -> Dict[str, Dict[str, Dict[str, float]]]
 
 def evaluate_report(task, data, state: Dict, options: Dict, hyperparameters: Dict) -> Dict[str, float]:
     """`lstmcore evaluate`: the backtest's scores, flattened to `METHOD/SERIES/SCORE` -> value."""
-    from .task import align
-
     data = align(data, state)
     if options.get("one_step"):
         result = one_step_backtest(task, data, state, hyperparameters, test=int(options["one_step"]),

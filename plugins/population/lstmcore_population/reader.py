@@ -27,7 +27,7 @@ import numpy as np
 from lstmcore.io.tables import Table, read_table
 from lstmcore.toolkit import UserInputError
 
-__all__ = ["CountData", "read_counts", "future_times", "MISSING_TOKENS", "TIME_COLUMNS"]
+__all__ = ["CountData", "align", "read_counts", "future_times", "MISSING_TOKENS", "TIME_COLUMNS"]
 
 MISSING_TOKENS = {"", "na", "nan", "n/a", "-", "null", "none"}
 TIME_COLUMNS = ("year", "date", "time", "t", "week", "month")
@@ -215,3 +215,19 @@ def future_times(data: CountData, steps: int) -> List[str]:
         return [date.fromordinal(int(round(k))).isoformat() for k in keys]
     integral = all(float(k).is_integer() for k in data.keys) and float(step).is_integer()
     return [str(int(k)) if integral else f"{k:g}" for k in keys]
+
+
+def align(data: CountData, state: Dict) -> CountData:
+    """`data` with exactly the model's series and exogenous columns, in the model's order."""
+    available = list(data.series) + list(data.exog_names)
+    columns = np.column_stack([data.values, data.exog]) if data.exog is not None else data.values
+    needed = list(state["series"]) + list(state["exog"])
+    missing = [name for name in needed if name not in available]
+    if missing:
+        raise UserInputError(f"lacks the column(s) {', '.join(missing)} the model was trained on "
+                             f"(it has: {', '.join(available)})", file=data.path)
+    picked = columns[:, [available.index(name) for name in needed]]
+    series = len(state["series"])
+    exog = picked[:, series:] if state["exog"] else None
+    return CountData(data.path, data.time_column, list(state["series"]), data.times, data.keys, data.time_kind,
+                     picked[:, :series], data.rows, list(state["exog"]), exog, data.options)

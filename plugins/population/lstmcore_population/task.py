@@ -26,7 +26,7 @@ from lstmcore.toolkit import Encoded, UserInputError
 from . import transforms
 from .encoding import COUNT_LOSSES, series_arrays, training_targets
 from .missing import DEFAULT_MISSING, MISSING_CHOICES, check_missing_choice
-from .reader import CountData, read_counts
+from .reader import CountData, align, read_counts
 from .settings import choose_horizon, choose_lookback, describe
 from .windows import cut_windows, levels
 
@@ -215,19 +215,3 @@ def _check_choices(hyperparameters: Mapping[str, Any]) -> None:
     if hyperparameters["difference"] and hyperparameters["loss"] != "mse":
         raise UserInputError("difference works with loss 'mse' only (a count loss predicts the level itself)",
                              record="difference")
-
-
-def align(data: CountData, state: Mapping[str, Any]) -> CountData:
-    """`data` with exactly the model's series and exogenous columns, in the model's order."""
-    available = list(data.series) + list(data.exog_names)
-    columns = np.column_stack([data.values, data.exog]) if data.exog is not None else data.values
-    needed = list(state["series"]) + list(state["exog"])
-    missing = [name for name in needed if name not in available]
-    if missing:
-        raise UserInputError(f"lacks the column(s) {', '.join(missing)} the model was trained on "
-                             f"(it has: {', '.join(available)})", file=data.path)
-    picked = columns[:, [available.index(name) for name in needed]]
-    series = len(state["series"])
-    exog = picked[:, series:] if state["exog"] else None
-    return CountData(data.path, data.time_column, list(state["series"]), data.times, data.keys, data.time_kind,
-                     picked[:, :series], data.rows, list(state["exog"]), exog, data.options)
