@@ -97,7 +97,10 @@ static inline void NAME(int W, int S, T *restrict z, const T *restrict c,       
     }                                                                           \
 }
 
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX512F__)
+#define LC_CELL_SIMD 1
+#include "lstm_cell_avx512.h"
+#elif defined(__AVX2__) && defined(__FMA__)
 /* Eight lanes at a time with intrinsics.  The division in sigmoid and tanh
  * was the cell's bottleneck (five vdivps per 8 cells); a reciprocal estimate
  * refined by one Newton step is accurate to about 2 ulp and several times

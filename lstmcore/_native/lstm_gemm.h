@@ -6,8 +6,9 @@
  * forward, more at batch 1 and 4), and its call overhead dominates at the
  * small sizes biologists use.  Here the right operand is packed once per
  * sequence call into column panels, and a register-blocked micro-kernel
- * (up to 6 rows x 16 columns of accumulators, AVX2 + FMA when the build
- * targets them, plain C otherwise) streams through it.  float32 only:
+ * (up to 6 rows x 16 columns of accumulators with AVX2 + FMA, 12 rows x 32
+ * columns with AVX-512 (lstm_gemm_avx512.h), plain C otherwise, whichever the
+ * build targets) streams through it.  float32 only:
  * float64 exists for gradient checks and keeps using BLAS.
  *
  * Layout of a packed K x N operand: ceil(N / 16) panels, each K rows of 16
@@ -23,6 +24,11 @@
 #define LC_HAVE_AVX2 1
 #else
 #define LC_HAVE_AVX2 0
+#endif
+#if defined(__AVX512F__)
+#define LC_HAVE_AVX512 1
+#else
+#define LC_HAVE_AVX512 0
 #endif
 
 #define LC_NR 16   /* columns per panel: two 8-float vectors */
@@ -159,9 +165,16 @@ static inline void lc_kernel_rows(int rows, int K, const float *A, int lda, cons
 /* C (M x N, leading dimension ldc) = [C +] A (M x K, lda) @ packed op(B).
  * Full panels read and write C in place; the last, narrower panel goes
  * through a small tile so nothing past column N is touched. */
+#if LC_HAVE_AVX512
+#include "lstm_gemm_avx512.h"
+#endif
 static void lc_gemm_packed_f(int M, int K, int N, const float *A, int lda, const float *P,
                              float *C, int ldc, int accumulate)
 {
+#if LC_HAVE_AVX512
+    lc_gemm_packed_z(M, K, N, A, lda, P, C, ldc, accumulate);
+    return;
+#endif
     float tile[LC_MR * LC_NR];
     int panels = (N + LC_NR - 1) / LC_NR;
     for (int p = 0; p < panels; p++) {

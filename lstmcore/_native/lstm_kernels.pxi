@@ -92,7 +92,9 @@ def openmp_enabled():
 
 
 def simd_kernel():
-    """The recurrent micro-kernel this variant uses ("avx2+fma" or "portable C")."""
+    """The recurrent micro-kernel this variant uses ("avx512", "avx2+fma" or "portable C")."""
+    if LC_HAVE_AVX512:
+        return "avx512"
     return "avx2+fma" if LC_HAVE_AVX2 else "portable C"
 
 
@@ -691,6 +693,21 @@ def _packed_buffer(int K, int N, dtype):
     if dtype != np.float32:
         return np.empty(1, dtype)
     return np.empty(lc_packed_size(K, N) + CACHE_LINE // sizeof(float), dtype)
+
+
+def _packed_product(cnp.ndarray a, cnp.ndarray b, bint transpose, cnp.ndarray c, bint accumulate):
+    """c[:, :N] = [c[:, :N] +] a @ op(b) through the packed micro-kernel of this variant.
+
+    For tests only: the recurrence calls lc_gemm_packed_f on its own buffers.
+    a (M, K), b (K, N), or (N, K) when `transpose`, and c (M, >= N) are
+    C-contiguous float32; columns of c past N must be left as they are.
+    """
+    cdef int M = a.shape[0], K = a.shape[1]
+    cdef int N = b.shape[0] if transpose else b.shape[1]
+    cdef cnp.ndarray buffer = _packed_buffer(K, N, np.float32)
+    cdef float* packed = _on_cache_line(<float*>_ptr(buffer))
+    lc_pack_f(K, N, <float*>_ptr(b), <int>b.shape[1], transpose, packed)
+    lc_gemm_packed_f(M, K, N, <float*>_ptr(a), K, packed, <float*>_ptr(c), <int>c.shape[1], accumulate)
 
 
 cdef inline floating* _on_cache_line(floating* p) noexcept nogil:

@@ -24,6 +24,7 @@ cdef extern from "lstm_gemm.h" nogil:
     void lc_gemm_packed_f(int M, int K, int N, const float* A, int lda, const float* P,
                           float* C, int ldc, int accumulate)
     int LC_HAVE_AVX2
+    int LC_HAVE_AVX512
 
 cdef extern from "lstm_narrow_inputs.h" nogil:
     void lc_project_narrow_f(Py_ssize_t rows, int G, int D, const float* x, const float* kernel,

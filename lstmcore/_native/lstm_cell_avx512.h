@@ -1,0 +1,134 @@
+/* The float32 cell passes for AVX-512 builds (included by lstm_cell.h).
+ *
+ * The same arithmetic as the AVX2 cell, sixteen lanes at a time: the same
+ * exp polynomial and clamps (so NaN propagates as in the reference), 2^n
+ * applied with vscalefps instead of building the exponent bits (exact for
+ * the clamped range, so the same value in one instruction instead of four),
+ * a 14-bit reciprocal estimate refined by one Newton step, and a row's last
+ * units done by masked loads and stores instead of a scalar loop (AVX-512
+ * masked stores are not microcoded on Zen 4, unlike AVX2's vmaskmovps).
+ */
+#ifndef LSTMCORE_LSTM_CELL_AVX512_H
+#define LSTMCORE_LSTM_CELL_AVX512_H
+
+#include <immintrin.h>
+
+static inline __m512 lc_exp16(__m512 x)
+{
+    /* operand order keeps NaN (see lc_exp8) */
+    x = _mm512_min_ps(_mm512_set1_ps(88.0f), _mm512_max_ps(_mm512_set1_ps(-87.0f), x));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+static inline __m512 lc_recip16(__m512 d)
+{
+    __m512 r = _mm512_rcp14_ps(d);
+    return _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.0f)));
+}
+
+static inline __m512 lc_sigmoid16(__m512 x)
+{
+    return lc_recip16(_mm512_add_ps(_mm512_set1_ps(1.0f), lc_exp16(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+}
+
+static inline __m512 lc_tanh16(__m512 x)
+{
+    __m512 e = lc_exp16(_mm512_add_ps(x, x));
+    return _mm512_fnmadd_ps(_mm512_set1_ps(2.0f), lc_recip16(_mm512_add_ps(_mm512_set1_ps(1.0f), e)),
+                            _mm512_set1_ps(1.0f));
+}
+
+/* The lanes [0, n) of a vector, for a row's last (n < 16) units. */
+static inline __mmask16 lc_lanes(int n) { return (__mmask16)((1u << n) - 1u); }
+
+/* z[j] = activation(z[j] + bias[j]) for j in [0, n): tanh for j in [tanh_from, tanh_to), the
+ * sigmoid elsewhere; a vector holding lanes of both kinds scales each lane by 2 or 1 (see the
+ * AVX2 version). */
+static inline void lc_activate_f(int n, float *restrict z, const float *restrict bias,
+                                 int tanh_from, int tanh_to)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int j = 0; j < n; j += 16) {
+        __mmask16 m = n - j >= 16 ? (__mmask16)0xFFFF : lc_lanes(n - j);
+        __m512 x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, z + j), _mm512_maskz_loadu_ps(m, bias + j));
+        __m512 a;
+        if (j + 16 <= tanh_from || j >= tanh_to) {
+            a = lc_sigmoid16(x);
+        } else if (j >= tanh_from && j + 16 <= tanh_to) {
+            a = lc_tanh16(x);
+        } else {
+            __m512i index = _mm512_add_epi32(_mm512_set1_epi32(j), lane);
+            __mmask16 is_tanh = _mm512_cmpge_epi32_mask(index, _mm512_set1_epi32(tanh_from))
+                              & _mm512_cmplt_epi32_mask(index, _mm512_set1_epi32(tanh_to));
+            __m512 scale = _mm512_mask_add_ps(one, is_tanh, one, one);
+            a = _mm512_fmsub_ps(scale, lc_sigmoid16(_mm512_mul_ps(scale, x)), _mm512_sub_ps(scale, one));
+        }
+        _mm512_mask_storeu_ps(z + j, m, a);
+    }
+}
+
+/* Two passes, as in the AVX2 cell: every gate's activation, then c, tanh(c) and h. */
+static inline void lc_cell_forward_f(int W, int S, float *restrict z, const float *restrict bias,
+                                     const float *c_prev, float *c_out, float *restrict h_out,
+                                     float *restrict y)
+{
+    if (W == S) {
+        lc_activate_f(4 * W, z, bias, 2 * W, 3 * W);
+    } else {
+        lc_activate_f(W, z, bias, 0, 0);
+        lc_activate_f(W, z + S, bias + S, 0, 0);
+        lc_activate_f(W, z + 2 * S, bias + 2 * S, 0, W);
+        lc_activate_f(W, z + 3 * S, bias + 3 * S, 0, 0);
+    }
+    const float *zi = z, *zf = z + S, *zg = z + 2 * S, *zo = z + 3 * S;
+    for (int j = 0; j < W; j += 16) {
+        __mmask16 m = W - j >= 16 ? (__mmask16)0xFFFF : lc_lanes(W - j);
+        __m512 c = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, zf + j), _mm512_maskz_loadu_ps(m, c_prev + j),
+                                   _mm512_mul_ps(_mm512_maskz_loadu_ps(m, zi + j),
+                                                 _mm512_maskz_loadu_ps(m, zg + j)));
+        __m512 h = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, zo + j), lc_tanh16(c));
+        _mm512_mask_storeu_ps(c_out + j, m, c);
+        _mm512_mask_storeu_ps(h_out + j, m, h);
+        if (y) _mm512_mask_storeu_ps(y + j, m, h);
+    }
+}
+
+static inline void lc_cell_backward_f(int W, int S, float *restrict z, const float *restrict c,
+                                      const float *restrict c_prev, const float *restrict dh,
+                                      float *restrict dc)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (int j = 0; j < W; j += 16) {
+        __mmask16 m = W - j >= 16 ? (__mmask16)0xFFFF : lc_lanes(W - j);
+        __m512 gi = _mm512_maskz_loadu_ps(m, z + j), gf = _mm512_maskz_loadu_ps(m, z + S + j);
+        __m512 gg = _mm512_maskz_loadu_ps(m, z + 2 * S + j), go = _mm512_maskz_loadu_ps(m, z + 3 * S + j);
+        __m512 tc = lc_tanh16(_mm512_maskz_loadu_ps(m, c + j));
+        __m512 dhj = _mm512_maskz_loadu_ps(m, dh + j);
+        __m512 dct = _mm512_fmadd_ps(_mm512_mul_ps(dhj, go), _mm512_fnmadd_ps(tc, tc, one),
+                                     _mm512_maskz_loadu_ps(m, dc + j));
+        _mm512_mask_storeu_ps(z + j, m, _mm512_mul_ps(_mm512_mul_ps(dct, gg),
+                                                      _mm512_mul_ps(gi, _mm512_sub_ps(one, gi))));
+        _mm512_mask_storeu_ps(z + S + j, m,
+                              _mm512_mul_ps(_mm512_mul_ps(dct, _mm512_maskz_loadu_ps(m, c_prev + j)),
+                                            _mm512_mul_ps(gf, _mm512_sub_ps(one, gf))));
+        _mm512_mask_storeu_ps(z + 2 * S + j, m, _mm512_mul_ps(_mm512_mul_ps(dct, gi),
+                                                              _mm512_fnmadd_ps(gg, gg, one)));
+        _mm512_mask_storeu_ps(z + 3 * S + j, m, _mm512_mul_ps(_mm512_mul_ps(dhj, tc),
+                                                              _mm512_mul_ps(go, _mm512_sub_ps(one, go))));
+        _mm512_mask_storeu_ps(dc + j, m, _mm512_mul_ps(dct, gf));
+    }
+}
+
+#endif

@@ -1,0 +1,163 @@
+/* The packed recurrent product for AVX-512 builds (included by lstm_gemm.h).
+ *
+ * Same packed layout as the AVX2 kernel (panels of LC_NR = 16 floats, which
+ * is one 512-bit register), so packing, the unit split (lstm_units.h) and the
+ * tests are shared; only the register tiles differ.  AVX-512 has 32 vector
+ * registers: a tile is up to 12 rows x 2 panels (24 accumulators, 2 loaded
+ * panel vectors and one broadcast), which reads each panel vector once per
+ * 12 rows instead of once per 6, and issues half the instructions of the
+ * AVX2 kernel per multiply-add.  On Intel's server cores (two 512-bit FMA
+ * pipes) that doubles the arithmetic rate; on AMD Zen 4 (512-bit operations
+ * in two halves) the rate is the same and only the instruction count falls.
+ *
+ * Few rows give few accumulators: KU independent partial sums over k keep at
+ * least 8 FMAs in flight (FMA latency 4, two pipes).  Sums are folded in a
+ * fixed order, so a result does not depend on the tile a row fell in other
+ * than through KU (which depends on the tile's height): rounding only.
+ *
+ * Every accumulator is a named variable, spelled out by macros, for the
+ * reason lstm_gemm.h gives (gcc kept indexed arrays of vectors in memory).
+ */
+#ifndef LSTMCORE_LSTM_GEMM_AVX512_H
+#define LSTMCORE_LSTM_GEMM_AVX512_H
+
+#include <immintrin.h>
+
+#define LC_ZMR 12   /* rows per tile of two panels */
+
+#define LC_Z_ROWS_1(OP, u) OP(u, 0)
+#define LC_Z_ROWS_2(OP, u) LC_Z_ROWS_1(OP, u) OP(u, 1)
+#define LC_Z_ROWS_3(OP, u) LC_Z_ROWS_2(OP, u) OP(u, 2)
+#define LC_Z_ROWS_4(OP, u) LC_Z_ROWS_3(OP, u) OP(u, 3)
+#define LC_Z_ROWS_5(OP, u) LC_Z_ROWS_4(OP, u) OP(u, 4)
+#define LC_Z_ROWS_6(OP, u) LC_Z_ROWS_5(OP, u) OP(u, 5)
+#define LC_Z_ROWS_7(OP, u) LC_Z_ROWS_6(OP, u) OP(u, 6)
+#define LC_Z_ROWS_8(OP, u) LC_Z_ROWS_7(OP, u) OP(u, 7)
+#define LC_Z_ROWS_9(OP, u) LC_Z_ROWS_8(OP, u) OP(u, 8)
+#define LC_Z_ROWS_10(OP, u) LC_Z_ROWS_9(OP, u) OP(u, 9)
+#define LC_Z_ROWS_11(OP, u) LC_Z_ROWS_10(OP, u) OP(u, 10)
+#define LC_Z_ROWS_12(OP, u) LC_Z_ROWS_11(OP, u) OP(u, 11)
+#define LC_Z_SPLITS_1(OP, R) LC_Z_ROWS_##R(OP, 0)
+#define LC_Z_SPLITS_2(OP, R) LC_Z_SPLITS_1(OP, R) LC_Z_ROWS_##R(OP, 1)
+#define LC_Z_SPLITS_4(OP, R) LC_Z_SPLITS_2(OP, R) LC_Z_ROWS_##R(OP, 2) LC_Z_ROWS_##R(OP, 3)
+#define LC_Z_FOLDS_1(R)
+#define LC_Z_FOLDS_2(R) LC_Z_ROWS_##R(LC_Z_FOLD, 1)
+#define LC_Z_FOLDS_4(R) LC_Z_FOLDS_2(R) LC_Z_ROWS_##R(LC_Z_FOLD, 2) LC_Z_ROWS_##R(LC_Z_FOLD, 3)
+#define LC_Z_LOADS_1 LC_Z_LOAD_B(0)
+#define LC_Z_LOADS_2 LC_Z_LOADS_1 LC_Z_LOAD_B(1)
+#define LC_Z_LOADS_4 LC_Z_LOADS_2 LC_Z_LOAD_B(2) LC_Z_LOAD_B(3)
+
+/* Two panels (32 columns): accumulators z<u>_<r>_0 (first panel) and _1 (second). */
+#define LC_Z_DECLARE(u, r)                                                              \
+    __m512 z##u##_##r##_0 = (u || !accumulate) ? _mm512_setzero_ps()                     \
+                              : _mm512_loadu_ps(C + (size_t)(r) * ldc);                  \
+    __m512 z##u##_##r##_1 = (u || !accumulate) ? _mm512_setzero_ps()                     \
+                              : _mm512_loadu_ps(C + (size_t)(r) * ldc + LC_NR);
+#define LC_Z_LOAD_B(u)                                                                  \
+    __m512 b##u##_0 = _mm512_loadu_ps(p0 + (size_t)(k + (u)) * LC_NR);                   \
+    __m512 b##u##_1 = _mm512_loadu_ps(p1 + (size_t)(k + (u)) * LC_NR);                   \
+    __asm__("" : "+v"(b##u##_0), "+v"(b##u##_1));
+#define LC_Z_STEP(u, r) {                                                               \
+    __m512 a = _mm512_set1_ps(A[(size_t)(r) * lda + k + (u)]);                          \
+    z##u##_##r##_0 = _mm512_fmadd_ps(a, b##u##_0, z##u##_##r##_0);                       \
+    z##u##_##r##_1 = _mm512_fmadd_ps(a, b##u##_1, z##u##_##r##_1); }
+#define LC_Z_FOLD(u, r)                                                                 \
+    z0_##r##_0 = _mm512_add_ps(z0_##r##_0, z##u##_##r##_0);                              \
+    z0_##r##_1 = _mm512_add_ps(z0_##r##_1, z##u##_##r##_1);
+#define LC_Z_STORE(u, r)                                                                \
+    _mm512_storeu_ps(C + (size_t)(r) * ldc, z0_##r##_0);                                 \
+    _mm512_storeu_ps(C + (size_t)(r) * ldc + LC_NR, z0_##r##_1);
+
+/* C[r, 0:32] = [C +] A[r, :] @ [panel p0 | panel p1] for R rows. */
+#define LC_Z_KERNEL(R, KU)                                                             \
+static inline void lc_zkernel_##R(int K, const float *A, int lda, const float *p0,      \
+                                  const float *p1, float *C, int ldc, int accumulate)  \
+{                                                                                      \
+    LC_Z_SPLITS_##KU(LC_Z_DECLARE, R)                                                  \
+    int k = 0;                                                                         \
+    for (; k + KU <= K; k += KU) {                                                     \
+        LC_Z_LOADS_##KU                                                                \
+        LC_Z_SPLITS_##KU(LC_Z_STEP, R)                                                 \
+    }                                                                                  \
+    for (; k < K; k++) {                                                               \
+        LC_Z_LOAD_B(0)                                                                 \
+        LC_Z_ROWS_##R(LC_Z_STEP, 0)                                                    \
+    }                                                                                  \
+    LC_Z_FOLDS_##KU(R)                                                                 \
+    LC_Z_ROWS_##R(LC_Z_STORE, 0)                                                       \
+}
+LC_Z_KERNEL(1, 4)
+LC_Z_KERNEL(2, 2)
+LC_Z_KERNEL(3, 2)
+LC_Z_KERNEL(4, 1)
+LC_Z_KERNEL(5, 1)
+LC_Z_KERNEL(6, 1)
+LC_Z_KERNEL(7, 1)
+LC_Z_KERNEL(8, 1)
+LC_Z_KERNEL(9, 1)
+LC_Z_KERNEL(10, 1)
+LC_Z_KERNEL(11, 1)
+LC_Z_KERNEL(12, 1)
+
+static inline void lc_zkernel_rows(int rows, int K, const float *A, int lda, const float *p0,
+                                   const float *p1, float *C, int ldc, int accumulate)
+{
+    switch (rows) {
+    case 12: lc_zkernel_12(K, A, lda, p0, p1, C, ldc, accumulate); break;
+    case 11: lc_zkernel_11(K, A, lda, p0, p1, C, ldc, accumulate); break;
+    case 10: lc_zkernel_10(K, A, lda, p0, p1, C, ldc, accumulate); break;
+    case 9: lc_zkernel_9(K, A, lda, p0, p1, C, ldc, accumulate); break;
+    case 8: lc_zkernel_8(K, A, lda, p0, p1, C, ldc, accumulate); break;
+    case 7: lc_zkernel_7(K, A, lda, p0, p1, C, ldc, accumulate); break;
+    case 6: lc_zkernel_6(K, A, lda, p0, p1, C, ldc, accumulate); break;
+    case 5: lc_zkernel_5(K, A, lda, p0, p1, C, ldc, accumulate); break;
+    case 4: lc_zkernel_4(K, A, lda, p0, p1, C, ldc, accumulate); break;
+    case 3: lc_zkernel_3(K, A, lda, p0, p1, C, ldc, accumulate); break;
+    case 2: lc_zkernel_2(K, A, lda, p0, p1, C, ldc, accumulate); break;
+    default: lc_zkernel_1(K, A, lda, p0, p1, C, ldc, accumulate); break;
+    }
+}
+
+/* Rows of a tile: even tiles of at most LC_ZMR rows (64 = 11+11+11+11+10+10, not 12*5+4),
+ * so no tile is left with the few rows that keep few FMAs in flight. */
+static inline int lc_ztile_rows(int left)
+{
+    int tiles = (left + LC_ZMR - 1) / LC_ZMR;
+    return (left + tiles - 1) / tiles;
+}
+
+/* C (M x N, ldc) = [C +] A (M x K, lda) @ packed op(B), two panels at a time.
+ * Fewer than 32 columns left (a lone last panel, or a narrower one) go through
+ * a tile: C's columns copied in, the valid ones copied out, so nothing past
+ * column N is written; a lone panel is computed twice into the tile (its
+ * second copy discarded) rather than given a kernel of its own. */
+static void lc_gemm_packed_z(int M, int K, int N, const float *A, int lda, const float *P,
+                             float *C, int ldc, int accumulate)
+{
+    float tile[LC_ZMR * 2 * LC_NR];
+    int panels = (N + LC_NR - 1) / LC_NR;
+    for (int p = 0; p < panels; p += 2) {
+        const float *p0 = P + (size_t)p * K * LC_NR;
+        int c0 = p * LC_NR;
+        int width = N - c0 < 2 * LC_NR ? N - c0 : 2 * LC_NR;
+        const float *p1 = p + 1 < panels ? p0 + (size_t)K * LC_NR : p0;
+        for (int i = 0, rows; i < M; i += rows) {
+            rows = lc_ztile_rows(M - i);
+            const float *a = A + (size_t)i * lda;
+            float *c = C + (size_t)i * ldc + c0;
+            if (width == 2 * LC_NR) {
+                lc_zkernel_rows(rows, K, a, lda, p0, p1, c, ldc, accumulate);
+                continue;
+            }
+            for (int r = 0; r < rows; r++) {
+                memset(tile + r * 2 * LC_NR, 0, 2 * LC_NR * sizeof(float));
+                if (accumulate) memcpy(tile + r * 2 * LC_NR, c + (size_t)r * ldc, width * sizeof(float));
+            }
+            lc_zkernel_rows(rows, K, a, lda, p0, p1, tile, 2 * LC_NR, 1);
+            for (int r = 0; r < rows; r++)
+                memcpy(c + (size_t)r * ldc, tile + r * 2 * LC_NR, width * sizeof(float));
+        }
+    }
+}
+
+#endif

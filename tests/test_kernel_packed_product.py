@@ -1,0 +1,56 @@
+"""The packed recurrent product (lstm_gemm.h, lstm_gemm_avx512.h) in every variant, every tile shape.
+
+The recurrence only reaches the shapes its layer sizes give; this drives the
+micro-kernel directly over every tile height (1 to 12 rows and beyond), lone
+and partial panels, both operand layouts and both write modes, against
+float64 NumPy, and checks that columns past N are never written.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lstmcore._native import dispatch
+
+ROWS = list(range(1, 27)) + [64]
+COLUMNS = [1, 7, 16, 17, 31, 32, 33, 48, 50, 64, 80, 200]
+DEPTHS = [1, 3, 5, 64, 129]
+
+
+def _product(rows, depth, columns, transpose, accumulate, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((rows, depth), dtype=np.float32)
+    b = rng.standard_normal((columns, depth) if transpose else (depth, columns), dtype=np.float32)
+    sentinel = np.float32(12345.0)
+    c = np.full((rows, columns + 5), sentinel, np.float32)
+    c[:, :columns] = rng.standard_normal((rows, columns), dtype=np.float32)
+    before = c.copy()
+    dispatch.active()._packed_product(a, b, transpose, c, accumulate)
+    op_b = b.T if transpose else b
+    want = a.astype(np.float64) @ op_b.astype(np.float64)
+    if accumulate:
+        want += before[:, :columns]
+    return c, want, before
+
+
+@pytest.mark.parametrize("transpose", [False, True], ids=["b", "b-transposed"])
+@pytest.mark.parametrize("accumulate", [False, True], ids=["write", "accumulate"])
+def test_every_tile_shape_matches_float64(kernel_variant, transpose, accumulate):
+    for rows in ROWS:
+        for columns in COLUMNS:
+            for depth in DEPTHS:
+                c, want, before = _product(rows, depth, columns, transpose, accumulate)
+                where = f"{kernel_variant} M={rows} K={depth} N={columns}"
+                np.testing.assert_allclose(c[:, :columns], want, rtol=1e-5, atol=1e-5 * np.sqrt(depth),
+                                           err_msg=where)
+                np.testing.assert_array_equal(c[:, columns:], before[:, columns:], err_msg=where)
+
+
+def test_nan_in_one_row_stays_in_that_row(kernel_variant):
+    a = np.ones((13, 8), np.float32)
+    a[4, 3] = np.nan
+    b = np.ones((8, 40), np.float32)
+    c = np.zeros((13, 40), np.float32)
+    dispatch.active()._packed_product(a, b, False, c, False)
+    assert np.isnan(c[4]).all()
+    assert np.isfinite(np.delete(c, 4, axis=0)).all()
