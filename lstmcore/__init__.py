@@ -12,8 +12,10 @@ _tune_malloc()  # reuse freed work buffers instead of page-faulting them back (s
 from ._config import machine_summary, show_config
 from ._threads import get_num_threads, set_num_threads
 from . import ops
+from .precision import get_inference_precision, inference_precision
 
-__all__ = ["__version__", "ops", "get_num_threads", "set_num_threads", "show_config", "machine_summary"]
+__all__ = ["__version__", "ops", "get_num_threads", "set_num_threads", "show_config", "machine_summary",
+           "inference_precision", "get_inference_precision"]
 
 from .hookspecs import hookimpl  # the marker plugin authors decorate their hooks with
 from . import plugins as _plugins  # noqa: F401  (installs the plugin manager as the registries' loader)

@@ -142,9 +142,31 @@ def _check_forward_arrays(x, kernel, recurrent_kernel, bias, h0, c0, out):
     return batch, steps, units
 
 
+PRECISIONS = ("float32", "bfloat16")
+# The bfloat16 product rounds a block of h rows on the stack (lstm_gemm_bf16.h, LC_BF16_MAX_K).
+BFLOAT16_MAX_UNITS = 16384
+
+
+def _check_precision(precision, x, recurrent_kernel, training) -> bool:
+    """True for the bfloat16 path, after checking that it applies to this call."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}; "
+                         f"received {precision!r}")
+    if precision == "float32":
+        return False
+    if x.dtype != np.float32:
+        raise ValueError(f"precision='bfloat16' needs float32 inputs; received {x.dtype}")
+    if training:
+        raise ValueError("precision='bfloat16' is for inference; training runs in the inputs' dtype")
+    if recurrent_kernel.shape[0] > BFLOAT16_MAX_UNITS:
+        raise ValueError(f"precision='bfloat16' supports up to {BFLOAT16_MAX_UNITS} units; "
+                         f"this layer has {recurrent_kernel.shape[0]}")
+    return True
+
+
 def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
                  lengths=None, reverse=False, training=False, threads=None,
-                 out=None) -> LSTMForward:
+                 out=None, precision="float32") -> LSTMForward:
     """Run one LSTM layer over a batch of sequences in native code.
 
     Args:
@@ -160,11 +182,17 @@ def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
             or a slice of the last axis of a wider array, e.g. ``both[..., :H]`` and
             ``both[..., H:]`` of a (B, T, 2H) buffer hold the two directions of a
             bidirectional layer with no concatenation.  Returned as `outputs`.
+        precision: "float32", or "bfloat16" for float32 inference with the recurrent
+            product's operands (the recurrent kernel and each step's h) rounded to bfloat16
+            and float32 sums, state and gates: half the weights' bytes, and AVX512-BF16
+            instructions where the CPU has them (elsewhere the same rounding, emulated, at
+            float32 speed).  Opt-in: outputs move by about 1e-3 (docs/precision.md).
 
     Returns:
         LSTMForward(outputs (B, T, H), h_n (B, H), c_n (B, H), cache or None).
     """
     batch, steps, _ = _check_forward_arrays(x, kernel, recurrent_kernel, bias, h0, c0, out)
+    bfloat16 = _check_precision(precision, x, recurrent_kernel, training)
     lengths = _check_lengths(lengths, batch, steps)
     if lengths is None:
         order, sorted_lengths = _full_length_order(batch, steps)
@@ -174,7 +202,7 @@ def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
     with _threads.blas_pinned():
         outputs, h_n, c_n, state = dispatch.active().forward(
             x, kernel, recurrent_kernel, bias, h0, c0, order, sorted_lengths,
-            bool(reverse), bool(training), _call_threads(threads), out)
+            bool(reverse), bool(training), _call_threads(threads), out, bfloat16)
     cache = None
     if training:
         cache = _Cache()

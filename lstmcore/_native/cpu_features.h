@@ -11,9 +11,12 @@
 #define LSTMCORE_CPU_FEATURES_H
 
 /* The features the variants need, in one table shared by lc_cpu_has and lc_built_for. */
-enum { LC_AVX2, LC_FMA, LC_AVX512F, LC_AVX512BW, LC_AVX512VL, LC_AVX512DQ, LC_FEATURE_COUNT };
+enum { LC_AVX2, LC_FMA, LC_AVX512F, LC_AVX512BW, LC_AVX512VL, LC_AVX512DQ, LC_AVX512BF16,
+       LC_FEATURE_COUNT };
+/* avx512bf16 selects no variant: the AVX-512 variants test it at run time for the opt-in
+ * bfloat16 product (lstm_gemm_bf16.h), which the other CPUs emulate. */
 static const char *const lc_feature_names[LC_FEATURE_COUNT] = {
-    "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq"};
+    "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512bf16"};
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 /* __builtin_cpu_supports also checks that the OS saves the wide registers (XCR0). */
@@ -27,6 +30,7 @@ static int lc_cpu_has(int feature)
     case LC_AVX512BW: return __builtin_cpu_supports("avx512bw") != 0;
     case LC_AVX512VL: return __builtin_cpu_supports("avx512vl") != 0;
     case LC_AVX512DQ: return __builtin_cpu_supports("avx512dq") != 0;
+    case LC_AVX512BF16: return __builtin_cpu_supports("avx512bf16") != 0;
     default: return 0;
     }
 }
@@ -54,6 +58,9 @@ static int lc_built_for(int feature)
 #endif
 #ifdef __AVX512DQ__
     case LC_AVX512DQ: return 1;
+#endif
+#ifdef __AVX512BF16__
+    case LC_AVX512BF16: return 1;
 #endif
     default: return 0;
     }

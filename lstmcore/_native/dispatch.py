@@ -123,4 +123,6 @@ def describe() -> Dict[str, str]:
     """The facts `show_config` prints about the kernels."""
     return {"kernel": f"{active_name()} (built: {', '.join(built_variants())}; "
                       f"this CPU runs: {', '.join(supported_variants())})",
-            "cpu": ", ".join(sorted(cpu_features())) or "none of avx2, fma, avx512*"}
+            "cpu": ", ".join(sorted(cpu_features())) or "none of avx2, fma, avx512*",
+            "bfloat16 inference": ("AVX512-BF16 instructions" if active().bfloat16_native()
+                                   else "emulated in float32 (opt-in; no faster on this CPU or variant)")}

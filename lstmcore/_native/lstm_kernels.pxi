@@ -137,6 +137,14 @@ cdef inline void _recurrent_product(bint backward, Py_ssize_t m, Py_ssize_t H, f
             _rows_times(False, <int>m, <int>G, <int>H, a, rkernel, <int>G, <floating>1, c)
 
 
+cdef inline void _pack_recurrent_bf16(int mode, Py_ssize_t H, float* rkernel, float* packed) noexcept nogil:
+    """Pack recurrent_kernel for the bfloat16 product (lstm_gemm_bf16.h): pairs, or rounded floats."""
+    if mode == LC_BF16_NATIVE:
+        lc_pack_bf16(<int>H, <int>(4 * H), rkernel, <int>(4 * H), 0, <unsigned short*>packed)
+    else:
+        lc_pack_bf16_emulated(<int>H, <int>(4 * H), rkernel, <int>(4 * H), 0, packed)
+
+
 cdef inline void _pack_recurrent(bint backward, Py_ssize_t H, floating* rkernel,
                                  floating* packed) noexcept nogil:
     """Pack recurrent_kernel (forward) or its transpose (backward) for the float32 kernel."""
@@ -221,6 +229,7 @@ cdef struct Dims:
     bint reverse
     int threads                       # team size; row_begin[t] .. row_begin[t+1] are team t's rows
     bint split_units                  # float32 only: the team splits the units, not the rows
+    int bf16                          # float32 inference: LC_BF16_* (lstm_gemm_bf16.h)
     Py_ssize_t row_begin[MAX_THREADS + 1]
 
 
@@ -454,7 +463,11 @@ cdef void _forward_rows(floating* tag, Dims* d, CallArrays* a, Py_ssize_t r0, Py
             c_prev = c_out = cs
         if narrow != NULL:
             _project_narrow(n - r0, G, d.D, narrow + ((s - s0) * B + r0) * d.D, kernel, gates_s + r0 * G)
-        _recurrent_product(False, n - r0, H, h_prev + r0 * H, packed, rkernel, gates_s + r0 * G)
+        if floating is float and d.bf16:
+            lc_gemm_packed_bf16(d.bf16, <int>(n - r0), <int>H, <int>G, h_prev + r0 * H, <int>H, packed,
+                                gates_s + r0 * G, <int>G, 1)
+        else:
+            _recurrent_product(False, n - r0, H, h_prev + r0 * H, packed, rkernel, gates_s + r0 * G)
         for i in range(r0, n):
             _cell_forward(<int>H, gates_s + i * G, bias, c_prev + i * H, c_out + i * H, h_out + i * H,
                           y + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * d.ldy)
@@ -468,7 +481,10 @@ cdef void _run_forward(floating* tag, Dims* d, CallArrays* a, bint training, int
     cdef bint units = False
     cdef floating* x_steps = <floating*>a.x_steps
     cdef floating* narrow = NULL     # x_steps when the rows' loops project their own inputs
-    _pack_recurrent(False, d.H, <floating*>a.rkernel, <floating*>a.packed)
+    if floating is float and d.bf16:
+        _pack_recurrent_bf16(d.bf16, d.H, <float*>a.rkernel, <float*>a.packed)
+    else:
+        _pack_recurrent(False, d.H, <floating*>a.rkernel, <floating*>a.packed)
     if floating is float:
         job = _unit_job(d, a, training)
         units = d.split_units
@@ -502,6 +518,7 @@ cdef lc_unit_job _unit_job(Dims* d, CallArrays* a, bint training) noexcept nogil
     cdef lc_unit_job job
     cdef bint backward = a.dh != NULL
     job.B, job.T, job.H, job.ldy = d.B, d.T, d.H, d.ldy
+    job.bf16 = 0 if backward else d.bf16
     job.reverse, job.training, job.threads = d.reverse, training, d.threads
     job.order, job.lengths, job.packed = a.order, a.lengths, <float*>a.packed
     job.bias = NULL if backward else <float*>a.bias
@@ -733,6 +750,7 @@ cdef Dims _dims(cnp.ndarray x, cnp.ndarray rkernel, cnp.ndarray lengths, bint re
     d.H = rkernel.shape[0]
     d.S = lengths[0] if d.B > 0 else 0
     d.reverse = reverse
+    d.bf16 = LC_BF16_OFF
     _split_work(&d, <int64_t*>_ptr(lengths), threads, x.dtype == np.float32)
     return d
 
@@ -742,10 +760,19 @@ cdef inline void* _maybe_ptr(object a):
     return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
 
 
+def bfloat16_native():
+    """True when this variant on this CPU runs the bfloat16 product with AVX512-BF16
+    instructions; otherwise `forward(..., bfloat16=True)` emulates it in float32."""
+    return bool(lc_bf16_native_available())
+
+
 def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
             h0, c0, cnp.ndarray order, cnp.ndarray lengths,
-            bint reverse, bint training, int threads, out=None):
+            bint reverse, bint training, int threads, out=None, bint bfloat16=False):
     """Native forward; returns (outputs, h_n, c_n, cache arrays or None).
+
+    bfloat16: float32 inference with the recurrent product in bfloat16 (lstm_gemm_bf16.h);
+    lstmcore.ops checked that it is float32, not training, and H <= LC_BF16_MAX_K.
 
     h0, c0: (B, H) or None for zeros.  out: None, or the (B, T, H) array to write
     the outputs into, rows evenly spaced (e.g. half of a Bidirectional layer's
@@ -754,6 +781,8 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
     """
     cdef Dims d = _dims(x, rkernel, lengths, reverse, threads)
     dtype = x.dtype
+    if bfloat16:
+        d.bf16 = LC_BF16_NATIVE if lc_bf16_native_available() else LC_BF16_EMULATED
     cdef Py_ssize_t steps_kept = d.S if training else min(d.S, _inference_block_steps(&d))
     padded = d.B > 0 and (<int64_t*>_ptr(lengths))[d.B - 1] < d.T
     maybe_zeros = np.zeros if padded else np.empty

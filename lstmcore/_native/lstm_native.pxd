@@ -26,6 +26,16 @@ cdef extern from "lstm_gemm.h" nogil:
     int LC_HAVE_AVX2
     int LC_HAVE_AVX512
 
+cdef extern from "lstm_gemm_bf16.h" nogil:
+    int LC_BF16_OFF, LC_BF16_EMULATED, LC_BF16_NATIVE, LC_BF16_MAX_K
+    size_t lc_packed_size_bf16(int K, int N)
+    void lc_pack_bf16(int K, int N, const float* B, int ldb, int transpose, unsigned short* P)
+    void lc_pack_bf16_emulated(int K, int N, const float* B, int ldb, int transpose, float* P)
+    void lc_gemm_packed_bf16(int mode, int M, int K, int N, const float* A, int lda, const void* P,
+                             float* C, int ldc, int accumulate)
+    int lc_bf16_native_available()
+    float lc_bf16_round(float x)
+
 cdef extern from "lstm_narrow_inputs.h" nogil:
     void lc_project_narrow_f(Py_ssize_t rows, int G, int D, const float* x, const float* kernel,
                              float* out)
@@ -40,6 +50,7 @@ cdef extern from "lstm_units.h" nogil:
     ctypedef struct lc_unit_job:
         int64_t B, T, H, ldy
         int reverse, training, threads
+        int bf16
         const int64_t* order
         const int64_t* lengths
         const float* bias

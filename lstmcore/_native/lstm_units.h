@@ -20,6 +20,7 @@
 #include <sched.h>
 #include "lstm_cell.h"
 #include "lstm_gemm.h"
+#include "lstm_gemm_bf16.h"
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define lc_pause() _mm_pause()
@@ -30,6 +31,7 @@
 typedef struct {
     int64_t B, T, H, ldy;                /* ldy: elements between rows of y (H, or more) */
     int reverse, training, threads;
+    int bf16;                            /* forward inference: LC_BF16_* (lstm_gemm_bf16.h) */
     const int64_t *order, *lengths;      /* rows sorted by length, longest first */
     const float *bias;
     const float *packed;                 /* forward: kernel U packed; backward: U^T packed */
@@ -133,10 +135,20 @@ static void lc_forward_units_f(const lc_unit_job *job, int64_t s0, int64_t s1)
                 c_prev = c_out = job->cs;
             }
             if (u1 > u0) {
-                for (int64_t q = 0; q < 4; q++)
-                    lc_gemm_packed_f((int)n, (int)H, (int)(u1 - u0), h_prev, (int)H,
-                                     job->packed + (q * H + u0) / LC_NR * H * LC_NR,
-                                     gates_s + q * H + u0, (int)G, 1);
+                for (int64_t q = 0; q < 4; q++) {
+                    /* H % LC_NR == 0 here: a panel is H floats of LC_NR, or H / 2 pairs of them */
+                    size_t panel = (size_t)(q * H + u0) / LC_NR * H * LC_NR;
+                    if (job->bf16 == LC_BF16_NATIVE)
+                        lc_gemm_packed_bf16(job->bf16, (int)n, (int)H, (int)(u1 - u0), h_prev, (int)H,
+                                            (const uint16_t *)job->packed + panel,
+                                            gates_s + q * H + u0, (int)G, 1);
+                    else if (job->bf16)
+                        lc_gemm_packed_bf16(job->bf16, (int)n, (int)H, (int)(u1 - u0), h_prev, (int)H,
+                                            job->packed + panel, gates_s + q * H + u0, (int)G, 1);
+                    else
+                        lc_gemm_packed_f((int)n, (int)H, (int)(u1 - u0), h_prev, (int)H,
+                                         job->packed + panel, gates_s + q * H + u0, (int)G, 1);
+                }
                 for (int64_t i = 0; i < n; i++) {
                     int64_t p = lc_position(job->reverse, job->lengths[i], s);
                     lc_cell_forward_f((int)(u1 - u0), (int)H, gates_s + i * G + u0, job->bias + u0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend, initializers, ops, regularizers
+from ..precision import get_inference_precision
 from .base import Layer, check_bool, check_positive_int, check_rate
 
 __all__ = ["LSTM"]
@@ -209,9 +210,13 @@ class LSTM(Layer):
         if mask is not None:
             x = x * mask[:, None, :]
         h0, c0 = self._initial_states(x.shape[0], initial_state)
+        # bfloat16 only where asked for and where it applies: float32 inference (lstmcore.precision)
+        precision = ("bfloat16" if not keep_cache and x.dtype == np.float32
+                     and get_inference_precision() == "bfloat16" else "float32")
         result = ops.lstm_forward(x, self._params["kernel"], self._params["recurrent_kernel"],
                                   self._params.get("bias"), h0=h0, c0=c0, lengths=lengths,
-                                  reverse=reverse, training=keep_cache, threads=threads, out=out)
+                                  reverse=reverse, training=keep_cache, threads=threads, out=out,
+                                  precision=precision)
         if self.stateful:
             self.states = [result.h_n, result.c_n]
         self._cache = (result.cache, mask) if keep_cache else None

@@ -1,0 +1,245 @@
+/* The recurrent product with bfloat16 weights: an opt-in inference path.
+ *
+ * Why: at batch 1 a step reads the whole recurrent kernel for a few
+ * multiply-adds per weight, so its speed is the speed of streaming the
+ * weights from cache; bfloat16 halves their bytes.  With AVX512-BF16
+ * (Cooper Lake, Sapphire Rapids, Zen 4) vdpbf16ps also does two
+ * multiply-adds per float32 lane per instruction.
+ *
+ * What is rounded: the weights (once, when packed) and the step's h as it
+ * enters the product.  Products accumulate in float32 and the state (h, c),
+ * the gates and the cell stay float32.
+ *
+ * Two implementations of the same arithmetic, chosen per call by the CPU:
+ *   native   (LC_BF16_NATIVE): panels of bfloat16 pairs, vdpbf16ps;
+ *   emulated (LC_BF16_EMULATED): the float32 panels and kernel of this
+ *            variant on values rounded to bfloat16 (exact in float32), so a
+ *            CPU without the instructions gives the same numbers up to the
+ *            order of the float32 sums (and vdpbf16ps's flushing of
+ *            denormals), only not faster.
+ *
+ * Native layout of a packed K x N operand: ceil(N / 16) panels, each
+ * ceil(K / 2) rows of 16 pairs (k, k + 1) of bfloat16, 64 bytes: one
+ * 512-bit register; an odd K's last pair is padded with zero.
+ */
+#ifndef LSTMCORE_LSTM_GEMM_BF16_H
+#define LSTMCORE_LSTM_GEMM_BF16_H
+
+#include <stdint.h>
+#include <string.h>
+#include "lstm_gemm.h"
+
+enum { LC_BF16_OFF = 0, LC_BF16_EMULATED = 1, LC_BF16_NATIVE = 2 };
+
+/* float32 -> bfloat16 bits, round to nearest even; NaN stays NaN (quietened). */
+static inline uint16_t lc_bf16_bits(float x)
+{
+    union { float f; uint32_t u; } v = {x};
+    if ((v.u & 0x7fffffffu) > 0x7f800000u)
+        return (uint16_t)((v.u >> 16) | 0x40u);
+    return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1u)) >> 16);
+}
+
+static inline float lc_bf16_round(float x)
+{
+    union { uint32_t u; float f; } v = {(uint32_t)lc_bf16_bits(x) << 16};
+    return v.f;
+}
+
+/* Elements of a packed bfloat16 K x N operand (uint16). */
+static inline size_t lc_packed_size_bf16(int K, int N)
+{
+    return lc_packed_size(K + (K & 1), N);
+}
+
+/* Pack op(B) (see lc_pack_f) as bfloat16 pairs. */
+static void lc_pack_bf16(int K, int N, const float *B, int ldb, int transpose, uint16_t *P)
+{
+    int panels = (N + LC_NR - 1) / LC_NR, pairs = (K + 1) / 2;
+    for (int p = 0; p < panels; p++) {
+        uint16_t *panel = P + (size_t)p * pairs * 2 * LC_NR;
+        for (int k = 0; k < 2 * pairs; k++)
+            for (int c = 0; c < LC_NR; c++) {
+                int col = p * LC_NR + c;
+                float b = (k >= K || col >= N) ? 0.0f
+                          : transpose ? B[(size_t)col * ldb + k] : B[(size_t)k * ldb + col];
+                panel[(size_t)(k / 2) * 2 * LC_NR + 2 * c + (k & 1)] = lc_bf16_bits(b);
+            }
+    }
+}
+
+/* Pack op(B) as float32 panels of values rounded to bfloat16 (the emulated path). */
+static void lc_pack_bf16_emulated(int K, int N, const float *B, int ldb, int transpose, float *P)
+{
+    lc_pack_f(K, N, B, ldb, transpose, P);
+    size_t n = lc_packed_size(K, N);
+    for (size_t i = 0; i < n; i++) P[i] = lc_bf16_round(P[i]);
+}
+
+/* The rows of A are rounded into a buffer on the stack, a block of rows at a
+ * time (all of them for the usual sizes: 64 rows of 512 units is 64 KiB), so a
+ * product needs no allocation; lstmcore.ops limits this path to units that
+ * leave at least one row per block. */
+#define LC_BF16_BLOCK_BYTES 65536
+#define LC_BF16_MAX_K (LC_BF16_BLOCK_BYTES / 4)
+
+static inline int lc_bf16_block_rows(int M, size_t row_bytes)
+{
+    size_t rows = LC_BF16_BLOCK_BYTES / row_bytes;
+    return rows < 1 ? 1 : (rows > (size_t)M ? M : (int)rows);
+}
+
+#if LC_HAVE_AVX512 && (defined(__GNUC__) || defined(__clang__))
+#define LC_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+#define LC_HAVE_BF16_KERNEL 1
+
+/* C[r, 0:32] = [C +] A2[r, :] @ [panel p0 | panel p1] for R rows, A2 the rows as bfloat16
+ * pairs (pairs 32-bit words a row, lda2 words apart). */
+#define LC_B_DECLARE(r)                                                                 \
+    __m512 s##r##_0 = accumulate ? _mm512_loadu_ps(C + (size_t)(r) * ldc) : _mm512_setzero_ps(); \
+    __m512 s##r##_1 = accumulate ? _mm512_loadu_ps(C + (size_t)(r) * ldc + LC_NR) : _mm512_setzero_ps();
+#define LC_B_STEP(r) {                                                                  \
+    __m512bh a = (__m512bh)_mm512_set1_epi32((int)A2[(size_t)(r) * lda2 + k]);           \
+    s##r##_0 = _mm512_dpbf16_ps(s##r##_0, a, b0);                                        \
+    s##r##_1 = _mm512_dpbf16_ps(s##r##_1, a, b1); }
+#define LC_B_STORE(r)                                                                   \
+    _mm512_storeu_ps(C + (size_t)(r) * ldc, s##r##_0);                                   \
+    _mm512_storeu_ps(C + (size_t)(r) * ldc + LC_NR, s##r##_1);
+#define LC_B_ROWS_1(OP) OP(0)
+#define LC_B_ROWS_2(OP) LC_B_ROWS_1(OP) OP(1)
+#define LC_B_ROWS_3(OP) LC_B_ROWS_2(OP) OP(2)
+#define LC_B_ROWS_4(OP) LC_B_ROWS_3(OP) OP(3)
+#define LC_B_ROWS_5(OP) LC_B_ROWS_4(OP) OP(4)
+#define LC_B_ROWS_6(OP) LC_B_ROWS_5(OP) OP(5)
+#define LC_B_ROWS_7(OP) LC_B_ROWS_6(OP) OP(6)
+#define LC_B_ROWS_8(OP) LC_B_ROWS_7(OP) OP(7)
+#define LC_B_ROWS_9(OP) LC_B_ROWS_8(OP) OP(8)
+#define LC_B_ROWS_10(OP) LC_B_ROWS_9(OP) OP(9)
+#define LC_B_ROWS_11(OP) LC_B_ROWS_10(OP) OP(10)
+#define LC_B_ROWS_12(OP) LC_B_ROWS_11(OP) OP(11)
+
+/* One k-split: with few rows the dpbf16 latency chain bounds the loop; batch 1 is bound
+ * by streaming the panels, which one split already keeps up with (measured). */
+#define LC_B_KERNEL(R)                                                                 \
+LC_BF16_TARGET static void lc_bkernel_##R(int pairs, const uint32_t *A2, int lda2,     \
+                                          const uint16_t *p0, const uint16_t *p1,      \
+                                          float *C, int ldc, int accumulate)           \
+{                                                                                      \
+    LC_B_ROWS_##R(LC_B_DECLARE)                                                        \
+    for (int k = 0; k < pairs; k++) {                                                  \
+        __m512bh b0 = (__m512bh)_mm512_loadu_si512(p0 + (size_t)k * 2 * LC_NR);        \
+        __m512bh b1 = (__m512bh)_mm512_loadu_si512(p1 + (size_t)k * 2 * LC_NR);        \
+        LC_B_ROWS_##R(LC_B_STEP)                                                       \
+    }                                                                                  \
+    LC_B_ROWS_##R(LC_B_STORE)                                                          \
+}
+LC_B_KERNEL(1) LC_B_KERNEL(2) LC_B_KERNEL(3) LC_B_KERNEL(4) LC_B_KERNEL(5) LC_B_KERNEL(6)
+LC_B_KERNEL(7) LC_B_KERNEL(8) LC_B_KERNEL(9) LC_B_KERNEL(10) LC_B_KERNEL(11) LC_B_KERNEL(12)
+
+typedef void (*lc_bkernel_fn)(int, const uint32_t *, int, const uint16_t *, const uint16_t *,
+                              float *, int, int);
+static const lc_bkernel_fn lc_bkernels[13] = {
+    NULL, lc_bkernel_1, lc_bkernel_2, lc_bkernel_3, lc_bkernel_4, lc_bkernel_5, lc_bkernel_6,
+    lc_bkernel_7, lc_bkernel_8, lc_bkernel_9, lc_bkernel_10, lc_bkernel_11, lc_bkernel_12};
+
+/* The rows of A as bfloat16 pairs, an odd K padded with zero. */
+LC_BF16_TARGET static void lc_rows_to_bf16(int M, int K, const float *A, int lda, uint16_t *A2)
+{
+    int width = K + (K & 1);
+    for (int r = 0; r < M; r++) {
+        const float *a = A + (size_t)r * lda;
+        uint16_t *o = A2 + (size_t)r * width;
+        int k = 0;
+        for (; k + 16 <= K; k += 16)
+            _mm256_storeu_si256((__m256i *)(o + k), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(a + k)));
+        for (; k < K; k++) o[k] = lc_bf16_bits(a[k]);
+        if (K & 1) o[K] = 0;
+    }
+}
+
+/* One block of rows (M <= block), A2 their bfloat16 pairs. */
+static void lc_gemm_bf16_block(int M, int pairs, int N, const uint16_t *A2, const uint16_t *P,
+                               float *C, int ldc, int accumulate)
+{
+    float tile[LC_ZMR * 2 * LC_NR];
+    int panels = (N + LC_NR - 1) / LC_NR;
+    for (int p = 0; p < panels; p += 2) {
+        const uint16_t *p0 = P + (size_t)p * pairs * 2 * LC_NR;
+        const uint16_t *p1 = p + 1 < panels ? p0 + (size_t)pairs * 2 * LC_NR : p0;
+        int c0 = p * LC_NR;
+        int width = N - c0 < 2 * LC_NR ? N - c0 : 2 * LC_NR;
+        for (int i = 0, rows; i < M; i += rows) {
+            rows = lc_ztile_rows(M - i);
+            const uint32_t *a = (const uint32_t *)(A2 + (size_t)i * 2 * pairs);
+            float *c = C + (size_t)i * ldc + c0;
+            if (width == 2 * LC_NR) {
+                lc_bkernels[rows](pairs, a, pairs, p0, p1, c, ldc, accumulate);
+                continue;
+            }
+            for (int r = 0; r < rows; r++) {
+                memset(tile + r * 2 * LC_NR, 0, 2 * LC_NR * sizeof(float));
+                if (accumulate) memcpy(tile + r * 2 * LC_NR, c + (size_t)r * ldc, width * sizeof(float));
+            }
+            lc_bkernels[rows](pairs, a, pairs, p0, p1, tile, 2 * LC_NR, 1);
+            for (int r = 0; r < rows; r++)
+                memcpy(c + (size_t)r * ldc, tile + r * 2 * LC_NR, width * sizeof(float));
+        }
+    }
+}
+
+static void lc_gemm_packed_bf16_native(int M, int K, int N, const float *A, int lda,
+                                       const uint16_t *P, float *C, int ldc, int accumulate)
+{
+    uint16_t A2[LC_BF16_BLOCK_BYTES / sizeof(uint16_t)] __attribute__((aligned(64)));
+    int pairs = (K + 1) / 2;
+    int block = lc_bf16_block_rows(M, (size_t)2 * pairs * sizeof(uint16_t));
+    for (int i = 0; i < M; i += block) {
+        int rows = M - i < block ? M - i : block;
+        lc_rows_to_bf16(rows, K, A + (size_t)i * lda, lda, A2);
+        lc_gemm_bf16_block(rows, pairs, N, A2, P, C + (size_t)i * ldc, ldc, accumulate);
+    }
+}
+#else
+#define LC_HAVE_BF16_KERNEL 0
+#endif
+
+/* Whether this build and CPU run the native bfloat16 kernel. */
+static int lc_bf16_native_available(void)
+{
+#if LC_HAVE_BF16_KERNEL
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bf16") != 0;
+#else
+    return 0;
+#endif
+}
+
+static void lc_gemm_packed_bf16_emulated(int M, int K, int N, const float *A, int lda,
+                                         const float *P, float *C, int ldc, int accumulate)
+{
+    float rounded[LC_BF16_BLOCK_BYTES / sizeof(float)] __attribute__((aligned(64)));
+    int block = lc_bf16_block_rows(M, (size_t)K * sizeof(float));
+    for (int i = 0; i < M; i += block) {
+        int rows = M - i < block ? M - i : block;
+        for (int r = 0; r < rows; r++)
+            for (int k = 0; k < K; k++)
+                rounded[(size_t)r * K + k] = lc_bf16_round(A[(size_t)(i + r) * lda + k]);
+        lc_gemm_packed_f(rows, K, N, rounded, K, P, C + (size_t)i * ldc, ldc, accumulate);
+    }
+}
+
+/* C = [C +] A @ packed op(B) with the weights and A's rows in bfloat16 (`mode` native or
+ * emulated, P packed by the matching function).  K <= LC_BF16_MAX_K. */
+static void lc_gemm_packed_bf16(int mode, int M, int K, int N, const float *A, int lda,
+                                const void *P, float *C, int ldc, int accumulate)
+{
+#if LC_HAVE_BF16_KERNEL
+    if (mode == LC_BF16_NATIVE) {
+        lc_gemm_packed_bf16_native(M, K, N, A, lda, (const uint16_t *)P, C, ldc, accumulate);
+        return;
+    }
+#endif
+    lc_gemm_packed_bf16_emulated(M, K, N, A, lda, (const float *)P, C, ldc, accumulate);
+}
+
+#endif
