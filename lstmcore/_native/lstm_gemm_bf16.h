@@ -94,47 +94,55 @@ static inline int lc_bf16_block_rows(int M, size_t row_bytes)
 #define LC_HAVE_BF16_KERNEL 1
 
 /* C[r, 0:32] = [C +] A2[r, :] @ [panel p0 | panel p1] for R rows, A2 the rows as bfloat16
- * pairs (pairs 32-bit words a row, lda2 words apart). */
-#define LC_B_DECLARE(r)                                                                 \
-    __m512 s##r##_0 = accumulate ? _mm512_loadu_ps(C + (size_t)(r) * ldc) : _mm512_setzero_ps(); \
-    __m512 s##r##_1 = accumulate ? _mm512_loadu_ps(C + (size_t)(r) * ldc + LC_NR) : _mm512_setzero_ps();
-#define LC_B_STEP(r) {                                                                  \
-    __m512bh a = (__m512bh)_mm512_set1_epi32((int)A2[(size_t)(r) * lda2 + k]);           \
-    s##r##_0 = _mm512_dpbf16_ps(s##r##_0, a, b0);                                        \
-    s##r##_1 = _mm512_dpbf16_ps(s##r##_1, a, b1); }
-#define LC_B_STORE(r)                                                                   \
-    _mm512_storeu_ps(C + (size_t)(r) * ldc, s##r##_0);                                   \
-    _mm512_storeu_ps(C + (size_t)(r) * ldc + LC_NR, s##r##_1);
-#define LC_B_ROWS_1(OP) OP(0)
-#define LC_B_ROWS_2(OP) LC_B_ROWS_1(OP) OP(1)
-#define LC_B_ROWS_3(OP) LC_B_ROWS_2(OP) OP(2)
-#define LC_B_ROWS_4(OP) LC_B_ROWS_3(OP) OP(3)
-#define LC_B_ROWS_5(OP) LC_B_ROWS_4(OP) OP(4)
-#define LC_B_ROWS_6(OP) LC_B_ROWS_5(OP) OP(5)
-#define LC_B_ROWS_7(OP) LC_B_ROWS_6(OP) OP(6)
-#define LC_B_ROWS_8(OP) LC_B_ROWS_7(OP) OP(7)
-#define LC_B_ROWS_9(OP) LC_B_ROWS_8(OP) OP(8)
-#define LC_B_ROWS_10(OP) LC_B_ROWS_9(OP) OP(9)
-#define LC_B_ROWS_11(OP) LC_B_ROWS_10(OP) OP(10)
-#define LC_B_ROWS_12(OP) LC_B_ROWS_11(OP) OP(11)
+ * pairs (32-bit words, lda2 words apart).  The row macros are lstm_gemm_avx512.h's; as
+ * there, few rows split k into KU partial sums: batch 1 with one chain per panel waited on
+ * vdpbf16ps's latency (lc_bkernel_1 at 62 % of a step, about 1.1 us for 128 units). */
+#define LC_B_DECLARE(u, r)                                                              \
+    __m512 s##u##_##r##_0 = (u || !accumulate) ? _mm512_setzero_ps()                     \
+                              : _mm512_loadu_ps(C + (size_t)(r) * ldc);                  \
+    __m512 s##u##_##r##_1 = (u || !accumulate) ? _mm512_setzero_ps()                     \
+                              : _mm512_loadu_ps(C + (size_t)(r) * ldc + LC_NR);
+#define LC_B_LOAD_B(u)                                                                  \
+    __m512bh b##u##_0 = (__m512bh)_mm512_loadu_si512(p0 + (size_t)(k + (u)) * 2 * LC_NR); \
+    __m512bh b##u##_1 = (__m512bh)_mm512_loadu_si512(p1 + (size_t)(k + (u)) * 2 * LC_NR);
+#define LC_B_STEP(u, r) {                                                               \
+    __m512bh a = (__m512bh)_mm512_set1_epi32((int)A2[(size_t)(r) * lda2 + k + (u)]);      \
+    s##u##_##r##_0 = _mm512_dpbf16_ps(s##u##_##r##_0, a, b##u##_0);                      \
+    s##u##_##r##_1 = _mm512_dpbf16_ps(s##u##_##r##_1, a, b##u##_1); }
+#define LC_B_FOLD(u, r)                                                                 \
+    s0_##r##_0 = _mm512_add_ps(s0_##r##_0, s##u##_##r##_0);                              \
+    s0_##r##_1 = _mm512_add_ps(s0_##r##_1, s##u##_##r##_1);
+#define LC_B_STORE(u, r)                                                                \
+    _mm512_storeu_ps(C + (size_t)(r) * ldc, s0_##r##_0);                                 \
+    _mm512_storeu_ps(C + (size_t)(r) * ldc + LC_NR, s0_##r##_1);
+#define LC_B_LOADS_1 LC_B_LOAD_B(0)
+#define LC_B_LOADS_2 LC_B_LOADS_1 LC_B_LOAD_B(1)
+#define LC_B_LOADS_4 LC_B_LOADS_2 LC_B_LOAD_B(2) LC_B_LOAD_B(3)
+#define LC_B_FOLDS_1(R)
+#define LC_B_FOLDS_2(R) LC_Z_ROWS_##R(LC_B_FOLD, 1)
+#define LC_B_FOLDS_4(R) LC_B_FOLDS_2(R) LC_Z_ROWS_##R(LC_B_FOLD, 2) LC_Z_ROWS_##R(LC_B_FOLD, 3)
 
-/* One k-split: with few rows the dpbf16 latency chain bounds the loop; batch 1 is bound
- * by streaming the panels, which one split already keeps up with (measured). */
-#define LC_B_KERNEL(R)                                                                 \
+#define LC_B_KERNEL(R, KU)                                                             \
 LC_BF16_TARGET static void lc_bkernel_##R(int pairs, const uint32_t *A2, int lda2,     \
                                           const uint16_t *p0, const uint16_t *p1,      \
                                           float *C, int ldc, int accumulate)           \
 {                                                                                      \
-    LC_B_ROWS_##R(LC_B_DECLARE)                                                        \
-    for (int k = 0; k < pairs; k++) {                                                  \
-        __m512bh b0 = (__m512bh)_mm512_loadu_si512(p0 + (size_t)k * 2 * LC_NR);        \
-        __m512bh b1 = (__m512bh)_mm512_loadu_si512(p1 + (size_t)k * 2 * LC_NR);        \
-        LC_B_ROWS_##R(LC_B_STEP)                                                       \
+    LC_Z_SPLITS_##KU(LC_B_DECLARE, R)                                                  \
+    int k = 0;                                                                         \
+    for (; k + KU <= pairs; k += KU) {                                                 \
+        LC_B_LOADS_##KU                                                                \
+        LC_Z_SPLITS_##KU(LC_B_STEP, R)                                                 \
     }                                                                                  \
-    LC_B_ROWS_##R(LC_B_STORE)                                                          \
+    for (; k < pairs; k++) {                                                           \
+        LC_B_LOAD_B(0)                                                                 \
+        LC_Z_ROWS_##R(LC_B_STEP, 0)                                                    \
+    }                                                                                  \
+    LC_B_FOLDS_##KU(R)                                                                 \
+    LC_Z_ROWS_##R(LC_B_STORE, 0)                                                       \
 }
-LC_B_KERNEL(1) LC_B_KERNEL(2) LC_B_KERNEL(3) LC_B_KERNEL(4) LC_B_KERNEL(5) LC_B_KERNEL(6)
-LC_B_KERNEL(7) LC_B_KERNEL(8) LC_B_KERNEL(9) LC_B_KERNEL(10) LC_B_KERNEL(11) LC_B_KERNEL(12)
+LC_B_KERNEL(1, 4) LC_B_KERNEL(2, 2) LC_B_KERNEL(3, 2) LC_B_KERNEL(4, 1) LC_B_KERNEL(5, 1)
+LC_B_KERNEL(6, 1) LC_B_KERNEL(7, 1) LC_B_KERNEL(8, 1) LC_B_KERNEL(9, 1) LC_B_KERNEL(10, 1)
+LC_B_KERNEL(11, 1) LC_B_KERNEL(12, 1)
 
 typedef void (*lc_bkernel_fn)(int, const uint32_t *, int, const uint16_t *, const uint16_t *,
                               float *, int, int);
