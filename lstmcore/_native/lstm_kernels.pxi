@@ -727,6 +727,24 @@ def _packed_product(cnp.ndarray a, cnp.ndarray b, bint transpose, cnp.ndarray c,
     lc_gemm_packed_f(M, K, N, <float*>_ptr(a), K, packed, <float*>_ptr(c), <int>c.shape[1], accumulate)
 
 
+def _time_packed_product(cnp.ndarray a, cnp.ndarray b, int repeats):
+    """Seconds per call of c = a @ b through the packed micro-kernel, b packed once (as the
+    recurrence does once per call).  For benchmarks/bench_products.py only."""
+    import time
+    cdef int M = a.shape[0], K = a.shape[1], N = b.shape[1], i
+    cdef cnp.ndarray buffer = _packed_buffer(K, N, np.float32)
+    cdef cnp.ndarray c = np.empty((M, N), np.float32)
+    cdef float* packed = _on_cache_line(<float*>_ptr(buffer))
+    cdef float* pa = <float*>_ptr(a)
+    cdef float* pc = <float*>_ptr(c)
+    lc_pack_f(K, N, <float*>_ptr(b), N, 0, packed)
+    start = time.perf_counter()
+    with nogil:
+        for i in range(repeats):
+            lc_gemm_packed_f(M, K, N, pa, K, packed, pc, N, 0)
+    return (time.perf_counter() - start) / repeats
+
+
 cdef inline floating* _on_cache_line(floating* p) noexcept nogil:
     """The first address at or after p on a cache-line boundary (see _packed_buffer)."""
     return <floating*>((<size_t>p + CACHE_LINE - 1) & ~(<size_t>(CACHE_LINE - 1)))
