@@ -38,8 +38,9 @@ def _add_expected_task(parser: argparse.ArgumentParser) -> None:
 
 
 def _task_options(args: argparse.Namespace) -> dict:
-    """Everything on the namespace, for the task's own options (e.g. --labels)."""
-    return {key: value for key, value in vars(args).items() if key != "task_object"}
+    """Everything on the namespace, for the task's own options (e.g. --labels); not what the command line
+    keeps for itself (the task object, a model file's contents)."""
+    return {key: value for key, value in vars(args).items() if key not in ("task_object", "model_contents")}
 
 
 # --- train -------------------------------------------------------------------------------
@@ -92,8 +93,8 @@ def _predict_arguments(parser: argparse.ArgumentParser) -> None:
 def _predict(args: argparse.Namespace) -> int:
     from ..tasks.workflows import predict
 
-    count = predict(args.model, args.data, args.output, options=_task_options(args), expect_task=args.task,
-                    threads=args.threads, progress=not args.quiet)
+    count = predict(_model_source(args), args.data, args.output, options=_task_options(args),
+                    expect_task=args.task, threads=args.threads, progress=not args.quiet)
     to_stdout = args.output == "-"  # the table is on stdout: the summary goes beside the progress, on stderr
     print(f"predictions: {'standard output' if to_stdout else args.output} ({count} rows)",
           file=sys.stderr if to_stdout else sys.stdout)
@@ -110,7 +111,7 @@ def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
 def _evaluate(args: argparse.Namespace) -> int:
     from ..tasks.workflows import evaluate
 
-    metrics = evaluate(args.model, args.data, options=_task_options(args), expect_task=args.task,
+    metrics = evaluate(_model_source(args), args.data, options=_task_options(args), expect_task=args.task,
                        threads=args.threads)
     if args.json:
         print(json.dumps(metrics, sort_keys=True))
@@ -120,11 +121,25 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _model_task(args: argparse.Namespace):
-    """The task a model file was trained for, so its own options join the parser."""
-    from ..saving.task_models import read_task_name
+    """The task a model file was trained for, so its own options join the parser.
 
-    name = read_task_name(args.model, expect_task=getattr(args, "task", None))
+    The file is read here, once, and its contents kept on the namespace
+    (`model_contents`) for the command to load the model from: standard input
+    (`-`) or a FIFO can be read only once.
+    """
+    from ..io.inputs import check_stdin_once
+    from ..saving.task_models import read_model_file, read_task_name
+
+    check_stdin_once([args.model, *(getattr(args, "data", None) or [])])
+    args.model_contents = read_model_file(args.model)
+    name = read_task_name(args.model_contents, expect_task=getattr(args, "task", None))
     return registry.tasks.get(name)
+
+
+def _model_source(args: argparse.Namespace):
+    """The model file's contents when `_model_task` read them already (handed over: the namespace keeps no
+    copy of the tensors once the model is built from them), else its path."""
+    return vars(args).pop("model_contents", None) or args.model
 
 
 # --- demo --------------------------------------------------------------------------------

@@ -15,7 +15,12 @@ names the task, or a model file of it (`lstmcore evaluate MODEL --help`).
 Exit status: 0 on success; 2 for a user's mistake, printed as the single line
 `error: FILE: record ID: problem` with no traceback (LSTMCORE_DEBUG=1 shows it);
 130 after Ctrl-C (a second Ctrl-C during the clean-up is ignored); 141 when
-the reader of standard output leaves (`... -o - | head`).
+the reader of standard output leaves (`... -o - | head -1`: quietly, no
+message, as Unix tools killed by SIGPIPE end).  Standard output that cannot
+be written (a full disk, a quota, an I/O error) is a user's problem like a
+file that cannot be written: `error: <stdout>: cannot write to standard
+output: No space left on device (...)` and status 2, whether a table goes
+there (`-o -`) or a command prints its results.
 """
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ from typing import List, Optional, Sequence, Tuple, Type
 from .. import plugins, registry
 from .._native.dispatch import KernelChoiceError
 from ..errors import PluginError, UserInputError
+from ..io import standard_output
 
 __all__ = ["main", "build_parser", "core_commands"]
 
@@ -42,6 +48,12 @@ EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130   # 128 + SIGINT, as shells report a Ctrl-C
 EXIT_BROKEN_PIPE = 141   # 128 + SIGPIPE
 ENV_DEBUG = "LSTMCORE_DEBUG"
+EXIT_STATUS_HELP = """exit status:
+  0    done
+  2    a mistake in the input or the command line: one line `error: FILE: record ID: problem`
+       (a full disk or quota while writing, standard output included, is one too)
+  130  interrupted (Ctrl-C)
+  141  the reader of standard output left early (`lstmcore predict ... -o - | head`): no message"""
 HELP_FLAGS = ("-h", "--help")
 
 
@@ -60,18 +72,35 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         warnings.showwarning = _show_plugin_warning(warnings.showwarning)
         with _interrupted_once():
             try:
-                return _run(argv)
+                with _guarded_stdout():
+                    return _run(argv)
             except SystemExit as exc:  # argparse's --help, --version and usage errors
                 return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USER_ERROR)
             except (UserInputError, PluginError, registry.UnknownNameError, registry.DuplicateNameError,
                     KernelChoiceError) as exc:
+                if isinstance(exc, standard_output.StandardOutputError):
+                    standard_output.abandon()  # what is still buffered can never be written
                 return _report_user_error(exc)
             except KeyboardInterrupt:
                 print("error: interrupted", file=sys.stderr)
                 return EXIT_INTERRUPTED
             except BrokenPipeError:  # `lstmcore predict ... -o - | head`: the reader left, as with any Unix tool
-                _silence_stdout()
+                standard_output.abandon()
                 return EXIT_BROKEN_PIPE
+
+
+@contextlib.contextmanager
+def _guarded_stdout():
+    """Standard output whose write errors are one line (lstmcore.io.standard_output) while a command runs,
+    flushed at its end so that a full disk or a closed pipe shows here, not at the interpreter's exit."""
+    original = sys.stdout
+    sys.stdout = standard_output.guarded(original)
+    try:
+        yield
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    finally:
+        sys.stdout = original
 
 
 @contextlib.contextmanager
@@ -94,13 +123,6 @@ def _interrupted_once():
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's final flush into the closed pipe stays quiet."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-
-
 def _run(argv: List[str]) -> int:
     from .._native import dispatch
 
@@ -117,13 +139,24 @@ def _run(argv: List[str]) -> int:
         return EXIT_USER_ERROR
     command = registry.commands.get(args.command)
     task = command.task_of(args) if command.task_of is not None else None
-    if task is not None:
-        args = build_parser(task=task, task_command=args.command).parse_args(argv)
-    else:
-        args = parser.parse_args(argv)
+    args = _final_parse(parser, argv, args, task)
     args.quiet = bool(getattr(args, "quiet", False))
     args.task_object = task
     return int(command.run(args) or EXIT_OK)
+
+
+def _final_parse(parser: argparse.ArgumentParser, argv: List[str], first: argparse.Namespace,
+                 task) -> argparse.Namespace:
+    """The strict parse, with the task's own options once the task is known; what `task_of` kept on the first
+    namespace (a model file it read: standard input can be read once) moves to the new one."""
+    if task is not None:
+        args = build_parser(task=task, task_command=first.command).parse_args(argv)
+    else:
+        args = parser.parse_args(argv)
+    for key, value in vars(first).items():
+        if not hasattr(args, key):
+            setattr(args, key, value)
+    return args
 
 
 def build_parser(task=None, task_command: Optional[str] = None,
@@ -270,7 +303,7 @@ def _parse_leniently(argv: List[str]) -> argparse.Namespace:
 def _main_epilog() -> str:
     """`lstmcore --help`'s ending: the installed tasks, then examples."""
     task = _example_task_name(None)
-    return "\n\n".join([_tasks_section(), _examples_section(
+    return "\n\n".join([_tasks_section(), EXIT_STATUS_HELP, _examples_section(
         [f"demo {task}", f"train {task} promoters.fasta -o promoters.lstm", "info promoters.lstm"])])
 
 

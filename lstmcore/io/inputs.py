@@ -7,6 +7,14 @@ whatever the file is called, and a pipe or a FIFO, which can be read only
 once, works like a file (opening the path a second time after peeking would
 find the piped data gone and wait for ever).
 
+`read_bytes` reads a whole input once into memory (a model file), refusing
+it as soon as it passes a size limit: a FIFO or a pipe that never ends
+cannot fill the memory.
+
+Standard input can be read once: a second `-` in the same run (`lstmcore
+predict - - ...`, a model and data both from `-`, `--labels -` beside data
+from `-`) is refused when it is opened, instead of reading nothing.
+
 A missing file, a folder, or a file that cannot be read is a
 `UserInputError` naming it.
 """
@@ -15,19 +23,28 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import stat
 import sys
+import weakref
 import zlib
 from typing import BinaryIO, Iterator, Optional, TextIO, Tuple, Union
 
 from ..errors import UserInputError
 
 __all__ = ["STDIN", "STDIN_NAME", "is_stdin", "display_name", "open_binary", "open_text", "text_lines",
-           "GZIP_MAGIC"]
+           "read_bytes", "read_at_most", "check_stdin_once", "GZIP_MAGIC", "STDIN_TWICE",
+           "STDIN_READ_AGAIN"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 STDIN = "-"
 STDIN_NAME = "<stdin>"  # how standard input is named in messages and records
 GZIP_MAGIC = b"\x1f\x8b"
+STDIN_TWICE = "standard input ('-') is given twice; it can be read only once"
+STDIN_READ_AGAIN = "standard input ('-') was read already; it can be read only once: give it for one input only"
+_READ_CHUNK = 1 << 20
+
+# The standard input streams already opened in this process (a test's replacement stdin is a new one).
+_opened_stdin: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def is_stdin(path: PathLike) -> bool:
@@ -72,9 +89,27 @@ class _Prefixed(io.RawIOBase):
         super().close()
 
 
+def check_stdin_once(paths) -> None:
+    """Refuse, before anything is read, a run that names standard input (`-`) more than once."""
+    if sum(1 for path in paths if path is not None and is_stdin(path)) > 1:
+        raise UserInputError(STDIN_TWICE, file=STDIN)
+
+
+def _claim_stdin() -> BinaryIO:
+    """Standard input's bytes, the first time they are asked for; a second time is a UserInputError."""
+    stream = sys.stdin.buffer
+    try:
+        if stream in _opened_stdin:
+            raise UserInputError(STDIN_READ_AGAIN, file=STDIN)
+        _opened_stdin[stream] = True
+    except TypeError:  # a stream that takes no weak reference: not tracked
+        pass
+    return stream
+
+
 def _open_source(path: PathLike) -> BinaryIO:
     if is_stdin(path):
-        return sys.stdin.buffer
+        return _claim_stdin()
     try:
         return open(path, "rb")
     except FileNotFoundError:
@@ -98,6 +133,59 @@ def _read_head(source: BinaryIO, size: int, path: PathLike) -> bytes:
     except OSError as exc:
         raise UserInputError(f"cannot be read: {exc.strerror or exc}", file=display_name(path)) from None
     return head
+
+
+def read_bytes(path: PathLike, limit: int, what: str = "file") -> bytes:
+    """All the bytes of a user's input (`-`: standard input), read once; more than `limit` bytes is a
+    UserInputError as soon as the limit is passed (a regular file's size is checked before reading)."""
+    source = _open_source(path)
+    try:
+        data = read_at_most(source, limit)
+    except OSError as exc:
+        raise UserInputError(f"cannot be read: {exc.strerror or exc}", file=display_name(path)) from None
+    finally:
+        if not is_stdin(path):
+            source.close()
+    if data is None:
+        raise _too_large(path, limit, what)
+    return data
+
+
+def read_at_most(source: BinaryIO, limit: int) -> Optional[bytes]:
+    """The rest of `source` if it holds at most `limit` bytes, else None, having read no more than limit + 1.
+
+    A regular file is read in one piece of its size (no copy); a pipe or a
+    FIFO in chunks, so that memory grows with what arrives, never to more
+    than the limit.
+    """
+    size = _regular_file_size(source)
+    if size is not None and size > limit:
+        return None
+    parts, total = [], 0
+    want = _READ_CHUNK if size is None else size + 1  # + 1: a file that grew while being read
+    while True:
+        chunk = source.read(min(want, limit + 1 - total))
+        if not chunk:
+            return parts[0] if len(parts) == 1 else b"".join(parts)
+        parts.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            return None
+        want = _READ_CHUNK
+
+
+def _regular_file_size(source: BinaryIO) -> Optional[int]:
+    """The size of a regular file, None for a pipe, a FIFO, a terminal or a stream without a descriptor."""
+    try:
+        status = os.fstat(source.fileno())
+    except (OSError, ValueError, AttributeError):
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
+
+
+def _too_large(path: PathLike, limit: int, what: str) -> UserInputError:
+    return UserInputError(f"is larger than {limit:,} bytes, the limit for a {what}; nothing more was read",
+                          file=display_name(path))
 
 
 def open_binary(path: PathLike) -> BinaryIO:

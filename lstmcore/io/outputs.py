@@ -7,9 +7,12 @@
   `lstmcore.io.atomic.check_writable` for the rest (its folder exists and is
   writable).
 - `open_output(path)` writes atomically (`lstmcore.io.atomic`) or, for `-`,
-  streams to standard output.
-- `prepare_output_folder(folder, inputs)` is the same for commands that write
-  several files into a folder (`lstmcore motif discover -o DIR`).
+  streams to standard output, where a full disk, a quota or an I/O error is
+  a `StandardOutputError` naming `<stdout>` and a closed pipe a
+  `BrokenPipeError` (`lstmcore.io.standard_output`).
+- `prepare_output_folder(folder, inputs, names, folders)` is the same for
+  commands that write several files (`names`) and sub-folders (`folders`)
+  into a folder (`lstmcore motif discover -o DIR`); `-` is refused there.
 """
 from __future__ import annotations
 
@@ -22,8 +25,10 @@ from typing import IO, Iterable, Iterator, List, Mapping, Optional, Sequence, Un
 from ..errors import UserInputError
 from .atomic import atomic_open, check_writable
 from .inputs import is_stdin
+from .standard_output import STDOUT_NAME, StandardOutputError, guarded
 
-__all__ = ["STDOUT", "is_stdout", "check_output", "open_output", "prepare_output_folder", "input_files_in"]
+__all__ = ["STDOUT", "STDOUT_NAME", "StandardOutputError", "is_stdout", "check_output", "open_output",
+           "prepare_output_folder", "input_files_in"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 STDOUT = "-"
@@ -74,9 +79,11 @@ def check_output(path: PathLike, inputs: Iterable[Optional[PathLike]] = (), *,
 
 @contextlib.contextmanager
 def open_output(path: PathLike, mode: str = "w", **open_kwargs) -> Iterator[IO]:
-    """A handle to write an output: standard output for `-` (flushed, not closed), else an atomic file."""
+    """A handle to write an output: standard output for `-` (flushed, not closed; its write errors are a
+    StandardOutputError), else an atomic file."""
     if is_stdout(path):
-        stream = sys.stdout.buffer if "b" in mode else sys.stdout
+        stream = guarded(sys.stdout)
+        stream = stream.buffer if "b" in mode else stream
         yield stream
         stream.flush()
         return
@@ -85,23 +92,46 @@ def open_output(path: PathLike, mode: str = "w", **open_kwargs) -> Iterator[IO]:
 
 
 def prepare_output_folder(folder: PathLike, inputs: Iterable[Optional[PathLike]] = (),
-                          names: Sequence[str] = ()) -> Path:
-    """Create `folder` for a command's output files (or accept it as it is); refuse a file in its place, a
-    folder that cannot be created or written, and files `names` in it that are inputs of the run."""
+                          names: Sequence[str] = (), folders: Sequence[str] = ()) -> Path:
+    """Create `folder` for a command's output files (or accept it as it is); refuse, before any work, a file
+    in its place, a folder that cannot be created or written, files `names` in it that are inputs of the run
+    or cannot be replaced, and anything but a writable folder where a sub-folder `folders` goes (`logos`).
+    The sub-folders are not created here: a command creates them when it writes into them."""
+    if is_stdout(folder):
+        raise UserInputError("this command writes several files into a folder: name the folder, not "
+                             "standard output ('-')", file=folder)
     folder = Path(folder)
+    _make_folder(folder)
+    inputs = list(inputs)
+    for name in folders:
+        _check_subfolder(folder / name)
+    for name in names:
+        check_output(folder / name, inputs, allow_stdout=False)
+    return folder
+
+
+def _make_folder(folder: Path) -> None:
+    """The output folder made (parents too) or accepted as it is; anything else is a UserInputError."""
     if folder.exists() and not folder.is_dir():
-        raise UserInputError("the output folder exists and is not a folder (-o names the folder the results "
-                             "are written into)", file=folder)
+        raise UserInputError("the output folder exists and is not a folder (the results are written into a "
+                             "folder of that name)", file=folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserInputError(f"cannot create the output folder: {exc.strerror or exc}", file=folder) from None
-    if not os.access(folder, os.W_OK | os.X_OK):
+    if not os.access(folder, os.W_OK | os.X_OK):  # a read-only file system too (EROFS), even for root
         raise UserInputError("cannot write into the output folder: it is not writable", file=folder)
-    inputs = list(inputs)
-    for name in names:
-        check_output(folder / name, inputs, allow_stdout=False)
-    return folder
+
+
+def _check_subfolder(path: Path) -> None:
+    """A sub-folder an output goes into: absent (it will be made), or a writable folder."""
+    if path.is_symlink() and not path.exists():
+        raise UserInputError("is a broken symbolic link where the command writes a folder of files", file=path)
+    if path.exists() and not path.is_dir():
+        raise UserInputError("exists and is not a folder: the command writes a folder of files of that name "
+                             "(move the file, or choose another -o)", file=path)
+    if path.is_dir() and not os.access(path, os.W_OK | os.X_OK):
+        raise UserInputError("cannot write into the folder: it is not writable", file=path)
 
 
 def input_files_in(options: Mapping[str, object], outputs: Sequence[str] = ("output",)) -> List[str]:

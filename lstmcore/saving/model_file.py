@@ -11,7 +11,11 @@ Layout of a model file:
   loss and metrics by name and config) and `extra` (free JSON for tasks, e.g.
   an encoder's state).
 
-Nothing is unpickled: loading parses JSON and raw arrays only.  Writes are
+Nothing is unpickled: loading parses JSON and raw arrays only.  A file is
+read once, into memory, with a size limit (`read_model_bytes`; a FIFO works),
+and everything is parsed from those bytes (`parse_model_bytes`,
+`model_from_parsed`): the command line reads a model from standard input
+this way.  Writes are
 atomic: the bytes go to a temporary file in the target's directory, which
 then replaces the target, so an interrupted save leaves the old file intact.
 A truncated, corrupt or foreign file raises `ModelFileError` naming it.
@@ -30,7 +34,8 @@ from . import keras_files
 from .model_classes import MODEL_CLASSES, register_model_class
 
 __all__ = ["ModelFileError", "save_model", "load_model", "save_weights", "load_weights", "register_model_class",
-           "read_metadata", "read_metadata_and_shapes", "check_spec", "FORMAT", "FORMAT_VERSION"]
+           "read_metadata", "read_metadata_and_shapes", "read_model_bytes", "parse_model_bytes",
+           "model_from_parsed", "check_spec", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "lstmcore.model"
 WEIGHTS_FORMAT = "lstmcore.weights"
@@ -152,11 +157,29 @@ def save_weights(model, filepath, overwrite=True):
 
 
 # ----- reading ----------------------------------------------------------------------------
+def read_model_bytes(filepath):
+    """The bytes of a model file, read once (a FIFO works), at most `validation.MAX_MODEL_FILE_BYTES`."""
+    from ..io.inputs import read_at_most
+    from . import validation
+
+    path = os.fspath(filepath)
+    limit = validation.MAX_MODEL_FILE_BYTES
+    with open(path, "rb") as handle:
+        data = read_at_most(handle, limit)
+    if data is None:
+        raise ModelFileError(path, f"it is larger than {limit:,} bytes, the limit for a model file "
+                                   "(lstmcore.saving.validation.MAX_MODEL_FILE_BYTES)")
+    return data
+
+
 def _read(filepath):
     """(tensors, header dict) of an lstmcore file, or ModelFileError saying what is wrong."""
     path = os.fspath(filepath)
-    with open(path, "rb") as handle:
-        data = handle.read()
+    return parse_model_bytes(read_model_bytes(path), path)
+
+
+def parse_model_bytes(data, path):
+    """(tensors, header dict) of the bytes of an lstmcore file; `path` names it in a ModelFileError."""
     if len(data) < 8:
         raise ModelFileError(path, f"the file is truncated or empty ({len(data)} bytes; "
                                    "a safetensors file starts with an 8-byte header length)")
@@ -251,6 +274,11 @@ def load_model(filepath, custom_objects=None, compile=True):
     if keras_files.is_keras_path(path):
         return keras_files.load_keras_model(path)
     tensors, info = _read(path)
+    return model_from_parsed(path, tensors, info, custom_objects, compile)
+
+
+def model_from_parsed(path, tensors, info, custom_objects=None, compile=True):
+    """The model of a file already read and parsed (`parse_model_bytes`): checked, built, weights set."""
     if info.get("format") != FORMAT:
         raise ModelFileError(path, "it holds weights only (written by save_weights); build the model "
                                    "and call model.load_weights()")
@@ -264,7 +292,7 @@ def load_model(filepath, custom_objects=None, compile=True):
     check_spec(path, spec, {name: value.shape for name, value in tensors.items()}, custom_objects)
     try:
         model = model_class.from_config(spec["config"], custom_objects=custom_objects)
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, IndexError) as error:
         raise ModelFileError(path, f"its model config cannot be rebuilt ({error})") from None
     if not model.built:
         raise ModelFileError(path, "its model config has no input shape")

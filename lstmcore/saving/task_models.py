@@ -16,6 +16,11 @@ the rest.  Files written before the last three existed simply lack them.  Nothin
 corrupt file, a file saved without a task, a model of a task that no
 installed plugin provides, or of another task than expected, is a
 `UserInputError` naming the file.
+
+A model file is read once (`read_model_file`: `-` is standard input, a FIFO
+works) into a `ModelFileContents`, which every function here also accepts
+in place of a path: the command line reads the file to learn its task, then
+loads the model from the same contents.
 """
 from __future__ import annotations
 
@@ -29,12 +34,31 @@ from .. import registry
 from ..plugins import plugin_install_hint
 from ..errors import UserInputError
 from ..io.atomic import check_writable
+from ..io.inputs import display_name, is_stdin
 
-__all__ = ["TaskModel", "save_task_model", "load_task_model", "read_task_metadata", "read_task_name",
-           "describe_model_file", "plugin_install_hint", "TASK_FORMAT"]
+__all__ = ["TaskModel", "ModelFileContents", "save_task_model", "load_task_model", "read_model_file",
+           "read_task_metadata", "read_task_name", "describe_model_file", "plugin_install_hint", "TASK_FORMAT"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 TASK_FORMAT = 1
+
+
+@dataclass
+class ModelFileContents:
+    """A model file read once and parsed: its path as given (`-`: standard input), the name messages give
+    it, its lstmcore header and its tensors."""
+
+    path: str
+    name: str
+    info: Dict[str, Any]
+    tensors: Dict[str, Any]
+
+    @property
+    def shapes(self) -> Dict[str, tuple]:
+        return {key: tuple(int(n) for n in value.shape) for key, value in self.tensors.items()}
+
+
+ModelSource = Union[PathLike, ModelFileContents]
 
 
 @dataclass
@@ -86,32 +110,34 @@ def _task_provider(task_name: str) -> Optional[Dict[str, Any]]:
             "version": getattr(report, "version", None)}
 
 
-def _file_metadata(path: PathLike) -> Dict[str, Any]:
-    """The lstmcore header of a model file; a missing or damaged file is a UserInputError."""
-    from .model_file import read_metadata
+def read_model_file(source: ModelSource) -> ModelFileContents:
+    """The contents of a model file, read once (the limit of validation.MAX_MODEL_FILE_BYTES checked while
+    reading); a missing, unreadable or damaged file is a UserInputError naming it."""
+    from .model_file import ModelFileError, parse_model_bytes
+    from .validation import MAX_MODEL_FILE_BYTES
+    from ..io.inputs import read_bytes
 
-    return _read_model_file(path, read_metadata)
-
-
-def _read_model_file(path: PathLike, reader):
-    """`reader(path)` (a lstmcore.saving reader); a missing or damaged file is a UserInputError naming it."""
-    from .model_file import ModelFileError
-
-    if not os.path.exists(path):
-        raise UserInputError("no such model file", file=path)
-    if os.path.isdir(path):
-        raise UserInputError("is a folder, not a model file", file=path)
+    if isinstance(source, ModelFileContents):
+        return source
+    name = display_name(source)
+    if not is_stdin(source):
+        if not os.path.exists(source):
+            raise UserInputError("no such model file", file=source)
+        if os.path.isdir(source):
+            raise UserInputError("is a folder, not a model file", file=source)
+    data = read_bytes(source, MAX_MODEL_FILE_BYTES, "model file")
     try:
-        return reader(os.fspath(path))
+        tensors, info = parse_model_bytes(data, name)
     except ModelFileError as exc:
-        raise UserInputError(f"is not a valid lstmcore model file: {exc.reason}", file=path) from None
-    except OSError as exc:
-        raise UserInputError(f"cannot be read: {exc.strerror or exc}", file=path) from None
+        raise UserInputError(f"is not a valid lstmcore model file: {exc.reason}", file=name) from None
+    return ModelFileContents(os.fspath(source), name, info, tensors)
 
 
-def read_task_metadata(path: PathLike) -> Dict[str, Any]:
+def read_task_metadata(source: ModelSource) -> Dict[str, Any]:
     """The task record of a model file: task_format, task, state, hyperparameters."""
-    record = _file_metadata(path).get("extra")
+    contents = read_model_file(source)
+    path = contents.name
+    record = contents.info.get("extra")
     if not isinstance(record, dict) or "task" not in record:
         raise UserInputError("was saved without a task (by model.save in Python, not `lstmcore train`); "
                              "load it with lstmcore.load_model instead", file=path)
@@ -133,56 +159,57 @@ def read_task_metadata(path: PathLike) -> Dict[str, Any]:
     return record
 
 
-def read_task_name(path: PathLike, expect_task: Optional[str] = None) -> str:
+def read_task_name(source: ModelSource, expect_task: Optional[str] = None) -> str:
     """The task a model file was trained for; checked against `expect_task` and the installed tasks."""
-    record = read_task_metadata(path)
+    contents = read_model_file(source)
+    record = read_task_metadata(contents)
     name = str(record["task"])
     if expect_task is not None and name.lower() != expect_task.lower():
-        raise UserInputError(f"is a model of task {name!r}, not of task {expect_task!r}", file=path)
+        raise UserInputError(f"is a model of task {name!r}, not of task {expect_task!r}", file=contents.name)
     if name not in registry.tasks:
         installed = ", ".join(registry.tasks) or "none"
         hint = plugin_install_hint(record)
         raise UserInputError(f"is a model of task {name!r}, which no installed plugin provides "
-                             f"(installed tasks: {installed})" + (f"; {hint}" if hint else ""), file=path)
+                             f"(installed tasks: {installed})" + (f"; {hint}" if hint else ""), file=contents.name)
     return name
 
 
-def load_task_model(path: PathLike, expect_task: Optional[str] = None) -> TaskModel:
-    """Load a model file written by `lstmcore train`, with its task and state."""
-    from .model_file import ModelFileError, load_model
+def load_task_model(source: ModelSource, expect_task: Optional[str] = None) -> TaskModel:
+    """Load a model file written by `lstmcore train` (or its contents, already read), with its task and state."""
+    from .model_file import ModelFileError, model_from_parsed
 
-    name = read_task_name(path, expect_task)
-    record = read_task_metadata(path)
+    contents = read_model_file(source)
+    name = read_task_name(contents, expect_task)
+    record = read_task_metadata(contents)
     task = registry.tasks.get(name)
-    _check_task_state(path, task, record["state"])
+    _check_task_state(contents, task, record["state"])
     try:
-        model = load_model(os.fspath(path))
+        model = model_from_parsed(contents.name, contents.tensors, contents.info)
     except ModelFileError as exc:
-        raise UserInputError(f"is not a valid lstmcore model file: {exc.reason}", file=path) from None
+        raise UserInputError(f"is not a valid lstmcore model file: {exc.reason}", file=contents.name) from None
     except MemoryError:
         raise UserInputError("is not a valid lstmcore model file: its model is larger than this machine's "
-                             "memory", file=path) from None
+                             "memory", file=contents.name) from None
     return TaskModel(model, name, task, dict(record["state"]), dict(record.get("hyperparameters") or {}),
-                     Path(path))
+                     Path(contents.path))
 
 
-def _check_task_state(path: PathLike, task, state: Mapping[str, Any]) -> None:
+def _check_task_state(contents: ModelFileContents, task, state: Mapping[str, Any]) -> None:
     """The file's config checked against its weights and limits, then the task's state against the model's
     input and output shapes: all before the model is built, so nothing is allocated for a bad file."""
-    from .model_file import check_spec, read_metadata_and_shapes
+    from .model_file import ModelFileError, check_spec
 
-    def planned_shapes(filepath):
-        header, shapes = read_metadata_and_shapes(filepath)
-        return check_spec(filepath, header.get("model"), shapes)
-
-    input_shape, output_shape = _read_model_file(path, planned_shapes)
+    try:
+        input_shape, output_shape = check_spec(contents.name, contents.info.get("model"), contents.shapes)
+    except ModelFileError as exc:
+        raise UserInputError(f"is not a valid lstmcore model file: {exc.reason}", file=contents.name) from None
     try:
         task.check_state(state, input_shape, output_shape)
     except UserInputError as exc:
-        raise UserInputError(f"has a task record that does not fit its model: {exc.problem}", file=path) from None
+        raise UserInputError(f"has a task record that does not fit its model: {exc.problem}",
+                             file=contents.name) from None
     except (ValueError, TypeError, KeyError) as exc:
-        raise UserInputError(f"has a task record that does not fit its model: {exc}", file=path) from None
-
+        raise UserInputError(f"has a task record that does not fit its model: {exc}", file=contents.name) from None
 
 
 # --- what a model file holds (`lstmcore info`) -----------------------------------------
@@ -192,7 +219,7 @@ _LAYER_SETTINGS = ("units", "activation", "return_sequences", "merge_mode", "mod
                    "output_dim", "mask_value")
 
 
-def describe_model_file(path: PathLike) -> Dict[str, Any]:
+def describe_model_file(source: ModelSource) -> Dict[str, Any]:
     """Everything `lstmcore info` shows about a model file, as JSON-able values.
 
     Keys: file, task (None for a model saved in Python), provider, lstmcore_version,
@@ -200,7 +227,8 @@ def describe_model_file(path: PathLike) -> Dict[str, Any]:
     training_data (None where the file does not record them).  Only the header
     and the tensors' shapes are read, so it works without the task's plugin.
     """
-    header, shapes = _header_and_shapes(path)
+    contents = read_model_file(source)
+    header, shapes, path = _model_header(contents), contents.shapes, contents.name
     extra = header.get("extra") if isinstance(header.get("extra"), dict) else {}
     for key in ("state", "hyperparameters", "training", "training_data", "provider"):
         if extra.get(key) is not None and not isinstance(extra[key], dict):
@@ -212,7 +240,7 @@ def describe_model_file(path: PathLike) -> Dict[str, Any]:
     except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
         raise UserInputError(f"has a damaged model config ({type(exc).__name__}: {exc})", file=path) from None
     return {
-        "file": os.fspath(path),
+        "file": path,
         "task": extra.get("task"),
         "provider": extra.get("provider"),
         "lstmcore_version": header.get("library_version"),
@@ -226,14 +254,13 @@ def describe_model_file(path: PathLike) -> Dict[str, Any]:
     }
 
 
-def _header_and_shapes(path: PathLike):
-    """The header and tensor shapes of a whole model file; anything else is a UserInputError."""
-    from .model_file import FORMAT, read_metadata_and_shapes
+def _model_header(contents: ModelFileContents) -> Dict[str, Any]:
+    """The header of a whole model file (not a weights file, which is a UserInputError)."""
+    from .model_file import FORMAT
 
-    header, shapes = _read_model_file(path, read_metadata_and_shapes)
-    if header.get("format") != FORMAT:
-        raise UserInputError("holds weights only (written by save_weights), not a model", file=path)
-    return header, shapes
+    if contents.info.get("format") != FORMAT:
+        raise UserInputError("holds weights only (written by save_weights), not a model", file=contents.name)
+    return contents.info
 
 
 def _describe_architecture(config: Mapping[str, Any], shapes: Mapping[str, tuple]) -> Dict[str, Any]:

@@ -23,17 +23,26 @@ the published architectures it runs, DanQ's 320 units and 925 outputs):
 - MAX_CONFIG_INTEGER: any integer setting of a layer (seeds excepted) and
   any dimension of the input shape: 2^24;
 - MAX_LAYERS: 10,000 layers;
-- MAX_NESTING: a JSON config nested 64 deep.
+- MAX_NESTING: a JSON config nested 64 deep;
+- MAX_MODEL_FILE_BYTES: a model file of 4 GiB (DanQ with its optimizer
+  state is about 0.6 GB).  A model file is read once, whole, into memory
+  (it may be standard input or a FIFO, which cannot be read twice); the
+  limit is checked while reading, so a stream that never ends stops there.
+
+A functional model (`lstmcore.models.Model`) gets the same checks for every
+layer of its graph (`lstmcore.saving.graph_validation`), and its graph's own
+references are checked too.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
-__all__ = ["check_model_spec", "MAX_CONFIG_INTEGER", "MAX_LAYERS", "SIZE_KEYS"]
+__all__ = ["check_model_spec", "MAX_CONFIG_INTEGER", "MAX_LAYERS", "MAX_MODEL_FILE_BYTES", "SIZE_KEYS"]
 
 MAX_CONFIG_INTEGER = 2 ** 24
 MAX_LAYERS = 10_000
 MAX_NESTING = 64
+MAX_MODEL_FILE_BYTES = 4 * 2 ** 30
 SIZE_KEYS = ("units", "filters", "output_dim", "input_dim")  # sizes that are dimensions of the layer's weights
 _FREE_INTEGERS = ("seed",)  # integer settings that size nothing
 
@@ -43,7 +52,8 @@ class SpecError(ValueError):
 
 
 def check_model_spec(spec: Any, shapes: Mapping[str, Tuple[int, ...]], custom_objects=None):
-    """Check a Sequential model spec ({"class_name", "config"}) against the tensor `shapes` of its file.
+    """Check a model spec ({"class_name", "config"}: a Sequential, or a functional graph) against the tensor
+    `shapes` of its file.
 
     Returns (input shape, output shape) as the config builds them; raises
     SpecError saying what is wrong.  Nothing is allocated.
@@ -51,35 +61,51 @@ def check_model_spec(spec: Any, shapes: Mapping[str, Tuple[int, ...]], custom_ob
     if not isinstance(spec, dict) or not isinstance(spec.get("config"), dict):
         raise SpecError("its model config is missing or not a JSON object")
     config = spec["config"]
-    if spec.get("class_name") != "Sequential":  # a functional graph: its layers are not in weight order
-        _check_integers(config, "a layer", depth=0)
-        return None, None
+    if spec.get("class_name") != "Sequential":  # a functional graph (lstmcore.models.Model)
+        from .graph_validation import check_graph_spec
+
+        return check_graph_spec(config, shapes, custom_objects)
+    layer_specs = layer_list(config)
+    input_shape = _input_shape(config.get("input_shape"))
+    shape = input_shape
+    for index, layer_spec in enumerate(layer_specs):
+        where = f"layer {index}"
+        layer = check_layer(layer_spec, weights_of(shapes, index), where, custom_objects)
+        shape = output_shape(layer, shape, where)
+    return input_shape, shape
+
+
+def layer_list(config: Mapping[str, Any]) -> List[Any]:
+    """The config's list of layers: present, not empty, within MAX_LAYERS."""
     layer_specs = config.get("layers")
     if not isinstance(layer_specs, list) or not layer_specs:
         raise SpecError("its model config has no list of layers")
     if len(layer_specs) > MAX_LAYERS:
         raise SpecError(f"its model config has {len(layer_specs)} layers (the limit is {MAX_LAYERS:,})")
-    input_shape = _input_shape(config.get("input_shape"))
-    shape = input_shape
-    for index, layer_spec in enumerate(layer_specs):
-        where = f"layer {index}"
-        _check_layer_spec(layer_spec, where)
-        _check_integers(layer_spec["config"], where, depth=0)
-        _check_sizes_against_weights(layer_spec, _weights_of(shapes, index), where)
-        layer = _layer_without_weights(layer_spec, where, custom_objects)
-        shape = _output_shape(layer, shape, where)
-    return input_shape, shape
+    return layer_specs
+
+
+def check_layer(layer_spec: Any, weights: Mapping[str, Tuple[int, ...]], where: str, custom_objects):
+    """One layer of a file checked (its spec, limits, sizes against `weights`, the class built) and created
+    without weights."""
+    _check_layer_spec(layer_spec, where)
+    _check_integers(layer_spec["config"], where, depth=0)
+    _check_sizes_against_weights(layer_spec, weights, where)
+    return _layer_without_weights(layer_spec, where, custom_objects)
+
+
+def check_size_list(value: Any, what: str, minimum_length: int) -> Tuple:
+    """A shape from a file: a list of at least `minimum_length` positive sizes (or null) up to the limit."""
+    if not isinstance(value, list) or len(value) < minimum_length or not all(
+            v is None or (isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_CONFIG_INTEGER)
+            for v in value):
+        raise SpecError(f"{what} {value!r} is not a list of positive sizes (or null) up to "
+                        f"{MAX_CONFIG_INTEGER:,}")
+    return tuple(value)
 
 
 def _input_shape(value) -> Optional[Tuple]:
-    if value is None:
-        return None
-    if not isinstance(value, list) or len(value) < 2 or not all(
-            v is None or (isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_CONFIG_INTEGER)
-            for v in value):
-        raise SpecError(f"its input shape {value!r} is not a list of positive sizes (or null) up to "
-                        f"{MAX_CONFIG_INTEGER:,}")
-    return tuple(value)
+    return None if value is None else check_size_list(value, "its input shape", 2)
 
 
 def _check_layer_spec(layer_spec: Any, where: str) -> None:
@@ -106,7 +132,7 @@ def _check_integers(value: Any, where: str, depth: int, key: str = "") -> None:
             raise SpecError(f"{where} has {key}={value:,}, beyond the limit of {MAX_CONFIG_INTEGER:,}")
 
 
-def _weights_of(shapes: Mapping[str, Tuple[int, ...]], index: int) -> Dict[str, Tuple[int, ...]]:
+def weights_of(shapes: Mapping[str, Tuple[int, ...]], index: int) -> Dict[str, Tuple[int, ...]]:
     prefix = f"layers.{index}."
     return {name[len(prefix):]: tuple(shape) for name, shape in shapes.items() if name.startswith(prefix)}
 
@@ -169,7 +195,7 @@ def _check_built_class(layer_spec, layer, where: str, custom_objects) -> None:
                             "from it: the file does not describe the model it would load")
 
 
-def _output_shape(layer, shape, where: str):
+def output_shape(layer, shape, where: str):
     """The layer's output shape for `shape` (None when unknown); a shape it cannot take is an error."""
     if shape is None:
         return None

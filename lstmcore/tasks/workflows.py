@@ -15,15 +15,17 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from .. import registry
 from ..errors import UserInputError
-from ..io.inputs import is_stdin
-from ..io.outputs import check_output, input_files_in
+from ..io.inputs import check_stdin_once, is_stdin
+from ..io.outputs import check_output, input_files_in, prepare_output_folder
 from ..io.writers import write_table, writer_for
 from .contract import SkippedRecord, Task, resolve_hyperparameters
-from ..saving.task_models import TaskModel, load_task_model, save_task_model
+from ..saving.task_models import ModelFileContents, TaskModel, load_task_model, save_task_model
 
 __all__ = ["train", "evaluate", "predict", "demo", "TrainResult", "DemoResult", "get_task"]
 
 PathLike = Union[str, "os.PathLike[str]"]
+ModelArgument = Union[PathLike, ModelFileContents, TaskModel]  # a model file, read already or loaded too
+DEMO_FILES = ("model.lstm", "metrics.json", "predictions.tsv")  # what `demo` writes beside the data folder
 
 
 @dataclass
@@ -58,8 +60,7 @@ def require_files(paths: Sequence[PathLike], *, folders: bool = False) -> List[P
     `-` is standard input, which can be read once: given twice, it is an error.  A task whose
     data may be a folder (one file per trace, say) sets `Task.accepts_folders`.
     """
-    if sum(1 for p in paths if is_stdin(p)) > 1:
-        raise UserInputError("standard input ('-') is given twice; it can be read only once", file="-")
+    check_stdin_once(paths)
     paths = [Path(p) for p in paths]
     if not paths:
         raise UserInputError("no input files given")
@@ -112,11 +113,12 @@ def train(task: Union[str, Task], paths: Sequence[PathLike], output: PathLike, *
     return TrainResult(model, state, resolved, history, path)
 
 
-def evaluate(model: Union[PathLike, TaskModel], paths: Sequence[PathLike], *,
+def evaluate(model: ModelArgument, paths: Sequence[PathLike], *,
              options: Optional[Mapping[str, Any]] = None, expect_task: Optional[str] = None,
              threads: Optional[int] = None) -> Dict[str, float]:
     """The task's metrics of a saved model on labelled data."""
-    loaded = model if isinstance(model, TaskModel) else load_task_model(model, expect_task)
+    loaded = _loaded_model(model, paths, expect_task)
+    del model  # a file's contents, once copied into the model, are freed
     paths = require_files(paths, folders=loaded.task.accepts_folders)
     _set_threads_and_seed(threads, None)
     options = dict(options or {})
@@ -126,11 +128,12 @@ def evaluate(model: Union[PathLike, TaskModel], paths: Sequence[PathLike], *,
     return {name: float(value) for name, value in metrics.items()}
 
 
-def predict(model: Union[PathLike, TaskModel], paths: Sequence[PathLike], output: PathLike, *,
+def predict(model: ModelArgument, paths: Sequence[PathLike], output: PathLike, *,
             options: Optional[Mapping[str, Any]] = None, expect_task: Optional[str] = None,
             threads: Optional[int] = None, progress: bool = False) -> int:
     """Write the task's prediction table for unlabelled data, streamed chunk by chunk; return the row count."""
-    loaded = model if isinstance(model, TaskModel) else load_task_model(model, expect_task)
+    loaded = _loaded_model(model, paths, expect_task)
+    del model  # a file's contents, once copied into the model, are freed
     paths = require_files(paths, folders=loaded.task.accepts_folders)
     check_output(output, [loaded.path, *paths, *input_files_in(dict(options or {}))])
     _set_threads_and_seed(threads, None)
@@ -157,6 +160,12 @@ def predict(model: Union[PathLike, TaskModel], paths: Sequence[PathLike], output
     return counter.count
 
 
+def _loaded_model(model: ModelArgument, paths: Sequence[PathLike], expect_task: Optional[str]) -> TaskModel:
+    """The model loaded (a file is read once: `-` is standard input, which the data may then not be too)."""
+    check_stdin_once([model.path if isinstance(model, (TaskModel, ModelFileContents)) else model, *paths])
+    return model if isinstance(model, TaskModel) else load_task_model(model, expect_task)
+
+
 def _skipped_error(skipped: List[SkippedRecord], output: PathLike, rows: int) -> UserInputError:
     """The one line for records a task could not predict: the first named, the others counted; the table
     holds every other record's rows (nothing the user asked for is silently missing)."""
@@ -170,11 +179,7 @@ def demo(task: Union[str, Task], folder: PathLike, *, seed: int = 0, epochs: Opt
          threads: Optional[int] = None, progress: bool = False) -> DemoResult:
     """Generate the task's example data in `folder`, then train, evaluate and predict on it."""
     task = get_task(task)
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserInputError(f"cannot create the demo folder: {exc.strerror or exc}", file=folder) from None
+    folder = prepare_output_folder(folder, names=DEMO_FILES, folders=["data"])  # a read-only one: one line
     data = task.make_example_data(folder / "data", seed)
     model_path = folder / "model.lstm"
     train(task, data.train, model_path, options=data.options, hyperparameters=dict(task.demo_hyperparameters),

@@ -67,7 +67,8 @@ def attribute_records(model_path: PathLike, paths: Sequence[PathLike], output_fo
 
     loaded = load_task_model(model_path)
     paths = require_files(paths)
-    folder = prepare_output_folder(output_folder, [model_path, *paths], ["attribution.tsv"])
+    folder = prepare_output_folder(output_folder, [model_path, *paths], ["attribution.tsv"],
+                                   folders=["logos"] if plot else [])
     letters = _letters(loaded.state)
     classes = loaded.state["classes"]
     logos: List[Path] = []

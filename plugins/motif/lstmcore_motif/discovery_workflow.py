@@ -115,8 +115,7 @@ def discover_motifs(model_path: PathLike, paths: Sequence[PathLike], output_fold
         if not path.is_file():
             raise UserInputError("no such file", file=path)
     inputs = [model_path, *paths, known_matrix, *input_files_in(dict(options or {}))]
-    prepare_output_folder(output_folder, inputs, ["motifs.jaspar", "motifs.meme", "motifs.tsv",
-                                                  *(f"motif_{rank}.sites" for rank in range(1, count + 1))])
+    prepare_output_folder(output_folder, inputs, _output_names(count, plot))
     known = read_motifs(known_matrix, known_format)[0] if known_matrix else None
     (records, others), class_index = _selected_records(loaded, paths, dict(options or {"labels": "header"}),
                                                        class_name)
@@ -128,6 +127,13 @@ def discover_motifs(model_path: PathLike, paths: Sequence[PathLike], output_fold
     matches = [_match(known, m.motif) for m in found]
     files = _write_outputs(Path(output_folder), found, matches, records, plot)
     return DiscoveryResult(found, matches, files)
+
+
+def _output_names(count: int, plot: bool) -> List[str]:
+    """Every file `_write_outputs` may write into the folder, checked before any work."""
+    ranks = range(1, count + 1)
+    return ["motifs.jaspar", "motifs.meme", "motifs.tsv", *(f"motif_{rank}.sites" for rank in ranks),
+            *((f"motif_{rank}.png" for rank in ranks) if plot else ())]
 
 
 def _match(known, motif) -> Optional[MotifMatch]:

@@ -37,12 +37,20 @@ def require_plotting():
 
 
 def _save(figure, path: PathLike, pyplot) -> Path:
+    """Write the figure as a PNG atomically (a folder or a special file in its place is one line), then
+    close it; the folder is made if needed (the command checked before its work that nothing is in the way)."""
+    from lstmcore.io.atomic import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp.png")
-    figure.savefig(temporary, dpi=100)
-    pyplot.close(figure)
-    os.replace(temporary, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as temporary:
+            figure.savefig(temporary, format="png", dpi=100)
+    except FileExistsError:
+        raise UserInputError("cannot write the logo: a file is in the place of its folder",
+                             file=path.parent) from None
+    finally:
+        pyplot.close(figure)
     return path
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from lstmcore.errors import UserInputError
-from lstmcore.io.atomic import atomic_open, check_writable
+from lstmcore.io.atomic import atomic_open
+from lstmcore.io.outputs import check_output
 
 from .calling import Caller, GenomeResult
 from .clades import CLADE_HEADER, CladeTable, assign_clade, clade_row, read_clades
@@ -51,15 +52,18 @@ def run_calls(reference_path: os.PathLike, genome_paths: Sequence[os.PathLike], 
     """Call every genome; with `strict`, raise for the first genome that could not be called (after writing)."""
     from lstmcore.toolkit import require_files
 
-    require_files([reference_path, *genome_paths])
-    output = check_writable(output)
+    inputs = [reference_path, *genome_paths, *([clades] if clades else [])]
+    require_files(inputs)
+    output = check_output(output, inputs, allow_stdout=False)  # `-` refused: a summary is written beside it
+    files = {"calls": output, "summary": summary_path(output)}
+    if clades:
+        files["clades"] = summary_path(output, "clades")
+    _refuse_overwriting_inputs(files, inputs)
+    for path in files.values():
+        check_output(path, inputs, allow_stdout=False)
     reference = read_reference(reference_path, reference_record)
     table = read_clades(clades, reference) if clades else None
     caller = Caller(reference, aligner, cross_check)
-    files = {"calls": output, "summary": summary_path(output)}
-    if table is not None:
-        files["clades"] = summary_path(output, "clades")
-    _refuse_overwriting_inputs(files, [reference_path, *genome_paths, *([clades] if clades else [])])
     run = CallRun(files=files)
     results = _progress((caller.call(g) for g in iter_genomes(genome_paths)), progress)
     with contextlib.ExitStack() as stack:

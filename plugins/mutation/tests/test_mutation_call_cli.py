@@ -124,3 +124,46 @@ def test_an_output_never_replaces_an_input(tmp_path, capsys, reference_file, gen
     status, _, err = run(["mutation", "call", str(reference_file), str(genomes[0]), "-o", str(tmp_path / "calls.tsv"),
                           "--clades", str(clades)], capsys)
     assert status == 2 and "is an input of this run" in _one_error_line(err) and clades.read_text() == before
+
+
+# --- outputs that cannot be written (issue 20) ------------------------------------------------------------
+
+def test_calls_cannot_go_to_standard_output(tmp_path, capsys, reference_file, genomes, monkeypatch):
+    """The calls come with OUT.summary.tsv beside them: `-o -` is one line, and no file named '-' appears."""
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(["mutation", "call", str(reference_file), str(genomes[0]), "-o", "-"], capsys)
+    line = _one_error_line(err)
+    assert status == 2 and line == "error: -: this output cannot go to standard output ('-'): name a file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["genomes.fasta.gz", "ref.fasta"]
+
+
+def test_an_output_folder_that_is_not_writable_is_refused_before_reading(tmp_path, capsys, reference_file, genomes,
+                                                                        monkeypatch):
+    import os
+
+    folder = tmp_path / "readonly"
+    folder.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if str(path) == str(folder)
+                        else real_access(path, mode))  # a read-only file system, as access(2) reports it
+    read = []
+    monkeypatch.setattr("lstmcore_mutation.call_workflow.read_reference", lambda *a: read.append(a))
+    status, out, err = run(["mutation", "call", str(reference_file), str(genomes[0]), "-o", str(folder / "c.tsv")],
+                           capsys)
+    assert status == 2 and _one_error_line(err) == f"error: {folder / 'c.tsv'}: cannot write the output: folder " \
+                                                   f"'{folder}' is not writable"
+    assert read == [] and list(folder.iterdir()) == []
+
+
+def test_a_summary_that_would_replace_a_folder_is_refused_before_any_work(tmp_path, capsys, reference_file, genomes):
+    (tmp_path / "calls.summary.tsv").mkdir()
+    output = tmp_path / "calls.tsv"
+    status, out, err = run(["mutation", "call", str(reference_file), str(genomes[0]), "-o", str(output)], capsys)
+    assert status == 2 and "calls.summary.tsv: cannot write the output: it is a folder" in _one_error_line(err)
+    assert not (tmp_path / "calls.tsv").exists()
+
+
+def test_standard_input_for_reference_and_genomes_is_one_line(tmp_path, capsys):
+    status, out, err = run(["mutation", "call", "-", "-", "-o", str(tmp_path / "c.tsv")], capsys)
+    assert status == 2 and _one_error_line(err) == "error: -: standard input ('-') is given twice; it can be read " \
+                                                   "only once"

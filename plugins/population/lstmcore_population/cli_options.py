@@ -36,7 +36,8 @@ def add_population_arguments(parser, command: str) -> None:
     if command == "predict":
         parser.add_argument("--plot", action="store_true",
                             help="also write a PNG per series (history, backtest forecasts, forecast, interval) "
-                                 "beside the output (needs the [plot] extra: matplotlib)")
+                                 "beside the output, OUT.SERIES.png (forecast.SERIES.png here with -o -; "
+                                 "needs the [plot] extra: matplotlib)")
     if command == "evaluate":
         parser.add_argument("--folds", type=positive_int, default=5,
                             help="rolling-origin folds, each retraining on the past (default 5)")

@@ -11,8 +11,18 @@ from lstmcore.toolkit import UserInputError
 __all__ = ["plot_forecasts"]
 
 
+def plot_paths(output, series) -> list:
+    """OUTPUT_STEM.SERIES.png per series; FORECAST.SERIES.png in the current folder when the table goes to
+    standard output (`-o -`) or nowhere."""
+    from lstmcore.io.outputs import is_stdout
+
+    stem = Path(output).with_suffix("") if output and not is_stdout(output) else Path("forecast")
+    return [Path(f"{stem}.{name}.png") for name in series]
+
+
 def plot_forecasts(data, outputs: np.ndarray, future: list, state: dict, output) -> list:
-    """Write OUTPUT_STEM.SERIES.png for every series; returns the paths."""
+    """Write OUTPUT_STEM.SERIES.png for every series (each checked before the first is drawn: never an input,
+    never a folder or a special file); returns the paths."""
     try:
         import matplotlib
 
@@ -21,8 +31,11 @@ def plot_forecasts(data, outputs: np.ndarray, future: list, state: dict, output)
     except ImportError:
         raise UserInputError("--plot needs matplotlib: pip install 'lstmcore-population[plot]'") from None
     from lstmcore.io.atomic import atomic_path
+    from lstmcore.io.outputs import check_output
 
-    stem = Path(output).with_suffix("") if output else Path("forecast")
+    planned = plot_paths(output, state["series"])
+    for path in planned:
+        check_output(path, [data.path, output], allow_stdout=False)
     one_step = (state.get("training_backtest") or {}).get("one_step") or {}
     paths = []
     for s, name in enumerate(state["series"]):
@@ -40,7 +53,7 @@ def plot_forecasts(data, outputs: np.ndarray, future: list, state: dict, output)
         axes.xaxis.set_major_locator(plt.MaxNLocator(10))
         axes.legend(fontsize="small")
         figure.tight_layout()
-        path = Path(f"{stem}.{name}.png")
+        path = planned[s]
         with atomic_path(path) as temporary:
             figure.savefig(temporary, format="png", dpi=100)
         plt.close(figure)

@@ -6,7 +6,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from lstmcore.io.atomic import atomic_path, check_writable
+from lstmcore.io.atomic import atomic_path
+from lstmcore.io.outputs import check_output, input_files_in
 from lstmcore.io.writers import write_table
 from lstmcore.toolkit import UserInputError
 
@@ -18,14 +19,16 @@ def plot_path(table: str) -> Path:
 
 
 def check_report_options(options: Mapping) -> None:
-    """--plot needs --confusion-matrix; both outputs must be writable before any work starts."""
+    """--plot needs --confusion-matrix; both outputs must be writable, neither an input of the run nor
+    standard output (where the metrics go), before any work starts."""
     table = options.get("confusion_matrix")
     if options.get("plot") and not table:
         raise UserInputError("--plot draws the confusion matrix: give --confusion-matrix FILE.tsv too")
     if table:
-        check_writable(table)
+        inputs = input_files_in(options, outputs=("output", "confusion_matrix"))
+        check_output(table, inputs, allow_stdout=False)
         if options.get("plot"):
-            check_writable(plot_path(table))
+            check_output(plot_path(table), inputs, allow_stdout=False)
 
 
 def write_confusion_matrix(path: str, matrix: np.ndarray, classes: Sequence[str], *, plot: bool = False) -> None:

@@ -182,3 +182,19 @@ def test_a_folder_of_traces_is_one_input(tmp_path, capsys, write):
     assert status == 0, err
     status, out, err = run(["evaluate", str(model), str(tmp_path / "cells"), "--json"], capsys)
     assert status == 0 and json.loads(out)["accuracy"] >= 0.75
+
+
+def test_a_confusion_matrix_never_replaces_an_input_nor_goes_to_standard_output(tmp_path, capsys, write):
+    """Issue 20: `--confusion-matrix -` would mix with the metrics on standard output, and the data file itself
+    must never be replaced: each is one line, and the data is unchanged."""
+    rng = np.random.default_rng(5)
+    data = write("T.tsv", ucr_rows(rng, 6))
+    model = tmp_path / "m.lstm"
+    assert run(["-q", "train", "signal", str(data), "-o", str(model), "--config", str(write("c.json", FAST)),
+                "--epochs", "1"], capsys)[0] == 0
+    before = data.read_bytes()
+    status, out, err = run(["evaluate", str(model), str(data), "--confusion-matrix", "-"], capsys)
+    assert status == 2 and err == "error: -: this output cannot go to standard output ('-'): name a file\n"
+    status, out, err = run(["evaluate", str(model), str(data), "--confusion-matrix", str(data)], capsys)
+    assert status == 2 and err.startswith(f"error: {data}: the output is the input") and err.count("\n") == 1
+    assert data.read_bytes() == before and not (tmp_path / "-").exists()
