@@ -4,7 +4,7 @@
  * exp polynomial and clamps (so NaN propagates as in the reference), 2^n
  * applied with vscalefps instead of building the exponent bits (exact for
  * the clamped range, so the same value in one instruction instead of four),
- * a 14-bit reciprocal estimate refined by one Newton step, and a row's last
+ * a 14-bit reciprocal estimate refined by one Newton step (error form), and a row's last
  * units done by masked loads and stores instead of a scalar loop (AVX-512
  * masked stores are not microcoded on Zen 4, unlike AVX2's vmaskmovps).
  */
@@ -31,15 +31,20 @@ static inline __m512 lc_exp16(__m512 x)
     return _mm512_scalef_ps(p, n);
 }
 
+/* One Newton step in the error form (see lc_recip8): exact at 1 and 2, so saturated gates are. */
 static inline __m512 lc_recip16(__m512 d)
 {
     __m512 r = _mm512_rcp14_ps(d);
-    return _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.0f)));
+    return _mm512_fmadd_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(1.0f)), r);
 }
 
 static inline __m512 lc_sigmoid16(__m512 x)
 {
-    return lc_recip16(_mm512_add_ps(_mm512_set1_ps(1.0f), lc_exp16(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+    /* lanes below LC_SIGMOID_ZERO are 0 (see lc_sigmoidf); "not less than" is true for NaN */
+    __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(LC_SIGMOID_ZERO), _CMP_NLT_UQ);
+    __m512 d = _mm512_add_ps(_mm512_set1_ps(1.0f), lc_exp16(_mm512_sub_ps(_mm512_setzero_ps(), x)));
+    __m512 r = _mm512_rcp14_ps(d);
+    return _mm512_maskz_fmadd_ps(keep, r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(1.0f)), r);
 }
 
 static inline __m512 lc_tanh16(__m512 x)
