@@ -204,3 +204,40 @@ def test_variable_length_batch_predicts_each_sequence_as_alone_through_conv_pool
     batch = model.predict(x, lengths=lengths)
     for i, length in enumerate(lengths):
         np.testing.assert_allclose(batch[i], model.predict(x[i:i + 1, :length])[0], rtol=1e-10)
+
+
+@pytest.mark.parametrize("channels", [1, 4, 8, 9, 20])
+@pytest.mark.parametrize("strides, dilation", [(1, 1), (2, 1), (3, 1), (1, 2), (2, 3)])
+def test_col2im_sums_each_step_in_tap_order_for_any_channel_count(channels, strides, dilation):
+    """add_tap_gradients (a channels-first buffer for few channels) equals the tap-by-tap col2im to the bit,
+    and the sum written out step by step."""
+    from lstmcore.layers.windows import FEW_CHANNELS, add_tap_gradients, add_window_gradients
+
+    assert 4 <= FEW_CHANNELS < 9                                  # one-hot DNA takes the channels-first buffer
+    rng = np.random.default_rng(12)
+    batch, taps, out_steps = 3, 5, 7
+    steps = (out_steps - 1) * strides + (taps - 1) * dilation + 1 + 2
+    d_taps = rng.standard_normal((batch, out_steps, taps * channels)).astype(np.float32)
+    d_taps = d_taps.reshape(batch, out_steps, taps, channels)     # as Conv1D's product leaves it
+    result = add_tap_gradients(d_taps, (batch, steps, channels), dilation, strides)
+    reference = add_window_gradients(lambda tap: d_taps[:, :, tap], taps, (batch, steps, channels), np.float32,
+                                     dilation, strides)
+    np.testing.assert_array_equal(result, reference)
+    direct = np.zeros((batch, steps, channels), np.float32)
+    for tap in range(taps):
+        for t in range(out_steps):
+            direct[:, t * strides + tap * dilation] += d_taps[:, t, tap]
+    np.testing.assert_array_equal(result, direct)
+
+
+def test_relu_gradient_at_exactly_zero_is_zero_as_in_torch_and_keras():
+    """A pre-activation of exactly 0 passes no gradient (torch's threshold_backward and TF's ReluGrad agree)."""
+    layer = _conv(3, 2, activation="relu", kernel_initializer="zeros")
+    x = np.random.default_rng(13).standard_normal((2, 6, 4))
+    out = ensure_built(layer, x).forward(x, training=True)
+    assert not out.any()                                          # every pre-activation is exactly 0
+    d_x = layer.backward(np.ones_like(out))
+    xt = torch.zeros(4, requires_grad=True)
+    torch.relu(xt).sum().backward()
+    assert not xt.grad.any() and not d_x.any() and not layer._grads["kernel"].any()
+    assert not layer._grads["bias"].any()

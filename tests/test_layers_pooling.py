@@ -150,3 +150,53 @@ def test_tiled_max_pooling_equals_the_general_path(tie):
     np.testing.assert_array_equal(out, general.forward(x, training=True, lengths=np.full(3, 41)))
     grad = rng.standard_normal(out.shape)
     np.testing.assert_array_equal(tiled.backward(grad), general.backward(grad))
+
+
+def _first_maximum_gradient(x, grad, pool_size):
+    """Window by window, as the specification: the whole gradient of a window to its first maximum."""
+    expected = np.zeros_like(x)
+    for b, t, c in np.ndindex(grad.shape):
+        window = x[b, t * pool_size:(t + 1) * pool_size, c]
+        expected[b, t * pool_size + int(np.argmax(window)), c] = grad[b, t, c]   # argmax: the first of ties
+    return expected
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("pool_size", [2, 3, 4, 13])
+def test_tiled_max_pooling_sends_tied_windows_to_their_first_step(pool_size, dtype):
+    """Ties everywhere (three levels, a dead ReLU channel of zeros, ties at the last steps): each window's
+    gradient reaches only its first maximum, as the window-by-window rule, the general path and torch say."""
+    rng = np.random.default_rng(6)
+    steps = pool_size * 5 + pool_size // 2                       # a tail that no window covers
+    x = rng.integers(0, 3, (3, steps, 6)).astype(dtype)
+    x[:, :, 0] = 0                                               # a dead filter: every window is a tie at 0
+    x[1, pool_size - 2:pool_size, 1] = 9                         # a tie at the window's last two steps
+    tiled, general = L.MaxPooling1D(pool_size, dtype=dtype), L.MaxPooling1D(pool_size, dtype=dtype)
+    out = tiled.forward(x, training=True)
+    assert isinstance(tiled._cache[0], str)
+    grad = rng.standard_normal(out.shape).astype(dtype)
+    d_x = tiled.backward(grad)
+    assert d_x.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(d_x, _first_maximum_gradient(x, grad, pool_size))
+    general.forward(x, training=True, lengths=np.full(3, steps))
+    np.testing.assert_array_equal(d_x, general.backward(grad))
+    expected, xt = _torch_pool("max", x, pool_size, None)
+    (expected * torch.tensor(grad)).sum().backward()
+    np.testing.assert_array_equal(d_x, xt.grad.numpy().transpose(0, 2, 1))
+    assert not d_x[:, 5 * pool_size:].any() and np.count_nonzero(d_x) == np.count_nonzero(grad)
+
+
+def test_tiled_max_pooling_of_danq_sized_relu_output_equals_the_general_path():
+    """DanQ's pooling (13 steps, float32) on a ReLU'd convolution of one-hot DNA: half the values are 0 and
+    some windows are all 0; the backward pass is the general path's to the bit."""
+    rng = np.random.default_rng(7)
+    x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (2, 260))]
+    conv = L.Conv1D(32, 26, activation="relu", bias_initializer="random_normal")
+    relu_out = ensure_built(conv, x).forward(x)
+    tiled, general = L.MaxPooling1D(13, 13), L.MaxPooling1D(13, 13)
+    out = tiled.forward(relu_out, training=True)
+    windows = relu_out[:, :out.shape[1] * 13].reshape(2, -1, 13, 32)
+    assert (windows.max(axis=2) == 0).any() and ((windows == 0).sum(axis=2) > 1).any()
+    grad = rng.standard_normal(out.shape).astype(np.float32)
+    general.forward(relu_out, training=True, lengths=np.full(2, relu_out.shape[1]))
+    np.testing.assert_array_equal(tiled.backward(grad), general.backward(grad))

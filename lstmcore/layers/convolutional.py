@@ -15,7 +15,7 @@ from .. import activations, initializers, regularizers
 from .._products import matmul
 from .base import KernelAndBias, Layer, check_bool, check_positive_int, column_sums
 from .steps import step_mask
-from .windows import (add_window_gradients, check_int_or_singleton, check_padding, output_lengths,
+from .windows import (add_tap_gradients, check_int_or_singleton, check_padding, output_lengths,
                       output_steps, pad_steps, padding_amounts, window_view)
 
 __all__ = ["Conv1D", "check_channels_last", "check_unsupported"]
@@ -153,11 +153,12 @@ class Conv1D(KernelAndBias, Layer):
         batch, steps, channels = x_shape
         d_cols = matmul(d_z, self._params["kernel"].reshape(cols.shape[1], self.filters).T)
         d_cols = d_cols.reshape(batch, -1, kernel_shape[0], channels)
-        d_padded = add_window_gradients(lambda tap: d_cols[:, :, tap], self.kernel_size,
-                                        (batch, steps + left + right, channels), d_cols.dtype,
-                                        self.dilation_rate, self.strides)
-        d_x = d_padded[:, left:left + steps]
-        return np.ascontiguousarray(d_x) if mask is None else d_x * mask
+        d_padded = add_tap_gradients(d_cols, (batch, steps + left + right, channels), self.dilation_rate,
+                                     self.strides)
+        d_x = np.ascontiguousarray(d_padded[:, left:left + steps])
+        if mask is not None:
+            d_x *= mask
+        return d_x
 
     def get_config(self):
         config = super().get_config()

@@ -150,6 +150,22 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
     _mode = "mean"
 
 
+def _keep_first_winners(winners):
+    """Clear, in place, every True of the (batch, windows, pool_size, channels) mask after the first
+    along the window's steps (axis 2): ties go to the first step, as argmax and PyTorch send them.
+
+    A running "already won" mask, one step at a time: a step wins only if it equals the maximum and
+    no earlier step did (`hit > seen` is `hit and not seen`).  Ties are common (a ReLU before the
+    pooling zeroes whole windows), so this always runs; each step touches only batch * windows *
+    channels booleans.
+    """
+    seen = winners[:, :, 0].copy()
+    for step in range(1, winners.shape[2]):
+        hit = winners[:, :, step]
+        np.greater(hit, seen, out=hit)
+        np.logical_or(seen, hit, out=seen)
+
+
 class _Pooling1D(Layer):
     """Windows of `pool_size` steps every `strides` steps, reduced per channel."""
 
@@ -249,15 +265,16 @@ class MaxPooling1D(_Pooling1D):
         return best
 
     def _backward_tiled(self, grad):
+        """Each window's gradient to its first maximum: an equality mask against the cached maxima,
+        cleared after the first winner of each window, times the gradient (written once, no scatter)."""
         _, tiles, best, shape = self._cache
         self._cache = None
-        winners = tiles == best[:, :, None, :]
-        counts = np.int8 if self.pool_size < 128 else np.int32
-        if winners.sum(axis=2, dtype=counts).max(initial=0) > 1:      # a tie: the first step wins, as argmax
-            winners &= np.cumsum(winners, axis=2, dtype=counts) == 1
-        d_x = np.zeros(shape, grad.dtype)
-        d_tiles = d_x[:, :tiles.shape[1] * self.pool_size].reshape(tiles.shape)
-        np.multiply(winners, grad[:, :, None, :], out=d_tiles)
+        winners = np.equal(tiles, best[:, :, None, :])
+        _keep_first_winners(winners)
+        d_x = np.empty(shape, grad.dtype)
+        covered = tiles.shape[1] * self.pool_size
+        d_x[:, covered:] = 0                                         # steps after the last whole window
+        np.multiply(winners, grad[:, :, None, :], out=d_x[:, :covered].reshape(tiles.shape))
         return d_x
 
     def backward(self, grad):

@@ -20,7 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["check_padding", "padding_amounts", "output_steps", "output_lengths", "pad_steps",
-           "window_view", "add_window_gradients", "check_int_or_singleton"]
+           "window_view", "add_window_gradients", "add_tap_gradients", "check_int_or_singleton"]
+
+FEW_CHANNELS = 8   # up to this many channels add_tap_gradients sums channels first (from 16 that is slower)
 
 
 def check_int_or_singleton(name, value, allow_none=False):
@@ -108,3 +110,26 @@ def add_window_gradients(tap_gradient, taps, padded_shape, dtype, dilation, stri
         start = tap * dilation
         grad[:, start:start + stride * (part.shape[1] - 1) + 1:stride] += part
     return grad
+
+
+def add_tap_gradients(d_taps, padded_shape, dilation, stride):
+    """col2im of an im2col product: sum the (batch, out_steps, taps, channels) window gradients
+    back onto the padded steps; returns the (batch, padded_steps, channels) gradient, maybe a view.
+
+    Each step's terms are added in tap order, as add_window_gradients does, so the sums are the
+    same to the bit.  A tap's slice holds runs of only `channels` contiguous numbers, and NumPy's
+    add pays a fixed cost per run: with few channels (one-hot DNA has 4) the sum runs instead in
+    a (channels, batch, steps) buffer, where a run is a whole sequence, and is transposed back
+    once.  With more channels the runs are long already, and that layout would be the slow one.
+    """
+    batch, steps, channels = padded_shape
+    taps = d_taps.shape[2]
+    if channels > FEW_CHANNELS:
+        return add_window_gradients(lambda tap: d_taps[:, :, tap], taps, padded_shape, d_taps.dtype,
+                                    dilation, stride)
+    by_channel = np.zeros((channels, batch, steps), d_taps.dtype)
+    last = stride * (d_taps.shape[1] - 1) + 1
+    for tap in range(taps):
+        start = tap * dilation
+        by_channel[:, :, start:start + last:stride] += np.moveaxis(d_taps[:, :, tap], 2, 0)
+    return by_channel.transpose(1, 2, 0)
