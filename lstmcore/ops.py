@@ -17,6 +17,7 @@ import numpy as np
 from . import _threads
 from ._lstm_types import LSTMForward, LSTMGradients
 from ._native import dispatch
+from .precision import check_precision
 
 __all__ = ["lstm_forward", "lstm_backward", "LSTMForward", "LSTMGradients"]
 
@@ -142,16 +143,13 @@ def _check_forward_arrays(x, kernel, recurrent_kernel, bias, h0, c0, out):
     return batch, steps, units
 
 
-PRECISIONS = ("float32", "bfloat16")
 # The bfloat16 product rounds a block of h rows on the stack (lstm_gemm_bf16.h, LC_BF16_MAX_K).
 BFLOAT16_MAX_UNITS = 16384
 
 
 def _check_precision(precision, x, recurrent_kernel, training) -> bool:
     """True for the bfloat16 path, after checking that it applies to this call."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}; "
-                         f"received {precision!r}")
+    check_precision(precision)
     if precision == "float32":
         return False
     if x.dtype != np.float32:

@@ -19,9 +19,9 @@ import contextlib
 import contextvars
 from typing import Iterator
 
-from .ops import PRECISIONS
-
 __all__ = ["PRECISIONS", "inference_precision", "get_inference_precision"]
+
+PRECISIONS = ("float32", "bfloat16")
 
 _PRECISION: contextvars.ContextVar[str] = contextvars.ContextVar("lstmcore_inference_precision",
                                                                   default="float32")
@@ -32,12 +32,17 @@ def get_inference_precision() -> str:
     return _PRECISION.get()
 
 
-@contextlib.contextmanager
-def inference_precision(precision: str) -> Iterator[str]:
-    """Run the LSTM layers' inference inside the block at `precision` ("float32" or "bfloat16")."""
+def check_precision(precision) -> None:
+    """Raise ValueError unless `precision` is one of PRECISIONS."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}; "
                          f"received {precision!r}")
+
+
+@contextlib.contextmanager
+def inference_precision(precision: str) -> Iterator[str]:
+    """Run the LSTM layers' inference inside the block at `precision` ("float32" or "bfloat16")."""
+    check_precision(precision)
     token = _PRECISION.set(precision)
     try:
         yield precision

@@ -375,3 +375,23 @@ def test_real_promoters_train_and_evaluate(tmp_path, capsys, labels):
     assert lstmcore.saving.read_metadata(model)["extra"]["state"]["classes"] == ["non_promoter", "promoter"]
     code, out, err = run(["evaluate", model, PROMOTERS / "promoters.fasta", "--labels", labels, "--json"], capsys)
     assert code == 0 and json.loads(out)["n"] == 106.0
+
+
+def test_predict_and_evaluate_in_bfloat16_move_probabilities_slightly(trained, tmp_path, capsys):
+    folder, data, model = trained
+    tables = {}
+    for precision in ("float32", "bfloat16"):
+        out_path = tmp_path / f"{precision}.tsv"
+        code, out, err = run(["predict", model, data, "-o", out_path, "--precision", precision, "-q"], capsys)
+        assert code == 0, err
+        tables[precision] = np.loadtxt(out_path, delimiter="\t", skiprows=1, usecols=(2, 3))
+    difference = np.abs(tables["float32"] - tables["bfloat16"]).max()
+    assert 0 < difference < 1e-2
+    code, out, err = run(["evaluate", model, data, "--json", "--precision", "bfloat16"], capsys)
+    assert code == 0 and json.loads(out)["n"] == 24.0
+
+
+def test_an_unknown_precision_is_a_usage_error(trained, tmp_path, capsys):
+    folder, data, model = trained
+    code, out, err = run(["predict", model, data, "-o", tmp_path / "p.tsv", "--precision", "half"], capsys)
+    assert code == 2 and "invalid choice: 'half'" in err and not (tmp_path / "p.tsv").exists()

@@ -145,3 +145,16 @@ def test_an_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="received 'half'"):
         with lstmcore.inference_precision("half"):
             pass
+
+
+def test_predict_takes_the_precision_for_one_call():
+    model = _model()
+    x = np.random.default_rng(6).standard_normal((9, 40, 4)).astype(np.float32)
+    with lstmcore.inference_precision("bfloat16"):
+        in_context = model.predict(x)
+        forced_full = model.predict(x, precision="float32")
+    np.testing.assert_array_equal(model.predict(x, precision="bfloat16"), in_context)
+    np.testing.assert_array_equal(forced_full, model.predict(x))
+    assert not np.array_equal(in_context, forced_full)
+    with pytest.raises(ValueError, match="received 'int8'"):
+        model.predict(x, precision="int8")

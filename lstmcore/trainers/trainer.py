@@ -23,6 +23,7 @@ from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from .._threads import with_blas_pinned
 from ..callbacks import CallbackList, History
+from ..precision import inference_precision
 from .batches import BatchSource, is_batch_source
 from .data import check_finite, n_samples, per_output, take
 from .progress import ProgressBar
@@ -616,12 +617,21 @@ class Trainer:
         return values[0] if len(values) == 1 else values
 
     @with_blas_pinned
-    def predict(self, x, batch_size=None, verbose=0, lengths=None, callbacks=None, steps=None):
+    def predict(self, x, batch_size=None, verbose=0, lengths=None, callbacks=None, steps=None, precision=None):
         """Outputs for `x` in inference mode, computed `batch_size` samples at a time (default 32).
 
         x may also yield batches (a Sequence, a generator, an iterable; of x or of (x, y) whose y is
         ignored); `steps` limits how many are read.  verbose=1 shows a progress bar (default 0: silent).
+        precision: "bfloat16" runs the LSTM layers' recurrent products in bfloat16 for this call
+        (lstmcore.precision; outputs move by about 1e-3), "float32" forces full precision; None
+        (default) follows `lstmcore.inference_precision`, float32 unless set.
         """
+        if precision is None:
+            return self._predict(x, batch_size, verbose, lengths, steps)
+        with inference_precision(precision):
+            return self._predict(x, batch_size, verbose, lengths, steps)
+
+    def _predict(self, x, batch_size, verbose, lengths, steps):
         batch_size = _check_batch_size("batch_size", batch_size)
         verbose = _check_verbose(verbose)
         if is_batch_source(x):
