@@ -165,6 +165,24 @@ static inline void lc_kernel_rows(int rows, int K, const float *A, int lda, cons
 /* C (M x N, leading dimension ldc) = [C +] A (M x K, lda) @ packed op(B).
  * Full panels read and write C in place; the last, narrower panel goes
  * through a small tile so nothing past column N is touched. */
+/* A tile of C narrower than the kernel's width: its `width` valid columns of `rows` rows copied
+ * into `tile` (rows `stride` apart, the rest zero) when accumulating, and copied back out after,
+ * so nothing past column N is written. */
+static inline void lc_tile_in(int rows, int stride, const float *c, int ldc, int width, int accumulate,
+                              float *tile)
+{
+    for (int r = 0; r < rows; r++) {
+        memset(tile + (size_t)r * stride, 0, (size_t)stride * sizeof(float));
+        if (accumulate) memcpy(tile + (size_t)r * stride, c + (size_t)r * ldc, (size_t)width * sizeof(float));
+    }
+}
+
+static inline void lc_tile_out(int rows, int stride, const float *tile, float *c, int ldc, int width)
+{
+    for (int r = 0; r < rows; r++)
+        memcpy(c + (size_t)r * ldc, tile + (size_t)r * stride, (size_t)width * sizeof(float));
+}
+
 #if LC_HAVE_AVX512
 #include "lstm_gemm_avx512.h"
 #endif
@@ -192,13 +210,9 @@ static void lc_gemm_packed_f(int M, int K, int N, const float *A, int lda, const
                 lc_kernel_rows(rows, K, a, lda, panel, c, ldc, accumulate);
                 continue;
             }
-            for (int r = 0; r < rows; r++) {
-                memset(tile + r * LC_NR, 0, LC_NR * sizeof(float));
-                if (accumulate) memcpy(tile + r * LC_NR, c + (size_t)r * ldc, width * sizeof(float));
-            }
+            lc_tile_in(rows, LC_NR, c, ldc, width, accumulate, tile);
             lc_kernel_rows(rows, K, a, lda, panel, tile, LC_NR, 1);
-            for (int r = 0; r < rows; r++)
-                memcpy(c + (size_t)r * ldc, tile + r * LC_NR, width * sizeof(float));
+            lc_tile_out(rows, LC_NR, tile, c, ldc, width);
         }
     }
 }

@@ -184,13 +184,9 @@ static void lc_gemm_bf16_block(int M, int pairs, int N, const uint16_t *A2, cons
                 lc_bkernels[rows](pairs, a, pairs, p0, p1, c, ldc, accumulate);
                 continue;
             }
-            for (int r = 0; r < rows; r++) {
-                memset(tile + r * 2 * LC_NR, 0, 2 * LC_NR * sizeof(float));
-                if (accumulate) memcpy(tile + r * 2 * LC_NR, c + (size_t)r * ldc, width * sizeof(float));
-            }
+            lc_tile_in(rows, 2 * LC_NR, c, ldc, width, accumulate, tile);
             lc_bkernels[rows](pairs, a, pairs, p0, p1, tile, 2 * LC_NR, 1);
-            for (int r = 0; r < rows; r++)
-                memcpy(c + (size_t)r * ldc, tile + r * 2 * LC_NR, width * sizeof(float));
+            lc_tile_out(rows, 2 * LC_NR, tile, c, ldc, width);
         }
     }
 }
