@@ -80,6 +80,29 @@ LC_DEFINE_INPUT_GRADIENTS(lc_input_gradients_d, double)
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
+/* One vector of the gradient pass: 16 floats with AVX-512, 8 with AVX2. */
+#if defined(__AVX512F__)
+#define LC_NI_WIDTH 16
+typedef __m512 lc_ni_vec;
+#define lc_ni_zero() _mm512_setzero_ps()
+#define lc_ni_load(p) _mm512_loadu_ps(p)
+#define lc_ni_store(p, v) _mm512_storeu_ps(p, v)
+#define lc_ni_add(a, b) _mm512_add_ps(a, b)
+#define lc_ni_fmadd(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define lc_ni_set1(x) _mm512_set1_ps(x)
+#define lc_ni_hsum(v) _mm512_reduce_add_ps(v)
+#else
+#define LC_NI_WIDTH 8
+typedef __m256 lc_ni_vec;
+#define lc_ni_zero() _mm256_setzero_ps()
+#define lc_ni_load(p) _mm256_loadu_ps(p)
+#define lc_ni_store(p, v) _mm256_storeu_ps(p, v)
+#define lc_ni_add(a, b) _mm256_add_ps(a, b)
+#define lc_ni_fmadd(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define lc_ni_set1(x) _mm256_set1_ps(x)
+#define lc_ni_hsum(v) lc_hsum8(v)
+#endif
+
 static inline float lc_hsum8(__m256 v)
 {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -89,7 +112,7 @@ static inline float lc_hsum8(__m256 v)
 
 #define LC_INPUT_BLOCK 4
 
-/* Rows of dgates, eight columns at a time, for D <= LC_INPUT_BLOCK input
+/* Rows of dgates, a vector of columns at a time, for D <= LC_INPUT_BLOCK input
  * columns: the dgates vector is loaded once and feeds d_bias, the D dot
  * products (one accumulator each) and the D rows of d_kernel.  D and
  * with_bias (0: another block of the row adds d_bias) are constants where
@@ -103,24 +126,24 @@ lc_input_gradient_rows(ptrdiff_t rows, int G, const int D, const int with_bias, 
                        const float *restrict kernel, float *restrict dx, float *restrict d_kernel,
                        float *restrict d_bias)
 {
-    const int G8 = G - G % 8;
+    const int GV = G - G % LC_NI_WIDTH;
     for (ptrdiff_t r = 0; r < rows; r++) {
         const float *restrict g = gates + r * G;
         const float *restrict xr = x + r * ld;
-        __m256 dot[LC_INPUT_BLOCK];
+        lc_ni_vec dot[LC_INPUT_BLOCK];
         float tail[LC_INPUT_BLOCK];
-        for (int d = 0; d < D; d++) { dot[d] = _mm256_setzero_ps(); tail[d] = 0.0f; }
-        for (int j = 0; j < G8; j += 8) {
-            __m256 gv = _mm256_loadu_ps(g + j);
+        for (int d = 0; d < D; d++) { dot[d] = lc_ni_zero(); tail[d] = 0.0f; }
+        for (int j = 0; j < GV; j += LC_NI_WIDTH) {
+            lc_ni_vec gv = lc_ni_load(g + j);
             if (with_bias)
-                _mm256_storeu_ps(d_bias + j, _mm256_add_ps(_mm256_loadu_ps(d_bias + j), gv));
+                lc_ni_store(d_bias + j, lc_ni_add(lc_ni_load(d_bias + j), gv));
             for (int d = 0; d < D; d++) {
-                dot[d] = _mm256_fmadd_ps(gv, _mm256_loadu_ps(kernel + (ptrdiff_t)d * G + j), dot[d]);
+                dot[d] = lc_ni_fmadd(gv, lc_ni_load(kernel + (ptrdiff_t)d * G + j), dot[d]);
                 float *dk = d_kernel + (ptrdiff_t)d * G + j;
-                _mm256_storeu_ps(dk, _mm256_fmadd_ps(_mm256_set1_ps(xr[d]), gv, _mm256_loadu_ps(dk)));
+                lc_ni_store(dk, lc_ni_fmadd(lc_ni_set1(xr[d]), gv, lc_ni_load(dk)));
             }
         }
-        for (int j = G8; j < G; j++) {
+        for (int j = GV; j < G; j++) {
             if (with_bias)
                 d_bias[j] += g[j];
             for (int d = 0; d < D; d++) {
@@ -128,7 +151,7 @@ lc_input_gradient_rows(ptrdiff_t rows, int G, const int D, const int with_bias, 
                 d_kernel[(ptrdiff_t)d * G + j] += xr[d] * g[j];
             }
         }
-        for (int d = 0; d < D; d++) dx[r * ld + d] = lc_hsum8(dot[d]) + tail[d];
+        for (int d = 0; d < D; d++) dx[r * ld + d] = lc_ni_hsum(dot[d]) + tail[d];
     }
 }
 
