@@ -8,9 +8,15 @@ threads: the rows of the left operand are cut into one block per thread and
 each block's product runs on a thread of a small pool, calling the
 single-threaded BLAS (NumPy releases the GIL around it).  The blocks write
 disjoint rows of one output; each row is the same sum as in one product
-(tests check agreement to float rounding).  Small products, one thread, or a
-BLAS that is not pinned (a layer called outside fit/predict) take NumPy's
-`matmul` as it is.
+(tests check agreement to float rounding).  Small products and one thread
+take NumPy's `matmul` as it is.
+
+A layer called outside fit/predict (`layer(x)`, `layer.forward`) pins the
+BLAS for the length of its large products and splits them the same way:
+OpenBLAS's own threads on DanQ's Conv1D product ((64,000 x 104) @ (104 x
+320)) made the layer slower at 2 threads than at 1 (forward 81 against
+67 ms, forward+backward 224 against 221 ms; split: 59 and 200 ms at 2
+threads, benchmarks/results/bench_conv1d.md).
 """
 from __future__ import annotations
 
@@ -46,8 +52,15 @@ def matmul(a, b, out=None):
     rows, inner = a.shape
     columns = b.shape[1]
     threads = _threads.get_num_threads()
-    if threads < 2 or rows < 2 * threads or rows * inner * columns < SPLIT_FROM or not _threads.is_blas_pinned():
+    if threads < 2 or rows < 2 * threads or rows * inner * columns < SPLIT_FROM:
         return np.matmul(a, b, out=out)
+    with _threads.blas_pinned():                 # already pinned inside fit/predict: then a no-op
+        return _split_rows(a, b, out, threads)
+
+
+def _split_rows(a, b, out, threads):
+    """`a @ b` as one block of rows per thread, each a single-threaded BLAS call, into `out`."""
+    rows, columns = a.shape[0], b.shape[1]
     if out is None:
         out = np.empty((rows, columns), dtype=np.result_type(a, b))
     bounds = np.linspace(0, rows, threads + 1).astype(int)

@@ -1,4 +1,4 @@
-"""Dense and Conv1D products split over the library's threads while the BLAS is pinned (lstmcore._products)."""
+"""Dense and Conv1D products split over the library's threads, the BLAS pinned to one thread (lstmcore._products)."""
 import numpy as np
 import pytest
 
@@ -25,12 +25,29 @@ def test_split_product_equals_one_product(transposed, monkeypatch):
     np.testing.assert_allclose(split, a @ b, rtol=1e-5, atol=1e-4)
 
 
-def test_small_or_unpinned_products_are_plain_matmul(monkeypatch):
+def test_small_products_are_plain_matmul(monkeypatch):
     monkeypatch.setattr(_products, "_executor", lambda n: pytest.fail("no split expected"))
     rng = np.random.default_rng(1)
-    a, b = rng.standard_normal((300, 700)), rng.standard_normal((700, 90))
-    assert not _threads.is_blas_pinned()
-    np.testing.assert_array_equal(_products.matmul(a, b), np.matmul(a, b))   # not pinned: NumPy's own
+    small = rng.standard_normal((8, 4))
+    np.testing.assert_array_equal(_products.matmul(small, small.T), small @ small.T)
     with _threads.blas_pinned():
-        small = rng.standard_normal((8, 4))
         np.testing.assert_array_equal(_products.matmul(small, small.T), small @ small.T)
+
+
+def test_a_layer_called_outside_fit_pins_the_blas_for_its_split_and_restores_it(monkeypatch):
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((300, 700)), rng.standard_normal((700, 90))
+    lc.set_num_threads(2)
+    try:
+        before = [lib.get_num_threads() for lib in _threads._blas_libraries()]
+        seen = []
+        real = _products._split_rows
+        monkeypatch.setattr(_products, "_split_rows",
+                            lambda *args: seen.append(_threads.is_blas_pinned()) or real(*args))
+        assert not _threads.is_blas_pinned()
+        split = _products.matmul(a, b)
+        assert seen == [True] and not _threads.is_blas_pinned()
+        assert [lib.get_num_threads() for lib in _threads._blas_libraries()] == before
+    finally:
+        lc.set_num_threads(None)
+    np.testing.assert_allclose(split, a @ b, rtol=1e-10, atol=1e-10)
