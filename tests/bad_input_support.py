@@ -79,3 +79,17 @@ def crafted_model(source: Path, target: Path, edit):
     text += b" " * (-len(text) % 8)
     target.write_bytes(struct.pack("<Q", len(text)) + text + data[8 + length:])
     return target
+
+
+def crafted_tensors(source: Path, target: Path, edit_tensors):
+    """Copy a model file with `edit_tensors(tensors)` applied to its {name: array} (header untouched): a
+    weight removed, or a zero-byte tensor of any shape added (what a crafted file can hold at no cost)."""
+    import safetensors.numpy
+
+    data = Path(source).read_bytes()
+    length = struct.unpack("<Q", data[:8])[0]
+    metadata = json.loads(data[8:8 + length])["__metadata__"]
+    tensors = safetensors.numpy.load(data)
+    edit_tensors(tensors)
+    Path(target).write_bytes(safetensors.numpy.save(tensors, metadata=metadata))
+    return target

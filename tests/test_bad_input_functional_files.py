@@ -1,6 +1,9 @@
 """Functional models' files (lstmcore.models.Model) crafted or edited: every layer of the graph is checked
 against its weights and the limits, and the graph's references are checked, before anything is built or
 allocated; each problem is one line naming the file (issue 20)."""
+import re
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -101,6 +104,15 @@ CRAFTED = {
         lambda h: _layer(h, "sequence")["config"].update(shape=[None, 10 ** 9]),
         "the shape of input layer 'sequence' [None, 1000000000] is not a list of positive sizes"),
     "no layers": (lambda h: _graph_config(h).update(layers=[]), "its model config has no list of layers"),
+    "an input of 10^7 features": (
+        lambda h: _layer(h, "sequence")["config"].update(shape=[None, 10 ** 7]),
+        "layer 'bi' (Bidirectional): its config implies forward.kernel (10000000, 12) but the file stores (4, 12)"),
+    "a merge mode that narrows the next layers' input": (
+        lambda h: _layer(h, "bi")["config"].update(merge_mode="sum"),
+        "layer 'features' (Dense): its config implies kernel (3, 5) but the file stores (6, 5)"),
+    "a merge that takes one input twice": (
+        lambda h: _layer(h, "join")["inbound_nodes"][0]["args"].insert(0, ["features", 0, 0]),
+        "layer 'probabilities' (Dense): its config implies kernel (12, 2) but the file stores (7, 2)"),
 }
 
 
@@ -156,3 +168,36 @@ def test_a_shared_layer_and_several_outputs_still_load(tmp_path):
     x = [np.ones((2, 5, 3), "float32"), np.ones((2, 4, 2), "float32")]
     for mine, loaded in zip(model.predict(x, verbose=0), lc.load_model(tmp_path / "shared.lstm").predict(x, verbose=0)):
         np.testing.assert_array_equal(mine, loaded)
+
+
+def _two_inputs_one_dense(path):
+    """x (3 features) and y (3 features) -> one Dense 'shared', called on each: two outputs."""
+    lc.set_seed(2)
+    x, y = lc.Input(shape=(3,), name="x"), lc.Input(shape=(3,), name="y")
+    shared = L.Dense(2, name="shared")
+    lc.Model([x, y], [shared(x), shared(y)]).save(path)
+    return path
+
+
+def test_every_call_of_a_shared_layer_must_fit_its_weights(tmp_path, monkeypatch):
+    """The loader builds a shared layer at whichever call it replays first: each call's input is compared."""
+    crafted = crafted_model(_two_inputs_one_dense(tmp_path / "shared.lstm"), tmp_path / "crafted.lstm",
+                            lambda h: _layer(h, "y")["config"].update(shape=[10 ** 7]))
+    monkeypatch.setattr(base.Layer, "add_weight", lambda *a, **k: (_ for _ in ()).throw(AssertionError("allocated")))
+    with pytest.raises(ModelFileError, match=re.escape(
+            "call 1 of layer 'shared' (Dense): its config implies kernel (10000000, 2) but the file stores (3, 2)")):
+        lc.load_model(crafted)
+
+
+def test_a_graph_of_10_million_features_is_refused_within_a_few_megabytes(files, tmp_path):
+    """Measured, not only add_weight kept away: the (10^7, 12) kernels would be 480 MB each."""
+    folder, unlabelled, task_file, plain = files
+    crafted = crafted_model(plain, tmp_path / "crafted.lstm", CRAFTED["an input of 10^7 features"][0])
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=re.escape(CRAFTED["an input of 10^7 features"][1])):
+            lc.load_model(crafted)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2 ** 20, peak

@@ -35,11 +35,13 @@ import re
 from collections import defaultdict
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from .. import backend, initializers
 from . import symbolic
 
-__all__ = ["Layer", "InputLayer", "Input", "check_positive_int", "check_rate", "check_bool", "column_sums"]
+__all__ = ["Layer", "InputLayer", "Input", "check_positive_int", "check_rate", "check_bool", "column_sums",
+           "planned_weight_shapes"]
 
 _name_counts = defaultdict(int)
 
@@ -327,6 +329,72 @@ class Layer:
 
 
 Layer.__call__ = symbolic.dispatching(Layer.__call__)
+
+
+def planned_weight_shapes(layer, input_shape):
+    """[(stored weight name, shape)] in Keras order: the weights `layer` would create if built for
+    `input_shape`, learnt by building it without allocating or initialising any of them.
+
+    Why: a model file's config fixes the shapes of weights that depend on a
+    layer's input (an LSTM's kernel is (features, 4 * units)); comparing them
+    with the file's tensors before the real build refuses a crafted file
+    before a 51 GB kernel is allocated, not after.
+
+    For the length of the build, `add_weight` of this layer and of the layers
+    it wraps is replaced, on these instances only (so loads on other threads
+    are untouched), by one that records the shape and returns a writeable
+    zero-strided view of one element: every element is the same float, so a
+    build that writes into its weights (LSTM's unit_forget_bias) still runs,
+    on 0 bytes whatever the shape.  Initialisers are not called.  The layer
+    (unbuilt before) is left unbuilt, with no weights, afterwards.  A shape
+    the build rejects raises as the real build would (ValueError, TypeError).
+    """
+    leaves = _layer_tree(layer)
+    if any(leaf.built for leaf in leaves):  # its real weights would be dropped below
+        raise ValueError(f"Layer {layer.name!r} is built already; plan the weights of an unbuilt copy")
+    planned = {}
+    try:
+        for leaf in leaves:
+            planned[id(leaf)] = {}
+            leaf.add_weight = _weight_recorder(leaf, planned[id(leaf)])
+        layer.build(tuple(input_shape))
+        return [(stored, planned[id(leaf)][name])
+                for stored, (leaf, name) in zip(layer.weight_names, layer._weight_slots())]
+    finally:
+        for leaf in leaves:
+            leaf.__dict__.pop("add_weight", None)
+            leaf._params, leaf._grads, leaf._regularizers, leaf._non_trainable = {}, {}, {}, set()
+            leaf.built, leaf.input_shape = False, None
+
+
+def _layer_tree(layer):
+    """The layer and every layer it wraps, at any depth."""
+    found = [layer]
+    for inner in layer._sublayers():
+        found.extend(_layer_tree(inner))
+    return found
+
+
+def _weight_recorder(layer, shapes):
+    """An `add_weight` for `layer` that writes each weight's shape into `shapes` and allocates nothing."""
+
+    def add_weight(name, shape, initializer="zeros", regularizer=None, trainable=True):
+        shape = tuple(int(n) for n in shape)
+        shapes[name] = shape
+        layer._params[name] = placeholder = _placeholder(shape, layer.dtype)
+        return placeholder
+
+    return add_weight
+
+
+def _placeholder(shape, dtype):
+    """A writeable array of `shape` over one element (strides 0); a shape numpy cannot index at all (more
+    bytes than an address space) gets one of ones instead: only the recorded shape is compared."""
+    element = np.zeros(1, dtype)
+    try:
+        return as_strided(element, shape=shape, strides=(0,) * len(shape), writeable=True)
+    except ValueError:
+        return as_strided(element, shape=(1,) * len(shape), strides=(0,) * len(shape), writeable=True)
 
 
 class KernelAndBias:

@@ -16,18 +16,23 @@ graph, and the graph's own structure is checked as the loader will read it
 - following the calls back from the outputs never comes round to a call
   already on the way (a cycle), and reaches every layer the file lists
   (rebuilding an unreached layer would allocate its weights for nothing);
-- the shapes flow from the inputs through every call.
+- the shapes flow from the inputs through every call;
+- every call's input gives its layer the weights the file stores for it
+  (the dry build of `lstmcore.saving.weight_shapes`: names and shapes, the
+  ones that follow from the input included; the loader builds a shared
+  layer at whichever call it replays first, so each call must fit).
 
 Weights are stored by the layer's place in the model the loader builds (its
 inputs, then each layer at its first call in running order), so a layer's
 sizes are compared with the weights stored at that place.  Nothing is
-allocated: layers are created from their configs, never built.
+allocated: layers are created from their configs and only dry-built.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .validation import SpecError, check_layer, check_size_list, layer_list, weights_of
+from .weight_shapes import check_planned_weights
 
 __all__ = ["check_graph_spec"]
 
@@ -57,7 +62,10 @@ def check_graph_spec(config: Mapping[str, Any], shapes: Mapping[str, Tuple[int, 
     layers = {name: (None if spec["class_name"] == INPUT_LAYER else
                      check_layer(spec, weights_of(shapes, places[name]), f"layer {name!r}", custom_objects))
               for name, spec in specs.items()}
-    produced = _flow_shapes(order, specs, layers, calls)
+    produced, call_inputs = _flow_shapes(order, specs, layers, calls)
+    for (name, index), shape in call_inputs.items():
+        check_planned_weights(layers[name], shape, weights_of(shapes, places[name]),
+                              _call_label(name, index, specs[name]["class_name"], len(calls[name])))
     input_shapes = [_produced_shape(produced, ref, "its input_layers") for ref in inputs]
     output_shapes = [_produced_shape(produced, ref, "its output_layers") for ref in outputs]
     return (input_shapes[0] if len(input_shapes) == 1 else None,
@@ -175,9 +183,19 @@ def _weight_places(inputs, order: List[Call]) -> Dict[str, int]:
     return places
 
 
-def _flow_shapes(order: List[Call], specs, layers, calls) -> Dict[Call, Optional[List]]:
-    """{call: the shapes of its outputs (None where unknown)}, computed in running order."""
+def _call_label(name: str, index: int, class_name: str, call_count: int) -> str:
+    return f"layer {name!r} ({class_name})" if call_count == 1 else f"call {index} of layer {name!r} ({class_name})"
+
+
+def _flow_shapes(order: List[Call], specs, layers, calls) -> Tuple[Dict[Call, Optional[List]], Dict[Call, Any]]:
+    """({call: the shapes of its outputs (None where unknown)}, {call of a layer: its input shape (left out where
+    unknown)}), computed in running order.
+
+    The loader builds a layer at whichever of its calls it replays first, so
+    the weights are compared with every call's input: each must fit them.
+    """
     produced: Dict[Call, Optional[List]] = {}
+    call_inputs: Dict[Call, Any] = {}
     for call in order:
         name, index = call
         if layers[name] is None:  # an input layer: (batch, *shape)
@@ -186,8 +204,16 @@ def _flow_shapes(order: List[Call], specs, layers, calls) -> Dict[Call, Optional
         node = calls[name][index]
         where = f"call {index} of layer {name!r}"
         shapes = [_produced_shape(produced, ref, where) for ref in (_reference(r, where, calls) for r in node["args"])]
-        produced[call] = _call_output_shapes(layers[name], shapes if node.get("several") else shapes[0], where)
-    return produced
+        shape = shapes if node.get("several") else shapes[0]
+        if not _unknown(shape):
+            call_inputs[call] = shape
+        produced[call] = _call_output_shapes(layers[name], shape, where)
+    return produced, call_inputs
+
+
+def _unknown(shape) -> bool:
+    """Whether an input shape (or one of a list of them) could not be known from the file."""
+    return shape is None or (isinstance(shape, list) and any(part is None for part in shape))
 
 
 def _produced_shape(produced, ref, where: str):
@@ -202,7 +228,7 @@ def _produced_shape(produced, ref, where: str):
 
 def _call_output_shapes(layer, shape, where: str) -> Optional[List]:
     """The shapes a layer returns for `shape` (a list for several outputs); None when it cannot tell."""
-    if shape is None or (isinstance(shape, list) and any(part is None for part in shape)):
+    if _unknown(shape):
         return None
     try:
         result = layer.compute_output_shape(shape)

@@ -4,7 +4,7 @@ Building a model allocates and initialises every weight its config asks
 for, so a file edited by hand or crafted (units of 10^9) must be refused
 before that, with one line naming the file, not after a 119 GiB allocation.
 `check_model_spec` reads the config only, creates the layers without
-building them (no weight is allocated), and checks:
+allocating any weight, and checks:
 
 - the config's structure (a list of layers, each a class name and a config);
 - every layer class the file names is the class that gets built (a wrapper
@@ -15,7 +15,19 @@ building them (no weight is allocated), and checks:
   layer with a size has weights in the file at all: a config that does not
   match its weights fails here, before allocation, instead of after;
 - the input shape flows through the layers (their output shapes, which the
-  task's own check, `Task.check_state`, compares with its state).
+  task's own check, `Task.check_state`, compares with its state);
+- every weight each layer would create for the input shape that reaches it
+  is in the file, with the shape the file stores for it
+  (`lstmcore.saving.weight_shapes`: a dry build on a throw-away copy of the
+  layer, its weights zero-strided placeholders, never allocated).  Weights
+  that follow from a layer's input (an LSTM's kernel is (features, 4 *
+  units); Dense, Conv1D, BatchNormalization and the layers a wrapper holds
+  alike) are checked only here: a file whose input shape says 10^7
+  features over a stored (4, 1280) kernel is refused, not allocated at
+  51 GB.  It also closes what the sizes check above leaves open, a size
+  matched by a zero-byte tensor of any shape the file adds.  A layer after
+  one whose output shape cannot be known (a layer without
+  compute_output_shape) is not dry-built; the loader builds it as before.
 
 Limits (a model beyond them is not one lstmcore trains; each is far above
 the published architectures it runs, DanQ's 320 units and 925 outputs):
@@ -65,13 +77,18 @@ def check_model_spec(spec: Any, shapes: Mapping[str, Tuple[int, ...]], custom_ob
         from .graph_validation import check_graph_spec
 
         return check_graph_spec(config, shapes, custom_objects)
+    from .weight_shapes import check_planned_weights
+
     layer_specs = layer_list(config)
     input_shape = _input_shape(config.get("input_shape"))
     shape = input_shape
     for index, layer_spec in enumerate(layer_specs):
         where = f"layer {index}"
-        layer = check_layer(layer_spec, weights_of(shapes, index), where, custom_objects)
-        shape = output_shape(layer, shape, where)
+        weights = weights_of(shapes, index)
+        layer = check_layer(layer_spec, weights, where, custom_objects)
+        layer_input, shape = shape, output_shape(layer, shape, where)
+        if layer_input is not None:  # the loader builds nothing without an input shape
+            check_planned_weights(layer, layer_input, weights, f"{where} ({layer_spec['class_name']} {layer.name!r})")
     return input_shape, shape
 
 
