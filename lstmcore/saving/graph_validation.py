@@ -24,14 +24,16 @@ graph, and the graph's own structure is checked as the loader will read it
 
 Weights are stored by the layer's place in the model the loader builds (its
 inputs, then each layer at its first call in running order), so a layer's
-sizes are compared with the weights stored at that place.  Nothing is
-allocated: layers are created from their configs and only dry-built.
+sizes are compared with the weights stored at that place (the file's
+`TensorLayout` finds them: a Keras file keeps them by layer name instead).
+Nothing is allocated: layers are created from their configs and only
+dry-built.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from .validation import SpecError, check_layer, check_size_list, layer_list, weights_of
+from .validation import SpecError, TensorLayout, check_layer, check_size_list, layer_list
 from .weight_shapes import check_planned_weights
 
 __all__ = ["check_graph_spec"]
@@ -40,8 +42,8 @@ INPUT_LAYER = "InputLayer"
 Call = Tuple[str, int]  # (layer name, call index): one node of the graph
 
 
-def check_graph_spec(config: Mapping[str, Any], shapes: Mapping[str, Tuple[int, ...]], custom_objects=None):
-    """Check a functional model's config against the tensor `shapes` of its file.
+def check_graph_spec(config: Mapping[str, Any], layout: TensorLayout, custom_objects=None):
+    """Check a functional model's config against the tensors of its file, found through `layout`.
 
     Returns (input shape, output shape) as the graph builds them (None for a
     model with several inputs or outputs, or a shape that cannot be known);
@@ -60,12 +62,13 @@ def check_graph_spec(config: Mapping[str, Any], shapes: Mapping[str, Tuple[int, 
     if unreached:
         raise SpecError(f"its layer {unreached[0]!r} is not on the way from the inputs to the outputs")
     layers = {name: (None if spec["class_name"] == INPUT_LAYER else
-                     check_layer(spec, weights_of(shapes, places[name]), f"layer {name!r}", custom_objects))
+                     check_layer(spec, layout.weights(places[name], spec), f"layer {name!r}", custom_objects, layout))
               for name, spec in specs.items()}
     produced, call_inputs = _flow_shapes(order, specs, layers, calls)
     for (name, index), shape in call_inputs.items():
-        check_planned_weights(layers[name], shape, weights_of(shapes, places[name]),
-                              _call_label(name, index, specs[name]["class_name"], len(calls[name])))
+        check_planned_weights(layers[name], shape, layout.weights(places[name], specs[name]),
+                              _call_label(name, index, specs[name]["class_name"], len(calls[name])),
+                              layout.by_position)
     input_shapes = [_produced_shape(produced, ref, "its input_layers") for ref in inputs]
     output_shapes = [_produced_shape(produced, ref, "its output_layers") for ref in outputs]
     return (input_shapes[0] if len(input_shapes) == 1 else None,

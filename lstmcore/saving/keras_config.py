@@ -15,7 +15,8 @@ from .. import layers as layers_module
 from ..layers.base import Input
 from .model_classes import MODEL_CLASSES   # registered by the model classes: saving never imports them
 
-__all__ = ["model_from_keras_config", "layer_from_keras_spec"]
+__all__ = ["model_from_keras_config", "layer_from_keras_spec", "require_supported", "input_batch_shape",
+           "sequential_input", "model_refs", "call_arguments"]
 
 _DROPPED = {"kernel_initializer", "recurrent_initializer", "bias_initializer", "embeddings_initializer",
             "beta_initializer", "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer",
@@ -50,19 +51,28 @@ def _plain(value):
     return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
-def layer_from_keras_spec(spec):
-    """The lstmcore layer for one Keras layer spec {"class_name": ..., "config": {...}}."""
+def require_supported(spec):
+    """The lstmcore class for a Keras layer spec; ValueError if lstmcore has none (with the advice
+    `lstmcore.layers` gives) or the spec asks for what lstmcore's layer does not do (channels first)."""
     class_name = spec["class_name"]
     try:
         cls = layers_module.get(class_name)
     except ValueError:
         getattr(layers_module, class_name)   # raises the advice for GRU, Attention, ...
         raise ValueError(f"the Keras layer {class_name!r} has no lstmcore equivalent") from None
-    config = dict(spec["config"])
+    config = spec["config"]
     for key, allowed in _REQUIRED_VALUES.items():
         if key in config and config[key] not in allowed:
             raise ValueError(f"layer {config.get('name')!r} ({class_name}) uses {key}={config[key]!r}; "
                              f"lstmcore supports {allowed[-1]!r} only")
+    return cls
+
+
+def layer_from_keras_spec(spec):
+    """The lstmcore layer for one Keras layer spec {"class_name": ..., "config": {...}}."""
+    class_name = spec["class_name"]
+    cls = require_supported(spec)
+    config = dict(spec["config"])
     accepted = _accepted(cls)
     kwargs = {key: _plain(value) for key, value in config.items()
               if key in accepted and key not in _DROPPED and key not in ("layer", "backward_layer")}
@@ -75,10 +85,34 @@ def layer_from_keras_spec(spec):
     return cls(**kwargs)
 
 
+def input_batch_shape(spec):
+    """An InputLayer spec's shape, batch first: Keras 3's `batch_shape`, Keras 2's `batch_input_shape`."""
+    return spec["config"].get("batch_shape") or spec["config"].get("batch_input_shape")
+
+
 def _input_from(spec):
     config = spec["config"]
-    shape = config.get("batch_shape") or config.get("batch_input_shape")
+    shape = input_batch_shape(spec)
     return Input(shape=tuple(shape[1:]), batch_size=shape[0], dtype=config.get("dtype"), name=config.get("name"))
+
+
+def sequential_input(specs):
+    """(the input layer spec, the specs of the layers after it) of a Keras Sequential's layers; the input is
+    None where the config gives no shape.  Keras 2 could write the input shape on the first layer
+    (`batch_input_shape`) instead of an InputLayer: it is the input all the same."""
+    first = specs[0] if specs else None
+    if first is not None and first["class_name"] == "InputLayer":
+        return first, specs[1:]
+    if first is not None and first["config"].get("batch_input_shape"):
+        shape = first["config"]["batch_input_shape"]
+        return {"class_name": "InputLayer", "config": {"batch_shape": shape}}, specs
+    return None, specs
+
+
+def model_refs(refs):
+    """A functional config's input_layers or output_layers as a list of [layer, call, output] (Keras writes
+    one reference unnested)."""
+    return refs if isinstance(refs, list) and refs and isinstance(refs[0], list) else [refs]
 
 
 def model_from_keras_config(config):
@@ -86,18 +120,15 @@ def model_from_keras_config(config):
     Model, Sequential = MODEL_CLASSES["Model"], MODEL_CLASSES["Sequential"]
     class_name, body = config.get("class_name"), config.get("config", {})
     if class_name == "Sequential":
-        specs = body["layers"]
-        first = [_input_from(specs[0])] if specs and specs[0]["class_name"] == "InputLayer" else []
-        rest = [layer_from_keras_spec(spec) for spec in specs[len(first):]]
-        return Sequential(first + rest, name=body.get("name"))
+        first, rest = sequential_input(body["layers"])
+        return Sequential(([_input_from(first)] if first else []) + [layer_from_keras_spec(spec) for spec in rest],
+                          name=body.get("name"))
     if class_name not in ("Functional", "Model"):
         raise ValueError(f"the Keras model class {class_name!r} is not supported (Sequential and functional are)")
     tensors = _replay_functional(body)
 
     def pick(refs):
-        refs = refs if refs and isinstance(refs[0], list) else [refs]
-        found = [tensors[(ref[0], ref[1])][ref[2]] for ref in refs]
-        return found
+        return [tensors[(ref[0], ref[1])][ref[2]] for ref in model_refs(refs)]
 
     inputs, outputs = pick(body["input_layers"]), pick(body["output_layers"])
     return Model(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0],
@@ -111,7 +142,7 @@ def _history(arg):
     return arg[:3]
 
 
-def _call_arguments(call):
+def call_arguments(call):
     """(tensor refs, several, initial_state refs) of one Keras inbound node."""
     if isinstance(call, dict):                       # Keras 3: {"args": [...], "kwargs": {...}}
         first = call["args"][0]
@@ -136,7 +167,7 @@ def _replay_functional(body):
         progressed = False
         for item in list(pending):
             layer, index, call = item
-            refs, several, states = _call_arguments(call)
+            refs, several, states = call_arguments(call)
             if not all((ref[0], ref[1]) in tensors for ref in refs + states):
                 continue
             x = [tensors[(r[0], r[1])][r[2]] for r in refs]

@@ -14,7 +14,13 @@
 - Legacy HDF5 (`model.save("x.h5")` in Keras 2) keeps the config in the
   `model_config` attribute and the weights per layer name in `model_weights`.
 
-Only arrays and JSON are read; nothing is executed.  h5py reads the HDF5.
+A model file's config is checked against the shapes of the arrays it stores
+and against the limits before any layer is built
+(`lstmcore.saving.keras_validation`), so a crafted file is one
+`KerasFileError` naming it, never a huge allocation: the shapes come from the
+same mapping (layer to arrays) that the weights are copied by, and an array
+is only read once its shape has been compared.  Only arrays and JSON are
+read; nothing is executed.  h5py reads the HDF5.
 """
 from __future__ import annotations
 
@@ -27,6 +33,8 @@ import zipfile
 import numpy as np
 
 from .keras_config import model_from_keras_config
+from .keras_validation import check_keras_model, layer_order
+from .validation import MAX_MODEL_FILE_BYTES, SpecError
 
 __all__ = ["is_keras_path", "load_keras_model", "save_keras_weights", "load_keras_weights", "KerasFileError"]
 
@@ -71,40 +79,78 @@ def _variable_paths(layer_classes):
 _SUBGROUP_ORDER = ("forward_layer", "backward_layer", "layer", "cell")
 
 
-def _arrays_of(group):
-    """A layer group's arrays in Keras weight order: its own vars, then its sub-layers' (forward first)."""
-    arrays = []
+def _group(node):
+    """`node`, an HDF5 group; an array where Keras writes a group is a TypeError (iterating it would read it)."""
+    if not isinstance(node, _h5py().Group):
+        raise TypeError(f"{node.name} is an array where Keras writes a group")
+    return node
+
+
+def _datasets_of(group, prefix):
+    """[(path, dataset)] of a layer group in Keras weight order: its own vars, then its sub-layers' (forward
+    first); nothing is read but the layout."""
+    group = _group(group)
+    found = []
     if "vars" in group:
-        arrays.extend(np.asarray(group["vars"][key]) for key in sorted(group["vars"], key=int))
+        variables = _group(group["vars"])
+        found.extend((f"{prefix}/vars/{key}", variables[key]) for key in sorted(variables, key=int))
     extra = sorted(key for key in group if key != "vars" and key not in _SUBGROUP_ORDER)
     for key in [k for k in _SUBGROUP_ORDER if k in group] + extra:
-        arrays.extend(_arrays_of(group[key]))
-    return arrays
+        found.extend(_datasets_of(group[key], f"{prefix}/{key}"))
+    return found
 
 
-def _assign(model_layer, arrays, path, where):
-    expected = [w.shape for w in model_layer.weights]
-    found = [a.shape for a in arrays]
-    if expected != found:
-        raise KerasFileError(path, f"{where}: layer {model_layer.name!r} needs weights of shapes {expected}; "
-                                   f"the file has {found}")
-    model_layer.set_weights(arrays)
-
-
-def _assign_keras3(model, names_and_classes, h5, path):
-    """Copy `layers/<path>/...` arrays into the model's layers named in `names_and_classes` (Keras order)."""
+def _keras3_layer_datasets(names_and_classes, h5, path):
+    """(layer name, [(path, dataset)] or None where its group is missing) per layer of Keras 3's layout, by
+    the group name Keras gives it (class name numbered in the model's order)."""
     if "layers" not in h5:
         raise KerasFileError(path, "it holds no 'layers' group (not a Keras 3 weights file)")
     groups = h5["layers"]
     for (name, class_name), group_name in zip(names_and_classes, _variable_paths([c for _, c in names_and_classes])):
         if class_name == "InputLayer":
             continue
+        group = groups.get(group_name)
+        yield name, group_name, (None if group is None else _layout(path, _datasets_of, group, f"layers/{group_name}"))
+
+
+def _layout(path, read, group, where):
+    """`read(group, where)`, a damaged layout (a vars key that is not a number, a group where an array should
+    be) a KerasFileError naming the place."""
+    try:
+        found = read(group, where)
+    except (KeyError, ValueError, TypeError) as error:
+        raise KerasFileError(path, f"{where}: its weights are not laid out as Keras writes them ({error})") from None
+    for key, dataset in found:
+        if not isinstance(dataset, _h5py().Dataset):
+            raise KerasFileError(path, f"{key}: a group where Keras writes an array")
+    return found
+
+
+def _assign(model_layer, datasets, path, where):
+    """Copy a layer's arrays in, their shapes compared before any is read."""
+    expected = [w.shape for w in model_layer.weights]
+    found = [tuple(d.shape) for d in datasets]
+    if expected != found:
+        raise KerasFileError(path, f"{where}: layer {model_layer.name!r} needs weights of shapes {expected}; "
+                                   f"the file has {found}")
+    model_layer.set_weights([np.asarray(d) for d in datasets])
+
+
+def _assign_keras3(model, names_and_classes, h5, path):
+    """Copy `layers/<path>/...` arrays into the model's layers named in `names_and_classes` (Keras order)."""
+    for name, group_name, datasets in _keras3_layer_datasets(names_and_classes, h5, path):
         layer = model.get_layer(name)
         if not layer.weights:
             continue
-        if group_name not in groups:
+        if datasets is None:
             raise KerasFileError(path, f"the weights of layer {name!r} ({group_name}) are missing")
-        _assign(layer, _arrays_of(groups[group_name]), path, f"layers/{group_name}")
+        _assign(layer, [d for _, d in datasets], path, f"layers/{group_name}")
+
+
+def _shapes(layer_datasets):
+    """{layer name: {array path: shape}} in Keras order, from (layer name, [(path, dataset)]) pairs."""
+    return {name: {key: tuple(int(n) for n in dataset.shape) for key, dataset in datasets}
+            for name, datasets in layer_datasets}
 
 
 def _keras_order(model):
@@ -120,17 +166,53 @@ def load_keras_model(filepath):
 
 
 def _load_dot_keras(path):
+    config, weights = _read_dot_keras(path)
+    order = _checked(path, layer_order, config)
     try:
-        with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
-            weights = archive.read("model.weights.h5")
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError) as error:
-        raise KerasFileError(path, f"is not a Keras 3 .keras file ({error})") from None
-    model = _model_from(config, path)
-    order = [(spec["config"]["name"], spec["class_name"]) for spec in config["config"]["layers"]]
-    with _h5py().File(io.BytesIO(weights), "r") as h5:
+        h5 = _h5py().File(io.BytesIO(weights), "r")
+    except OSError as error:
+        raise KerasFileError(path, f"its model.weights.h5 is not an HDF5 file ({error})") from None
+    with h5:
+        layers = _keras3_layer_datasets(order, h5, path)
+        _checked(path, check_keras_model, config, _shapes((name, found) for name, _, found in layers if found))
+        model = _model_from(config, path)
         _assign_keras3(model, order, h5, path)
     return model
+
+
+def _read_dot_keras(path):
+    """(config, the bytes of model.weights.h5) of a .keras zip; each member's size checked before it is read
+    (a zip member inflates to the size it declares)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in ("config.json", "model.weights.h5"):
+                size = archive.getinfo(member).file_size
+                if size > MAX_MODEL_FILE_BYTES:
+                    raise KerasFileError(path, f"its {member} is {size:,} bytes, beyond the limit of "
+                                               f"{MAX_MODEL_FILE_BYTES:,} for a model file "
+                                               "(lstmcore.saving.validation.MAX_MODEL_FILE_BYTES)")
+            text, weights = archive.read("config.json"), archive.read("model.weights.h5")
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError) as error:
+        raise KerasFileError(path, f"is not a Keras 3 .keras file ({error})") from None
+    return _parse_config(path, text), weights
+
+
+def _parse_config(path, text):
+    """The JSON model config, or a KerasFileError (corrupt, or nested deeper than Python parses)."""
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise KerasFileError(path, f"its model config is not JSON ({error})") from None
+    except RecursionError:
+        raise KerasFileError(path, "its model config is not JSON that can be read (nested too deeply)") from None
+
+
+def _checked(path, check, *args):
+    """`check(*args)`, a SpecError a KerasFileError naming the file."""
+    try:
+        return check(*args)
+    except SpecError as error:
+        raise KerasFileError(path, str(error)) from None
 
 
 def _model_from(config, path):
@@ -149,18 +231,38 @@ def _load_legacy_h5(path):
     with h5:
         if "model_config" not in h5.attrs:
             raise KerasFileError(path, "holds weights only; build the model and call model.load_weights()")
-        config = json.loads(h5.attrs["model_config"])
+        config = _parse_config(path, h5.attrs["model_config"])
+        group = h5["model_weights"] if "model_weights" in h5 else h5
+        _checked(path, check_keras_model, config, _shapes(_legacy_layer_datasets(group, path)))
         model = _model_from(config, path)
-        _assign_legacy(model, h5["model_weights"] if "model_weights" in h5 else h5, path)
+        _assign_legacy(model, group, path)
     return model
 
 
-def _assign_legacy(model, group, path):
-    """Keras 2's layout: attribute `layer_names`, and per layer `weight_names` in Keras order."""
-    for name in (n.decode() if isinstance(n, bytes) else n for n in group.attrs["layer_names"]):
-        names = [n.decode() if isinstance(n, bytes) else n for n in group[name].attrs.get("weight_names", [])]
+def _text(name):
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def _legacy_layer_datasets(group, path):
+    """(layer name, [(weight name, dataset)]) per layer that Keras 2's layout lists with weights: attribute
+    `layer_names`, and per layer `weight_names` in Keras order."""
+    if "layer_names" not in group.attrs:
+        raise KerasFileError(path, "it holds no 'layer_names' (not a Keras weights file)")
+    for name in (_text(n) for n in group.attrs["layer_names"]):
+        if name not in group:
+            raise KerasFileError(path, f"it lists the layer {name!r} but holds no weights for it")
+        names = [_text(n) for n in group[name].attrs.get("weight_names", [])]
+        missing = [n for n in names if n not in group[name]]
+        if missing:
+            raise KerasFileError(path, f"the weight {missing[0]!r} of layer {name!r} is missing")
         if names:
-            _assign(model.get_layer(name), [np.asarray(group[name][n]) for n in names], path, name)
+            yield name, _layout(path, lambda layer, _: [(n, layer[n]) for n in names], group[name], name)
+
+
+def _assign_legacy(model, group, path):
+    """Copy Keras 2's arrays into the model's layers of the same names."""
+    for name, datasets in _legacy_layer_datasets(group, path):
+        _assign(model.get_layer(name), [d for _, d in datasets], path, name)
 
 
 def save_keras_weights(model, filepath):

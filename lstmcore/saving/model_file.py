@@ -329,8 +329,9 @@ def _compile_from_spec(model, compile_spec, tensors):
 
 def check_spec(path, spec, shapes, custom_objects=None):
     """(input shape, output shape) of a model spec checked against its tensors' `shapes` and the limits
-    (lstmcore.saving.validation), before anything is allocated; ModelFileError says what is wrong."""
-    from .validation import SpecError, check_model_spec
+    (lstmcore.saving.model_validation), before anything is allocated; ModelFileError says what is wrong."""
+    from .model_validation import check_model_spec
+    from .validation import SpecError
 
     try:
         return check_model_spec(spec, shapes, custom_objects)

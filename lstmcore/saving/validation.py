@@ -3,8 +3,9 @@
 Building a model allocates and initialises every weight its config asks
 for, so a file edited by hand or crafted (units of 10^9) must be refused
 before that, with one line naming the file, not after a 119 GiB allocation.
-`check_model_spec` reads the config only, creates the layers without
-allocating any weight, and checks:
+`lstmcore.saving.model_validation.check_model_spec` reads the config only,
+creates the layers without allocating any weight, and checks (this module
+holds the checks of one layer and the limits):
 
 - the config's structure (a list of layers, each a class name and a config);
 - every layer class the file names is the class that gets built (a wrapper
@@ -43,53 +44,54 @@ the published architectures it runs, DanQ's 320 units and 925 outputs):
 
 A functional model (`lstmcore.models.Model`) gets the same checks for every
 layer of its graph (`lstmcore.saving.graph_validation`), and its graph's own
-references are checked too.
+references are checked too.  A Keras file (`.keras`, legacy `.h5`) gets them
+all as well (`lstmcore.saving.keras_validation`): its config is brought to
+this form and its tensors are found through a `TensorLayout` of its own.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Set, Tuple
 
-__all__ = ["check_model_spec", "MAX_CONFIG_INTEGER", "MAX_LAYERS", "MAX_MODEL_FILE_BYTES", "SIZE_KEYS"]
+__all__ = ["SpecError", "TensorLayout", "check_layer", "MAX_CONFIG_INTEGER", "MAX_LAYERS", "MAX_MODEL_FILE_BYTES",
+           "SIZE_KEYS"]
 
 MAX_CONFIG_INTEGER = 2 ** 24
 MAX_LAYERS = 10_000
 MAX_NESTING = 64
 MAX_MODEL_FILE_BYTES = 4 * 2 ** 30
 SIZE_KEYS = ("units", "filters", "output_dim", "input_dim")  # sizes that are dimensions of the layer's weights
-_FREE_INTEGERS = ("seed",)  # integer settings that size nothing
+# integer settings that size nothing: seeds, and the Python object ids Keras writes into its configs
+_FREE_INTEGERS = ("seed", "shared_object_id")
 
 
 class SpecError(ValueError):
     """What is wrong with a model config, in plain words (the loader adds the file)."""
 
 
-def check_model_spec(spec: Any, shapes: Mapping[str, Tuple[int, ...]], custom_objects=None):
-    """Check a model spec ({"class_name", "config"}: a Sequential, or a functional graph) against the tensor
-    `shapes` of its file.
+class TensorLayout:
+    """Where a model file keeps each layer's weights, how it names them, and how a layer is made from its spec.
 
-    Returns (input shape, output shape) as the config builds them; raises
-    SpecError saying what is wrong.  Nothing is allocated.
+    This one is lstmcore's own files: tensors `layers.{place}.{weight}`, named
+    as the layer names its weights, each layer made by
+    `lstmcore.layers.deserialize`.  Keras's files differ on all three
+    (`lstmcore.saving.keras_validation.KerasLayout`), so the checks ask the
+    layout instead of assuming lstmcore's.
     """
-    if not isinstance(spec, dict) or not isinstance(spec.get("config"), dict):
-        raise SpecError("its model config is missing or not a JSON object")
-    config = spec["config"]
-    if spec.get("class_name") != "Sequential":  # a functional graph (lstmcore.models.Model)
-        from .graph_validation import check_graph_spec
 
-        return check_graph_spec(config, shapes, custom_objects)
-    from .weight_shapes import check_planned_weights
+    by_position = False  # True: a layer's tensors are compared with its weights in order, not by name
 
-    layer_specs = layer_list(config)
-    input_shape = _input_shape(config.get("input_shape"))
-    shape = input_shape
-    for index, layer_spec in enumerate(layer_specs):
-        where = f"layer {index}"
-        weights = weights_of(shapes, index)
-        layer = check_layer(layer_spec, weights, where, custom_objects)
-        layer_input, shape = shape, output_shape(layer, shape, where)
-        if layer_input is not None:  # the loader builds nothing without an input shape
-            check_planned_weights(layer, layer_input, weights, f"{where} ({layer_spec['class_name']} {layer.name!r})")
-    return input_shape, shape
+    def __init__(self, shapes: Mapping[str, Tuple[int, ...]]):
+        self.shapes = shapes
+
+    def weights(self, place: int, layer_spec: Mapping[str, Any]) -> Dict[str, Tuple[int, ...]]:
+        """{weight name: shape} the file stores for the layer at `place` (its index in the model built)."""
+        return weights_of(self.shapes, place)
+
+    def make_layer(self, layer_spec: Mapping[str, Any], custom_objects):
+        """The layer `layer_spec` describes, unbuilt (its constructor allocates nothing)."""
+        from .. import layers
+
+        return layers.deserialize(layer_spec, custom_objects)
 
 
 def layer_list(config: Mapping[str, Any]) -> List[Any]:
@@ -102,13 +104,14 @@ def layer_list(config: Mapping[str, Any]) -> List[Any]:
     return layer_specs
 
 
-def check_layer(layer_spec: Any, weights: Mapping[str, Tuple[int, ...]], where: str, custom_objects):
+def check_layer(layer_spec: Any, weights: Mapping[str, Tuple[int, ...]], where: str, custom_objects,
+                layout: TensorLayout):
     """One layer of a file checked (its spec, limits, sizes against `weights`, the class built) and created
-    without weights."""
+    without weights, by `layout` (lstmcore's files or Keras's)."""
     _check_layer_spec(layer_spec, where)
     _check_integers(layer_spec["config"], where, depth=0)
     _check_sizes_against_weights(layer_spec, weights, where)
-    return _layer_without_weights(layer_spec, where, custom_objects)
+    return _layer_without_weights(layer_spec, where, custom_objects, layout)
 
 
 def check_size_list(value: Any, what: str, minimum_length: int) -> Tuple:
@@ -119,10 +122,6 @@ def check_size_list(value: Any, what: str, minimum_length: int) -> Tuple:
         raise SpecError(f"{what} {value!r} is not a list of positive sizes (or null) up to "
                         f"{MAX_CONFIG_INTEGER:,}")
     return tuple(value)
-
-
-def _input_shape(value) -> Optional[Tuple]:
-    return None if value is None else check_size_list(value, "its input shape", 2)
 
 
 def _check_layer_spec(layer_spec: Any, where: str) -> None:
@@ -179,12 +178,10 @@ def _check_sizes_against_weights(layer_spec, weights: Mapping[str, Tuple[int, ..
                             f"not match its weights in the file ({listed})")
 
 
-def _layer_without_weights(layer_spec, where: str, custom_objects):
+def _layer_without_weights(layer_spec, where: str, custom_objects, layout: TensorLayout):
     """The layer object (its __init__ allocates nothing), its class and its wrapped layer's checked."""
-    from .. import layers
-
     try:
-        layer = layers.deserialize(layer_spec, custom_objects)
+        layer = layout.make_layer(layer_spec, custom_objects)
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise SpecError(f"{where} ({layer_spec['class_name']}) cannot be rebuilt from its config ({error})") from None
     _check_built_class(layer_spec, layer, where, custom_objects)
