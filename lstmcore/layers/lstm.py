@@ -128,10 +128,23 @@ class LSTM(Layer):
         self.add_weight("recurrent_kernel", (units, 4 * units), self.recurrent_initializer,
                         self.recurrent_regularizer)
         if self.use_bias:
-            bias = self.add_weight("bias", (4 * units,), self.bias_initializer, self.bias_regularizer)
-            if self.unit_forget_bias:
-                bias[units:2 * units] += 1.0
+            self.add_weight("bias", (4 * units,), self._bias_initializer(), self.bias_regularizer)
         super().build(input_shape)
+
+    def _bias_initializer(self):
+        """bias_initializer, plus 1 on the forget gate's block with unit_forget_bias (as Keras).  Inside the
+        initializer, not after add_weight: a model file's dry build (planned_weight_shapes) calls no
+        initializer and so allocates nothing, where `bias[...] += 1` copied `units` floats."""
+        if not self.unit_forget_bias:
+            return self.bias_initializer
+        base, units = initializers.get(self.bias_initializer), self.units
+
+        def with_forget_bias(shape, dtype):
+            bias = np.array(base(shape, dtype), dtype=dtype)
+            bias[units:2 * units] += 1.0
+            return bias
+
+        return with_forget_bias
 
     @property
     def kernel(self):
