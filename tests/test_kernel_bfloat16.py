@@ -16,7 +16,8 @@ import lstmcore
 from lstmcore import ops
 from lstmcore._native import dispatch
 
-SHAPES = [(1, 3, 128), (33, 4, 50), (64, 4, 128), (5, 2, 17), (2, 3, 256), (13, 1, 7)]
+SHAPES = [(1, 3, 128), (33, 4, 50), (64, 4, 128), (5, 2, 17), (2, 3, 256), (13, 1, 7),
+          (300, 2, 128)]   # 300 rows of 128 units: more than one 64 KiB block of rounded rows
 
 
 def bfloat16(a):
