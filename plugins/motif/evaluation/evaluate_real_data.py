@@ -16,10 +16,18 @@
    written: `formats.count_tolerance`).
 4. Arnt sites planted in random DNA: the top motif the model finds, matched to
    JASPAR MA0004 (the Arnt sites themselves, consensus CACGTG).
+
+Every fold's model of 1. also predicts its held-out sequences inside
+`lstmcore.inference_precision("bfloat16")` (issue #21): the accuracy of those
+predictions, the largest absolute difference of the probabilities and the
+number whose class changed are reported beside the float32 figure of record,
+which they do not touch (no retraining; one more prediction per fold, nothing
+beside its training, so always on).
 """
 from __future__ import annotations
 
 import argparse
+import io
 import statistics
 import sys
 import tempfile
@@ -51,8 +59,41 @@ def _task_and_data():
     return task, records, state, hyperparameters
 
 
-def promoter_cv_accuracy(args) -> float:
-    """Accuracy of pooled out-of-fold predictions for one seed (run in a worker process, 1 thread)."""
+class _BothPrecisions:
+    """`task`, but its predict returns the float32 probabilities and, beside them, the same model's
+    bfloat16 ones (`lstmcore.inference_precision`), so that `cross_validate` pools both.
+
+    Inference draws no random numbers, so the float32 half, the training and every later fold are
+    those of `cross_validate(task, ...)` itself.
+    """
+
+    def __init__(self, task):
+        self._task = task
+
+    def __getattr__(self, name):
+        return getattr(self._task, name)
+
+    def predict(self, model, encoded, state=None, **kwargs):
+        import lstmcore
+
+        full = np.asarray(self._task.predict(model, encoded, state, **kwargs))
+        with lstmcore.inference_precision("bfloat16"):
+            reduced = np.asarray(self._task.predict(model, encoded, state, **kwargs))
+        return np.hstack([full, reduced])
+
+
+def precision_scores(y, full, reduced) -> dict:
+    """Float32 and bfloat16 accuracy of the same predictions, the largest absolute probability
+    difference, and how many predicted classes changed (of how many)."""
+    return {"accuracy": float(np.mean(full.argmax(axis=1) == y)),
+            "accuracy_bfloat16": float(np.mean(reduced.argmax(axis=1) == y)),
+            "max_abs_difference": float(np.max(np.abs(full - reduced))),
+            "changed": int(np.sum(full.argmax(axis=1) != reduced.argmax(axis=1))), "predictions": int(len(y))}
+
+
+def promoter_cv_scores(args) -> dict:
+    """`precision_scores` of pooled out-of-fold predictions for one seed (run in a worker process, 1
+    thread): "accuracy" is the float32 figure of record."""
     folds, seed = args
     import lstmcore
     from lstmcore import toolkit as tk
@@ -61,13 +102,25 @@ def promoter_cv_accuracy(args) -> float:
     task, records, state, hyperparameters = _task_and_data()
     encoded = task.encode(records, state, labelled=True)
     splitter = tk.LeaveOneOut() if folds == "loo" else tk.StratifiedKFold(int(folds), seed)
-    probabilities = tk.cross_validate(task, encoded, state, hyperparameters, splitter, seed=seed, progress=False)
-    return float(np.mean(probabilities.argmax(axis=1) == encoded.y))
+    width = len(state["classes"])
+    both = tk.cross_validate(_BothPrecisions(task), encoded, state, hyperparameters, splitter, seed=seed,
+                             progress=False, outputs=2 * width)
+    return precision_scores(encoded.y, both[:, :width], both[:, width:])
 
 
-def promoter_accuracy(folds, seeds, workers):
+def promoter_scores(folds, seeds, workers):
     with ProcessPoolExecutor(workers) as pool:
-        return list(pool.map(promoter_cv_accuracy, [(folds, seed) for seed in seeds]))
+        return list(pool.map(promoter_cv_scores, [(folds, seed) for seed in seeds]))
+
+
+def bfloat16_kernel() -> str:
+    """What `lstmcore.show_config()` says of bfloat16 inference here (native instructions or emulated)."""
+    import lstmcore
+
+    text = io.StringIO()
+    lstmcore.show_config(file=text)
+    return next((line.split(":", 1)[1].strip() for line in text.getvalue().splitlines()
+                 if line.strip().startswith("bfloat16 inference:")), "not reported by show_config")
 
 
 def _train_task_model(task, records, hyperparameters, path: Path, seed: int = 0):
@@ -213,8 +266,32 @@ def _stability_markdown(stability):
     return lines
 
 
+def _precision_markdown(seeds, precision) -> list:
+    """The bfloat16 section: per seed, the float32 and bfloat16 accuracy of the same held-out predictions,
+    the largest absolute probability difference and the predictions whose class changed."""
+    import lstmcore
+
+    if not precision:
+        return []
+    lines = ["", "## bfloat16 inference: the same models' held-out predictions", "",
+             "Every fold's model predicted its held-out sequence twice: in float32 (the figures above) and inside "
+             "`lstmcore.inference_precision(\"bfloat16\")` (the LSTM layers' recurrent product with the recurrent "
+             "kernel and h rounded to bfloat16, float32 sums and state); no retraining. "
+             f"Machine: {lstmcore.machine_summary()}; bfloat16 inference: {bfloat16_kernel()}.", "",
+             "| seed | float32 accuracy | bfloat16 accuracy | largest abs. probability difference | "
+             "predictions whose class changed |", "|---|---|---|---|---|"]
+    lines += [f"| {seed} | {100 * s['accuracy']:.1f} % | {100 * s['accuracy_bfloat16']:.1f} % | "
+              f"{s['max_abs_difference']:.2e} | {s['changed']} / {s['predictions']} |"
+              for seed, s in zip(seeds, precision)]
+    lines.append(f"| **median** | **{100 * statistics.median(s['accuracy'] for s in precision):.1f} %** | "
+                 f"**{100 * statistics.median(s['accuracy_bfloat16'] for s in precision):.1f} %** | "
+                 f"{max(s['max_abs_difference'] for s in precision):.2e} (largest) | "
+                 f"{sum(s['changed'] for s in precision)} / {sum(s['predictions'] for s in precision)} (all) |")
+    return lines
+
+
 def _markdown(command, folds, seeds, accuracies, box_rows, found, round_trips, arnt, seconds,
-              stability=()) -> str:
+              stability=(), precision=()) -> str:
     import lstmcore
 
     median = 100 * statistics.median(accuracies)
@@ -226,8 +303,9 @@ def _markdown(command, folds, seeds, accuracies, box_rows, found, round_trips, a
              "| system | errors / 106 | accuracy |", "|---|---|---|",
              f"| **lstmcore-motif default BiLSTM, median of {len(seeds)} seeds** | {errors} | **{median:.1f} %** |"]
     lines += [f"| {name} | {round((1 - acc / 100) * 106)} | {acc:.1f} % |" for name, acc in PUBLISHED]
-    lines += ["", "Per seed: " + ", ".join(f"seed {s}: {100 * a:.1f} %" for s, a in zip(seeds, accuracies)), "",
-              "## Promoter motifs", "",
+    lines += ["", "Per seed: " + ", ".join(f"seed {s}: {100 * a:.1f} %" for s, a in zip(seeds, accuracies))]
+    lines += _precision_markdown(seeds, precision)
+    lines += ["", "## Promoter motifs", "",
               "Seeded by the ISM attribution of the promoter class averaged over "
               f"{len(ENSEMBLE_SEEDS)} default models trained on all 106 (seeds "
               f"{', '.join(map(str, ENSEMBLE_SEEDS))}) and by positional enrichment over the non-promoters "
@@ -269,7 +347,8 @@ def main(argv=None) -> int:
     lstmcore.set_num_threads(1)
     folds, seeds = ("10", [0]) if args.quick else ("loo", [0, 1, 2, 3, 4])
     start = time.time()
-    accuracies = promoter_accuracy(folds, seeds, args.workers)
+    precision = promoter_scores(folds, seeds, args.workers)
+    accuracies = [scores["accuracy"] for scores in precision]
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         found, box_rows = promoter_boxes(workdir)
@@ -278,7 +357,7 @@ def main(argv=None) -> int:
         arnt = arnt_recovery(workdir)
     command = "python plugins/motif/evaluation/evaluate_real_data.py" + (" --quick" if args.quick else "")
     text = _markdown(command, folds, seeds, accuracies, box_rows, found, round_trips, arnt, time.time() - start,
-                     stability)
+                     stability, precision)
     Path(args.output).write_text(text, encoding="utf-8")
     print(text)
     return 0

@@ -13,12 +13,20 @@ Sized for CI (2 cores, a few minutes): the default's 200 epochs at batch size
 16 with a cosine-decayed learning rate, where Karim et al. trained for 2000
 epochs; each fit runs in its own process on one thread, `--workers` at once.
 `--seeds 0` and `--datasets` give a quicker partial run (the tests use them).
+
+Each trained model also predicts the test set inside
+`lstmcore.inference_precision("bfloat16")` (issue #21): that accuracy, the
+largest absolute difference of the probabilities and the number of test
+predictions whose class changed are reported beside the float32 figure of
+record, which they do not touch (no retraining; one more prediction of the
+test set per fit, a small part of the fit's time, so always on).
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import gzip
+import io
 import json
 import os
 import statistics
@@ -68,8 +76,19 @@ def fit_and_score(job) -> dict:
              hyperparameters=hyperparameters)
     seconds = time.perf_counter() - started
     test = task.encode(task.read([test_path], {}, labelled=True), state, labelled=True)
-    accuracy = float(np.mean(task.predict(model, test, state).argmax(axis=1) == test.y))
-    return {"dataset": name, "seed": seed, "accuracy": accuracy, "seconds": seconds}
+    full = np.asarray(task.predict(model, test, state))
+    with lstmcore.inference_precision("bfloat16"):
+        reduced = np.asarray(task.predict(model, test, state))
+    return {"dataset": name, "seed": seed, "seconds": seconds, **precision_scores(test.y, full, reduced)}
+
+
+def precision_scores(y, full, reduced) -> dict:
+    """Float32 ("accuracy", the figure of record) and bfloat16 accuracy of the same model's predictions,
+    the largest absolute probability difference, and how many predicted classes changed (of how many)."""
+    return {"accuracy": float(np.mean(full.argmax(axis=1) == y)),
+            "accuracy_bfloat16": float(np.mean(reduced.argmax(axis=1) == y)),
+            "max_abs_difference": float(np.max(np.abs(full - reduced))),
+            "changed": int(np.sum(full.argmax(axis=1) != reduced.argmax(axis=1))), "predictions": int(len(y))}
 
 
 def run_all(datasets, seeds, workers: int, overrides=None):
@@ -132,7 +151,11 @@ def summarise(results, datasets):
         runs = sorted((r for r in results if r["dataset"] == name), key=lambda r: r["seed"])
         accuracies = [r["accuracy"] for r in runs]
         seconds = [r["seconds"] for r in runs]
+        reduced = [r["accuracy_bfloat16"] for r in runs]
         rows.append({"dataset": name, "median": statistics.median(accuracies), "per_seed": accuracies,
+                     "median_bfloat16": statistics.median(reduced), "per_seed_bfloat16": reduced,
+                     "max_abs_difference": max(r["max_abs_difference"] for r in runs),
+                     "changed": sum(r["changed"] for r in runs), "predictions": sum(r["predictions"] for r in runs),
                      "seeds": [r["seed"] for r in runs],
                      "seconds_median": statistics.median(seconds), "seconds_total": sum(seconds),
                      "published": published(name)})
@@ -147,6 +170,36 @@ def goal_lines(rows) -> list:
         verdict = "yes" if row["median"] >= dtw else "NO"
         lines.append(f"- {row['dataset']}: {row['median']:.4f} against 1-NN DTW {dtw:.4f} ({verdict}); "
                      f"{row['median'] - karim:+.4f} against LSTM-FCN's {karim:.4f}")
+    return lines + [""]
+
+
+def bfloat16_kernel() -> str:
+    """What `lstmcore.show_config()` says of bfloat16 inference here (native instructions or emulated)."""
+    import lstmcore
+
+    text = io.StringIO()
+    lstmcore.show_config(file=text)
+    return next((line.split(":", 1)[1].strip() for line in text.getvalue().splitlines()
+                 if line.strip().startswith("bfloat16 inference:")), "not reported by show_config")
+
+
+def bfloat16_lines(rows) -> list:
+    """The bfloat16 table: per data set, the float32 and bfloat16 test accuracy of the same trained models,
+    the largest absolute probability difference and the test predictions whose class changed."""
+    import lstmcore
+
+    lines = ["bfloat16 inference: the same trained models predicted the test set again inside "
+             "`lstmcore.inference_precision(\"bfloat16\")` (the LSTM layer's recurrent product with the "
+             "recurrent kernel and h rounded to bfloat16, float32 sums and state); no retraining. "
+             f"Machine: {lstmcore.machine_summary()}; bfloat16 inference: {bfloat16_kernel()}.", "",
+             "| dataset | float32 (median) | **bfloat16 (median)** | float32 per seed | bfloat16 per seed | "
+             "largest abs. probability difference | test predictions whose class changed, all seeds |",
+             "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row['dataset']} | {row['median']:.4f} | **{row['median_bfloat16']:.4f}** | "
+                     + ", ".join(f"{a:.4f}" for a in row["per_seed"]) + " | "
+                     + ", ".join(f"{a:.4f}" for a in row["per_seed_bfloat16"])
+                     + f" | {row['max_abs_difference']:.2e} | {row['changed']} / {row['predictions']} |")
     return lines + [""]
 
 
@@ -174,7 +227,7 @@ def markdown(rows, command: str, elapsed: float, workers: int, load: float = flo
         cells += [f"{row['seconds_median']:.1f}", f"{row['seconds_total']:.1f}"]
         lines.append("| " + " | ".join(cells) + " |")
     defaults = registry.tasks.get("signal").hyperparameters
-    lines += [""] + goal_lines(rows)
+    lines += [""] + bfloat16_lines(rows) + goal_lines(rows)
     lines += ["Default hyper-parameters (`lstmcore info MODEL` shows them for a trained model):", "",
               "```json", json.dumps(dict(defaults), sort_keys=True), "```", ""]
     return "\n".join(lines)
