@@ -156,9 +156,9 @@ def _check_precision(precision, x, recurrent_kernel, training) -> bool:
         raise ValueError(f"precision='bfloat16' needs float32 inputs; received {x.dtype}")
     if training:
         raise ValueError("precision='bfloat16' is for inference; training runs in the inputs' dtype")
-    if recurrent_kernel.shape[0] > BFLOAT16_MAX_UNITS:
-        raise ValueError(f"precision='bfloat16' supports up to {BFLOAT16_MAX_UNITS} units; "
-                         f"this layer has {recurrent_kernel.shape[0]}")
+    if max(recurrent_kernel.shape[0], x.shape[2]) > BFLOAT16_MAX_UNITS:
+        raise ValueError(f"precision='bfloat16' supports up to {BFLOAT16_MAX_UNITS} units and input features; "
+                         f"this layer has {recurrent_kernel.shape[0]} units and {x.shape[2]} features")
     return True
 
 
@@ -181,8 +181,9 @@ def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
             ``both[..., H:]`` of a (B, T, 2H) buffer hold the two directions of a
             bidirectional layer with no concatenation.  Returned as `outputs`.
         precision: "float32", or "bfloat16" for float32 inference with the recurrent
-            product's operands (the recurrent kernel and each step's h) rounded to bfloat16
-            and float32 sums, state and gates: half the weights' bytes, and AVX512-BF16
+            product's operands (the recurrent kernel and each step's h), and for inputs wider
+            than 16 features the input projection's (x and kernel), rounded to bfloat16, with
+            float32 sums, state and gates: half the weights' bytes, and AVX512-BF16
             instructions where the CPU has them (elsewhere the same rounding, emulated, at
             float32 speed).  Opt-in: outputs move by about 1e-3 (docs/precision.md).
 

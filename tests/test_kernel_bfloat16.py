@@ -1,4 +1,4 @@
-"""The opt-in bfloat16 recurrent product (lstm_gemm_bf16.h) and its API, in every kernel variant.
+"""The opt-in bfloat16 products (lstm_gemm_bf16.h) and their API, in every kernel variant.
 
 One step from a given state has no error to accumulate, so the kernel's
 product is checked against NumPy with the same operands rounded to bfloat16:
@@ -17,7 +17,9 @@ from lstmcore import ops
 from lstmcore._native import dispatch
 
 SHAPES = [(1, 3, 128), (33, 4, 50), (64, 4, 128), (5, 2, 17), (2, 3, 256), (13, 1, 7),
-          (300, 2, 128)]   # 300 rows of 128 units: more than one 64 KiB block of rounded rows
+          (300, 2, 128),   # 300 rows of 128 units: more than one 64 KiB block of rounded rows
+          (9, 40, 64), (70, 33, 50)]   # inputs wider than 16: the input projection in bfloat16 too
+NARROW_INPUTS = 16
 
 
 def bfloat16(a):
@@ -38,7 +40,10 @@ def _problem(batch, features, units, seed=0, scale=1.0):
 def _one_step_reference(p, rounded):
     """h and c after one step, float64 arithmetic, the recurrent operands rounded or not."""
     h0, r = (bfloat16(p["h0"]), bfloat16(p["recurrent_kernel"])) if rounded else (p["h0"], p["recurrent_kernel"])
-    z = (p["x"][:, 0].astype(np.float64) @ p["kernel"] + h0.astype(np.float64) @ r + p["bias"])
+    x, kernel = p["x"][:, 0], p["kernel"]
+    if rounded and x.shape[1] > NARROW_INPUTS:
+        x, kernel = bfloat16(x), bfloat16(kernel)
+    z = (x.astype(np.float64) @ kernel + h0.astype(np.float64) @ r + p["bias"])
     i, f, g, o = np.split(z, 4, axis=1)
     sigmoid = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
     c = sigmoid(f) * p["c0"] + sigmoid(i) * np.tanh(g)

@@ -137,12 +137,36 @@ cdef inline void _recurrent_product(bint backward, Py_ssize_t m, Py_ssize_t H, f
             _rows_times(False, <int>m, <int>G, <int>H, a, rkernel, <int>G, <floating>1, c)
 
 
-cdef inline void _pack_recurrent_bf16(int mode, Py_ssize_t H, float* rkernel, float* packed) noexcept nogil:
-    """Pack recurrent_kernel for the bfloat16 product (lstm_gemm_bf16.h): pairs, or rounded floats."""
+cdef inline void _pack_bf16(int mode, int K, int N, float* b, float* packed) noexcept nogil:
+    """Pack a K x N row-major kernel for the bfloat16 product (lstm_gemm_bf16.h): pairs, or rounded floats."""
     if mode == LC_BF16_NATIVE:
-        lc_pack_bf16(<int>H, <int>(4 * H), rkernel, <int>(4 * H), 0, <unsigned short*>packed)
+        lc_pack_bf16(K, N, b, N, 0, <unsigned short*>packed)
     else:
-        lc_pack_bf16_emulated(<int>H, <int>(4 * H), rkernel, <int>(4 * H), 0, packed)
+        lc_pack_bf16_emulated(K, N, b, N, 0, packed)
+
+
+cdef inline void _pack_recurrent_bf16(int mode, Py_ssize_t H, float* rkernel, float* packed) noexcept nogil:
+    """Pack recurrent_kernel for the bfloat16 product."""
+    _pack_bf16(mode, <int>H, <int>(4 * H), rkernel, packed)
+
+
+cdef void _project_bf16(Dims* d, CallArrays* a, Py_ssize_t rows, int threads) noexcept nogil:
+    """gates (rows, 4H) = x_steps (rows, D) @ kernel with both in bfloat16 (packed once per call), the
+    rows split over the team: the input kernel is packed once, so no thread repacks it per block
+    (torch's bfloat16 autocast rounds this product too; float32 for wide inputs, it was the half of
+    big inference's time that bfloat16 did not touch)."""
+    cdef Py_ssize_t t, lo, hi, G = 4 * d.H
+    cdef float* x_steps = <float*>a.x_steps
+    cdef float* gates = <float*>a.gates
+    if threads < 2 or rows < 2 * threads:
+        lc_gemm_packed_bf16(d.bf16, <int>rows, <int>d.D, <int>G, x_steps, <int>d.D, a.packed_in, gates,
+                            <int>G, 0)
+        return
+    for t in prange(threads, num_threads=threads, schedule="static", chunksize=1):
+        lo = rows * t // threads
+        hi = rows * (t + 1) // threads
+        lc_gemm_packed_bf16(d.bf16, <int>(hi - lo), <int>d.D, <int>G, x_steps + lo * d.D, <int>d.D,
+                            a.packed_in, gates + lo * G, <int>G, 0)
 
 
 cdef inline void _pack_recurrent(bint backward, Py_ssize_t H, floating* rkernel,
@@ -244,6 +268,7 @@ cdef struct CallArrays:
     void* kernel        # IN (D, 4H)
     void* rkernel       # IN (H, 4H)
     void* packed        # work: the recurrent kernel packed (float32), on a cache line
+    void* packed_in     # bfloat16 inference with wide inputs: the input kernel packed, on a cache line
     void* bias          # IN (4H,)
     void* h0            # IN the caller's initial state (B, H), or NULL for zeros
     void* c0
@@ -483,6 +508,8 @@ cdef void _run_forward(floating* tag, Dims* d, CallArrays* a, bint training, int
     cdef floating* narrow = NULL     # x_steps when the rows' loops project their own inputs
     if floating is float and d.bf16:
         _pack_recurrent_bf16(d.bf16, d.H, <float*>a.rkernel, <float*>a.packed)
+        if a.packed_in != NULL:
+            _pack_bf16(d.bf16, <int>d.D, <int>G, <float*>a.kernel, <float*>a.packed_in)
     else:
         _pack_recurrent(False, d.H, <floating*>a.rkernel, <floating*>a.packed)
     if floating is float:
@@ -493,7 +520,9 @@ cdef void _run_forward(floating* tag, Dims* d, CallArrays* a, bint training, int
     while block0 < d.S:
         block1 = block0 + block if block0 + block < d.S else d.S
         _gather_steps(d, <floating*>a.x, a.order, a.lengths, block0, block1, x_steps)
-        if narrow == NULL:
+        if floating is float and a.packed_in != NULL:
+            _project_bf16(d, a, (block1 - block0) * d.B, threads)
+        elif narrow == NULL:
             # split by columns when the block has few rows for its kernel: a row split made every
             # thread pack the whole (D, 4H) kernel for each block (big inference, 8 steps of 64
             # rows against a 4 MiB kernel: 2 threads ran at 0.79 of 1 thread's efficiency)
@@ -815,6 +844,7 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
     gates = (maybe_zeros if training else np.empty)((steps_kept, d.B, 4 * d.H), dtype)
     x_steps = maybe_zeros((steps_kept, d.B, d.D), dtype)
     packed = _packed_buffer(<int>d.H, <int>(4 * d.H), dtype)
+    packed_in = _packed_buffer(<int>d.D, <int>(4 * d.H), dtype) if bfloat16 and d.D > NARROW_INPUTS else None
     if out is not None:
         if padded:
             out[...] = 0
@@ -829,6 +859,7 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
     memset(&a, 0, sizeof(CallArrays))
     a.order, a.lengths = <int64_t*>_ptr(order), <int64_t*>_ptr(lengths)
     a.x, a.kernel, a.rkernel, a.bias, a.packed = _ptr(x), _ptr(kernel), _ptr(rkernel), _ptr(bias), _ptr(packed)
+    a.packed_in = _maybe_ptr(packed_in)
     a.h0, a.c0, a.h0s, a.c0s = _maybe_ptr(h0), _maybe_ptr(c0), _ptr(h0s), _ptr(c0s)
     a.y, a.gates, a.x_steps, a.hs, a.cs = _ptr(y), _ptr(gates), _ptr(x_steps), _ptr(hs), _ptr(cs)
     a.h_n, a.c_n = _ptr(h_n), _ptr(c_n)
@@ -843,6 +874,8 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
 cdef void _forward_typed(floating* tag, Dims* d, CallArrays* a, bint training, int threads):
     """Sort the initial state, run the whole forward and gather the final state, without the GIL."""
     a.packed = _on_cache_line(<floating*>a.packed)
+    if a.packed_in != NULL:
+        a.packed_in = _on_cache_line(<floating*>a.packed_in)
     with nogil:
         _sort_rows(d.B, d.H, a.order, <floating*>a.h0, <floating*>a.h0s)
         _sort_rows(d.B, d.H, a.order, <floating*>a.c0, <floating*>a.c0s)
