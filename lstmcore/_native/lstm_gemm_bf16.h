@@ -1,4 +1,4 @@
-/* The recurrent product with bfloat16 weights: an opt-in inference path.
+/* Products with bfloat16 operands: the opt-in inference path (lstmcore.precision).
  *
  * Why: at batch 1 a step reads the whole recurrent kernel for a few
  * multiply-adds per weight, so its speed is the speed of streaming the
@@ -6,8 +6,10 @@
  * (Cooper Lake, Sapphire Rapids, Zen 4) vdpbf16ps also does two
  * multiply-adds per float32 lane per instruction.
  *
- * What is rounded: the weights (once, when packed) and the step's h as it
- * enters the product.  Products accumulate in float32 and the state (h, c),
+ * What is rounded: the weights (once, when packed) and the left operand's
+ * rows as they enter the product: each step's h against the recurrent
+ * kernel, and for wide inputs each block's x against the input kernel
+ * (lstm_kernels.pxi).  Products accumulate in float32 and the state (h, c),
  * the gates and the cell stay float32.
  *
  * Two implementations of the same arithmetic, chosen per call by the CPU:
