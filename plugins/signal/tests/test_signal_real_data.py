@@ -23,12 +23,13 @@ def evaluation():
 
 
 def test_two_lead_ecg_beats_1nn_dtw_with_the_default_model_in_float32_and_bfloat16(evaluation):
-    """The same model's test predictions in bfloat16 (issue #21) are the float32 ones exactly: the default
-    model's dimension shuffle gives its LSTM one time step from a zero state, so the recurrent product,
-    the only part bfloat16 rounds, is 0 either way (evaluation/RESULTS.md, "bfloat16 inference")."""
+    """The same model's test predictions in bfloat16 (issue #21) move a little and change no class: the
+    default model's dimension shuffle gives its LSTM one time step of 82 features from a zero state, so
+    the recurrent product is 0 either way and only the input projection (wider than 16 features) is
+    rounded (evaluation/RESULTS.md, "bfloat16 inference")."""
     result = evaluation.fit_and_score(("TwoLeadECG", 0, None))
     assert result["accuracy"] >= 0.95 > evaluation.published("TwoLeadECG")["1-NN DTW (learned w)"]
-    assert result["predictions"] == 1139 and result["max_abs_difference"] == 0.0
+    assert result["predictions"] == 1139 and 0.0 < result["max_abs_difference"] < 0.01
     assert result["changed"] == 0 and result["accuracy_bfloat16"] == result["accuracy"]
 
 
