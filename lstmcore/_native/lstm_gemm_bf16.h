@@ -91,7 +91,16 @@ static inline int lc_bf16_block_rows(int M, size_t row_bytes)
     return rows < 1 ? 1 : (rows > (size_t)M ? M : (int)rows);
 }
 
-#if LC_HAVE_AVX512 && (defined(__GNUC__) || defined(__clang__))
+/* The AVX512-BF16 intrinsics need gcc 10 or clang 9; an older compiler builds the emulated path only. */
+#if defined(__clang__)
+#define LC_BF16_COMPILER (__clang_major__ >= 9)
+#elif defined(__GNUC__)
+#define LC_BF16_COMPILER (__GNUC__ >= 10)
+#else
+#define LC_BF16_COMPILER 0
+#endif
+
+#if LC_HAVE_AVX512 && LC_BF16_COMPILER
 #define LC_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 #define LC_HAVE_BF16_KERNEL 1
 
