@@ -1,10 +1,11 @@
-"""Inference precision: the opt-in bfloat16 recurrent product, per thread.
+"""Inference precision: the opt-in bfloat16 products of the LSTM layers, per thread.
 
 Training, and inference by default, run in the weights' dtype (float32).
 Inside ``with lstmcore.inference_precision("bfloat16"):`` (or
 ``model.predict(x, precision="bfloat16")``) the LSTM layers of a float32
-model multiply h by the recurrent kernel with both rounded to bfloat16 and
-float32 sums (``lstmcore.ops.lstm_forward(precision=...)``): half the bytes of
+model multiply h by the recurrent kernel (and, for inputs wider than 16
+features, x by the input kernel) with both rounded to bfloat16 and float32
+sums (``lstmcore.ops.lstm_forward(precision=...)``): half the bytes of
 weights to stream, which is what batch 1 is bound by, and AVX512-BF16
 instructions where the CPU has them.  Outputs move by about 1e-3; the
 figures are in docs/precision.md.
