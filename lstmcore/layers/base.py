@@ -349,7 +349,7 @@ def planned_weight_shapes(layer, input_shape):
     (unbuilt before) is left unbuilt, with no weights, afterwards.  A shape
     the build rejects raises as the real build would (ValueError, TypeError).
     """
-    leaves = _layer_tree(layer)
+    leaves = layer_tree(layer)
     if any(leaf.built for leaf in leaves):  # its real weights would be dropped below
         raise ValueError(f"Layer {layer.name!r} is built already; plan the weights of an unbuilt copy")
     planned = {}
@@ -367,11 +367,11 @@ def planned_weight_shapes(layer, input_shape):
             leaf.built, leaf.input_shape = False, None
 
 
-def _layer_tree(layer):
+def layer_tree(layer):
     """The layer and every layer it wraps, at any depth."""
     found = [layer]
     for inner in layer._sublayers():
-        found.extend(_layer_tree(inner))
+        found.extend(layer_tree(inner))
     return found
 
 

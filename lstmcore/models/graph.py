@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..layers.base import InputLayer
+from ..layers.base import InputLayer, layer_tree
 
 __all__ = ["running_order", "run_forward", "run_backward", "unique_layers"]
 
@@ -54,13 +54,6 @@ def unique_layers(inputs, nodes):
     return layers
 
 
-def _with_sublayers(layer):
-    found = [layer]
-    for sub in layer._sublayers():
-        found.extend(_with_sublayers(sub))
-    return found
-
-
 def _node_arguments(node, values):
     """The (x, lengths, keyword arguments) a node's layer is called with."""
     arrays = [values[tensor.id] for tensor in node.inputs]
@@ -87,7 +80,7 @@ def run_forward(inputs, nodes, arrays, lengths, training, keep_cache):
         for tensor, array in zip(node.outputs, outs):
             values[tensor.id] = (array, out_lengths if tensor.index == 0 else None)
         if keep_cache:
-            caches.append([(layer, layer._cache) for layer in _with_sublayers(node.layer)])
+            caches.append([(layer, layer._cache) for layer in layer_tree(node.layer)])
     return values, caches
 
 
