@@ -1,11 +1,17 @@
-"""The recurrent product of one step: lstmcore's packed micro-kernel against BLAS sgemm, per shape.
+"""lstmcore's own products against BLAS sgemm, per shape: the recurrent step and the weight gradients.
 
 Issue 21 asks whether OpenBLAS's own sgemm (AVX-512 kernels on such CPUs)
 beats the micro-kernel at some product shape.  A step multiplies the batch's
 h (M x H) by the recurrent kernel (H x 4H); the micro-kernel's operand is
 packed once per call (not timed here: a call has many steps), sgemm packs
-inside every call (timed: that is what it would cost per step).  One
-thread, the medians of 7 timings of many calls each, in one process.
+inside every call (timed: that is what it would cost per step).
+
+The second table is the weight gradients' product A^T B at the end of a
+training call (d_rkernel: A the steps x batch rows of h, B those of the gate
+gradients), at the benchmark configurations' shapes: lstm_gemm_tn.h where the
+variant has it (its copies timed: each call makes them), against sgemm on the
+same row-major arrays without copies.  One thread, the medians of 7 timings
+of many calls each, in one process.
 
     python benchmarks/bench_products.py
     LSTMCORE_KERNEL=avx2 python benchmarks/bench_products.py --no-write
@@ -23,6 +29,16 @@ from pathlib import Path
 import numpy as np
 
 BATCHES = (1, 4, 16, 32, 64, 256)
+# name: (K = steps x batch, M, N) of bench_lstm.py's configurations' weight-gradient products
+WEIGHT_GRADIENTS = {
+    "seed d_rkernel": (320, 50, 200),
+    "dna d_rkernel": (12800, 128, 512),
+    "long d_rkernel": (32000, 64, 256),
+    "single d_rkernel": (1000, 128, 512),
+    "dna256 d_rkernel": (51200, 128, 512),
+    "big d_kernel (layer 1)": (6400, 128, 2048),
+    "big d_rkernel": (6400, 512, 2048),
+}
 UNITS = (50, 128, 256, 512)
 RESULTS = Path(__file__).parent / "results"
 
@@ -49,9 +65,45 @@ def measure(rows, units, kernels):
     return ours, blas
 
 
+def measure_weight_gradient(depth, rows, columns, kernels):
+    """(lstmcore seconds, sgemm seconds) per C (rows x columns) = A^T B, A (depth x rows), B (depth x columns)."""
+    from scipy.linalg.blas import sgemm
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((depth, rows), dtype=np.float32)
+    b = rng.standard_normal((depth, columns), dtype=np.float32)
+    repeats = max(3, int(1e9 / (2 * depth * rows * columns)))
+    ours = statistics.median(kernels._time_weight_gradient_product(a, b, repeats) for _ in range(7))
+    c_t = np.empty((columns, rows), np.float32, order="F")
+
+    def blas():
+        start = time.perf_counter()
+        for _ in range(repeats):   # C^T = B^T A: both operands Fortran views of the row-major arrays
+            sgemm(1.0, b.T, a.T, beta=0.0, c=c_t, overwrite_c=1, trans_b=1)
+        return (time.perf_counter() - start) / repeats
+
+    return ours, statistics.median(blas() for _ in range(7))
+
+
+def _weight_gradient_rows(kernels):
+    header = ("| product | K, M, N | lstmcore's path | lstmcore us | sgemm us | sgemm / lstmcore | "
+              "lstmcore GFLOP/s | sgemm GFLOP/s |")
+    rows = [header, "|---|---|---|---|---|---|---|---|"]
+    for name, (depth, m, n) in WEIGHT_GRADIENTS.items():
+        ours, blas = measure_weight_gradient(depth, m, n, kernels)
+        flops = 2 * depth * m * n
+        path = ("lstm_gemm_tn.h" if kernels.HAS_WEIGHT_GRADIENT_KERNEL and m >= 4 and n <= 1024
+                else "sgemm")
+        rows.append(f"| {name} | {depth},{m},{n} | {path} | {ours * 1e6:.0f} | {blas * 1e6:.0f} | **{blas / ours:.2f}** | "
+                    f"{flops / ours / 1e9:.0f} | {flops / blas / 1e9:.0f} |")
+        print(rows[-1], flush=True)
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--weight-gradients-only", action="store_true")
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_limits
 
@@ -62,18 +114,23 @@ def main(argv=None):
     kernels = dispatch.active()
     header = "| B (rows) | H | micro-kernel us | sgemm us | sgemm / micro-kernel | micro-kernel GFLOP/s |"
     rows = [header, "|---|---|---|---|---|---|"]
-    for units in UNITS:
+    for units in () if args.weight_gradients_only else UNITS:
         for batch in BATCHES:
             ours, blas = measure(batch, units, kernels)
             flops = 2 * batch * units * 4 * units
             rows.append(f"| {batch} | {units} | {ours * 1e6:.2f} | {blas * 1e6:.2f} | **{blas / ours:.2f}** | "
                         f"{flops / ours / 1e9:.0f} |")
             print(rows[-1], flush=True)
+    gradient_rows = _weight_gradient_rows(kernels)
     if not args.no_write:
         text = ["# bench_products: one step's recurrent product, micro-kernel vs sgemm (1 thread)", "",
                 f"Command: `python benchmarks/bench_products.py {' '.join(argv or sys.argv[1:])}`", "",
                 f"Machine: {lstmcore.machine_summary()}; {time.strftime('%Y-%m-%d')}", "",
-                "sgemm / micro-kernel > 1: the micro-kernel is faster.", "", *rows, ""]
+                "sgemm / micro-kernel > 1: the micro-kernel is faster.", "", *rows, "",
+                "## The weight gradients' product A^T B (lstm_gemm_tn.h; BLAS where the variant lacks it, "
+                "or N > 1024)", "",
+                f"lstmcore's weight-gradient kernel in this variant: {kernels.HAS_WEIGHT_GRADIENT_KERNEL}.", "",
+                *gradient_rows, ""]
         path = RESULTS / "bench_products.md"
         path.write_text("\n".join(text))
         print(f"wrote {path}")

@@ -185,12 +185,20 @@ cdef inline void _pack_recurrent(bint backward, Py_ssize_t H, floating* rkernel,
 cdef inline void _gemm(bint trans_a, bint trans_b, int m, int n, int k,
                        floating alpha, floating* a, int lda, floating* b, int ldb,
                        floating beta, floating* c, int ldc) noexcept nogil:
-    """Row-major C (m, n) = alpha * op(A) (m, k) @ op(B) (k, n) + beta * C."""
+    """Row-major C (m, n) = alpha * op(A) (m, k) @ op(B) (k, n) + beta * C.
+
+    The weight gradients' A^T B (both operands k-major, k long) goes through
+    lstm_gemm_tn.h where the build has it: BLAS spent a third of that product
+    copying its operands."""
     cdef char ta = b'T' if trans_b else b'N'
     cdef char tb = b'T' if trans_a else b'N'
     if m <= 0 or n <= 0:
         return
     if floating is float:
+        if (LC_HAVE_GEMM_TN and trans_a and not trans_b and alpha == 1 and (beta == 0 or beta == 1)
+                and m >= LC_TN_MIN_M and n <= LC_TN_MAX_N):
+            if lc_gemm_tn_f(m, n, k, a, lda, b, ldb, c, ldc, beta == 1):
+                return
         sgemm(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc)
     else:
         dgemm(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc)
@@ -757,6 +765,37 @@ def _packed_product(cnp.ndarray a, cnp.ndarray b, bint transpose, cnp.ndarray c,
     cdef float* packed = _on_cache_line(<float*>_ptr(buffer))
     lc_pack_f(K, N, <float*>_ptr(b), <int>b.shape[1], transpose, packed)
     lc_gemm_packed_f(M, K, N, <float*>_ptr(a), K, packed, <float*>_ptr(c), <int>c.shape[1], accumulate)
+
+
+HAS_WEIGHT_GRADIENT_KERNEL = bool(LC_HAVE_GEMM_TN)   # lstm_gemm_tn.h in this variant (else BLAS)
+
+
+def _weight_gradient_product(cnp.ndarray a, cnp.ndarray b, cnp.ndarray c, bint accumulate):
+    """c = [c +] a^T @ b, a (K, M) and b (K, N) row-major float32, c (M, >= N), by the path
+    the weight gradients take (lstm_gemm_tn.h where this variant has it, else BLAS).
+
+    For tests only; columns of c past N must be left as they are."""
+    cdef int K = a.shape[0], M = a.shape[1], N = b.shape[1], ldc = c.shape[1]
+    cdef float* pa = <float*>_ptr(a)
+    cdef float* pb = <float*>_ptr(b)
+    cdef float* pc = <float*>_ptr(c)
+    with nogil:
+        _gemm(True, False, M, N, K, <float>1, pa, M, pb, N, <float>(1 if accumulate else 0), pc, ldc)
+
+
+def _time_weight_gradient_product(cnp.ndarray a, cnp.ndarray b, int repeats):
+    """Seconds per call of c = a^T @ b through _gemm.  For benchmarks/bench_products.py only."""
+    import time
+    cdef int K = a.shape[0], M = a.shape[1], N = b.shape[1], i
+    cdef cnp.ndarray c = np.empty((M, N), np.float32)
+    cdef float* pa = <float*>_ptr(a)
+    cdef float* pb = <float*>_ptr(b)
+    cdef float* pc = <float*>_ptr(c)
+    start = time.perf_counter()
+    with nogil:
+        for i in range(repeats):
+            _gemm(True, False, M, N, K, <float>1, pa, M, pb, N, <float>0, pc, N)
+    return (time.perf_counter() - start) / repeats
 
 
 def _time_packed_product(cnp.ndarray a, cnp.ndarray b, int repeats):

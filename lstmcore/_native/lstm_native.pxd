@@ -26,6 +26,11 @@ cdef extern from "lstm_gemm.h" nogil:
     int LC_HAVE_AVX2
     int LC_HAVE_AVX512
 
+cdef extern from "lstm_gemm_tn.h" nogil:
+    int LC_HAVE_GEMM_TN, LC_TN_MIN_M, LC_TN_MAX_N
+    int lc_gemm_tn_f(int M, int N, int K, const float* A, int lda, const float* B, int ldb,
+                      float* C, int ldc, int accumulate)
+
 cdef extern from "lstm_gemm_bf16.h" nogil:
     int LC_BF16_OFF, LC_BF16_EMULATED, LC_BF16_NATIVE, LC_BF16_MAX_K
     size_t lc_packed_size_bf16(int K, int N)
