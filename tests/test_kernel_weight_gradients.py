@@ -59,8 +59,8 @@ def test_nan_in_one_input_row_stays_in_its_output_row(kernel_variant):
     assert np.isfinite(np.delete(c, 4, axis=0)).all()
 
 
-def test_variants_built_with_avx512_have_the_kernel_and_the_others_use_blas(kernel_variant):
+def test_variants_built_with_avx2_have_the_kernel_and_the_baseline_uses_blas(kernel_variant):
     module = dispatch.active()
-    assert module.HAS_WEIGHT_GRADIENT_KERNEL == ("avx512f" in module.built_for())
+    assert module.HAS_WEIGHT_GRADIENT_KERNEL == ("avx2" in module.built_for())
     if kernel_variant in ("baseline", "avx2", "avx512"):
-        assert module.HAS_WEIGHT_GRADIENT_KERNEL == (kernel_variant == "avx512")
+        assert module.HAS_WEIGHT_GRADIENT_KERNEL == (kernel_variant != "baseline")

@@ -16,11 +16,12 @@
  * LC_TN_NC columns at a time, into 32-column strips (16 KiB each) that stay
  * in L1 while every row tile of C passes over them.
  *
- * Tiles are up to 12 rows x 32 columns (24 zmm accumulators, as
- * lstm_gemm_avx512.h); the last columns are masked loads and stores, so
- * nothing past column N is read or written.  AVX-512 builds only: the others
- * keep BLAS (LC_HAVE_GEMM_TN is 0), and so do M < 4 (fewer accumulators
- * than the FMA latency needs) and N > 1024, where OpenBLAS measured faster.
+ * Tiles are up to 12 rows x 32 columns with AVX-512 (24 zmm accumulators,
+ * as lstm_gemm_avx512.h; the last columns masked), up to 6 rows x 16 columns
+ * with AVX2 (as lstm_gemm.h; the last columns through a small tile), so
+ * nothing past column N is read or written.  Builds without AVX2 keep BLAS
+ * (LC_HAVE_GEMM_TN is 0), and so do M < 4 (fewer accumulators than the FMA
+ * latency needs) and N > 1024, where OpenBLAS measured level or faster.
  * Each C element is the sum over k in order, block by block: a fixed order.
  */
 #ifndef LSTMCORE_LSTM_GEMM_TN_H
@@ -33,12 +34,8 @@
 
 #if LC_HAVE_AVX512
 #define LC_HAVE_GEMM_TN 1
-#include <immintrin.h>
 
-#define LC_TN_KC 128   /* k rows per block: a strip of 128 x 32 floats of B = 16 KiB, half of Zen 4's L1 */
-#define LC_TN_NC 512   /* columns per block of B: 128 x 512 floats = 256 KiB, a quarter of Zen 4's L2 */
-#define LC_TN_MIN_M 4
-#define LC_TN_MAX_N 1024   /* wider (big's 4H = 2048): OpenBLAS was faster, 99-101 against 90 GFLOP/s */
+#define LC_TN_STRIP (2 * LC_NR)   /* columns of a strip of B: a tile's width */
 
 #define LC_TN_DECLARE(u, r)                                                             \
     __m512 t##r##_0 = accumulate ? _mm512_maskz_loadu_ps(m0, C + (size_t)(r) * ldc)      \
@@ -102,35 +99,152 @@ static inline void lc_tn_kernel_rows(int rows, int K, const float *A, const floa
     }
 }
 
-/* A's k block [0, kc) as one panel per row tile of C (the tiles lc_ztile_rows cuts), each kc rows
+static inline int lc_tn_tile_rows(int left) { return lc_ztile_rows(left); }
+
+/* A tile's rows of A's k block, copied as kc rows of `rows` floats: one masked vector a row
+ * (memcpy's call cost 6 us in 41). */
+static inline void lc_tn_pack_a_rows(int rows, int kc, const float *A, int lda, float *panel)
+{
+    __mmask16 lanes = lc_tn_lanes(rows);
+    for (int k = 0; k < kc; k++)
+        _mm512_mask_storeu_ps(panel + (size_t)k * rows, lanes, _mm512_maskz_loadu_ps(lanes, A + (size_t)k * lda));
+}
+
+/* One row of B's block into its strip's row (zero past `width` columns left). */
+static inline void lc_tn_pack_b_row(int width, const float *src, float *dst)
+{
+    _mm512_store_ps(dst, _mm512_maskz_loadu_ps(lc_tn_lanes(width), src));
+    _mm512_store_ps(dst + LC_NR, _mm512_maskz_loadu_ps(lc_tn_lanes(width - LC_NR), src + LC_NR));
+}
+
+/* One tile of C, `width` (possibly more than a strip) columns left from c. */
+static inline void lc_tn_tile(int rows, int kc, const float *panel, const float *strip, int width,
+                              float *c, int ldc, int add)
+{
+    lc_tn_kernel_rows(rows, kc, panel, strip, lc_tn_lanes(width), lc_tn_lanes(width - LC_NR), c, ldc, add);
+}
+
+#elif LC_HAVE_AVX2
+#define LC_HAVE_GEMM_TN 1
+#define LC_TN_STRIP LC_NR
+
+#define LC_TN_DECLARE(u, r)                                                             \
+    __m256 t##r##_0 = accumulate ? _mm256_loadu_ps(C + (size_t)(r) * ldc) : _mm256_setzero_ps(); \
+    __m256 t##r##_1 = accumulate ? _mm256_loadu_ps(C + (size_t)(r) * ldc + 8) : _mm256_setzero_ps();
+#define LC_TN_STEP(u, r) {                                                              \
+    __m256 a = _mm256_broadcast_ss(a_k + (r));                                           \
+    t##r##_0 = _mm256_fmadd_ps(a, b0, t##r##_0);                                         \
+    t##r##_1 = _mm256_fmadd_ps(a, b1, t##r##_1); }
+#define LC_TN_STORE(u, r)                                                               \
+    _mm256_storeu_ps(C + (size_t)(r) * ldc, t##r##_0);                                   \
+    _mm256_storeu_ps(C + (size_t)(r) * ldc + 8, t##r##_1);
+
+/* C[r, 0:16] = [C +] sum_k A[k, r] S[k, 0:16] for R rows: A a panel (K rows of R floats), S a
+ * strip of B (K rows of 16 floats, aligned). */
+#define LC_TN_KERNEL(R)                                                                \
+static inline void lc_tn_kernel_##R(int K, const float *A, const float *S, float *C,   \
+                                    int ldc, int accumulate)                           \
+{                                                                                      \
+    LC_ROWS_##R(LC_TN_DECLARE, 0)                                                      \
+    for (int k = 0; k < K; k++) {                                                      \
+        const float *a_k = A + (size_t)k * R;                                          \
+        __m256 b0 = _mm256_load_ps(S + (size_t)k * LC_NR);                             \
+        __m256 b1 = _mm256_load_ps(S + (size_t)k * LC_NR + 8);                         \
+        __asm__("" : "+x"(b0), "+x"(b1));                                              \
+        LC_ROWS_##R(LC_TN_STEP, 0)                                                     \
+    }                                                                                  \
+    LC_ROWS_##R(LC_TN_STORE, 0)                                                        \
+}
+LC_TN_KERNEL(1)
+LC_TN_KERNEL(2)
+LC_TN_KERNEL(3)
+LC_TN_KERNEL(4)
+LC_TN_KERNEL(5)
+LC_TN_KERNEL(6)
+
+static inline void lc_tn_kernel_rows(int rows, int K, const float *A, const float *S, float *C,
+                                     int ldc, int accumulate)
+{
+    switch (rows) {
+    case 6: lc_tn_kernel_6(K, A, S, C, ldc, accumulate); break;
+    case 5: lc_tn_kernel_5(K, A, S, C, ldc, accumulate); break;
+    case 4: lc_tn_kernel_4(K, A, S, C, ldc, accumulate); break;
+    case 3: lc_tn_kernel_3(K, A, S, C, ldc, accumulate); break;
+    case 2: lc_tn_kernel_2(K, A, S, C, ldc, accumulate); break;
+    default: lc_tn_kernel_1(K, A, S, C, ldc, accumulate); break;
+    }
+}
+
+/* Tiles of 5 or 6 rows where M allows, as lc_gemm_packed_f's. */
+static inline int lc_tn_tile_rows(int left)
+{
+    int tiles = (left + LC_MR - 1) / LC_MR;
+    return left / tiles >= 5 ? left / tiles : (left < LC_MR ? left : LC_MR);
+}
+
+static inline void lc_tn_pack_a_rows(int rows, int kc, const float *A, int lda, float *panel)
+{
+    for (int k = 0; k < kc; k++)
+        for (int r = 0; r < rows; r++)
+            panel[(size_t)k * rows + r] = A[(size_t)k * lda + r];
+}
+
+static inline void lc_tn_pack_b_row(int width, const float *src, float *dst)
+{
+    if (width >= LC_NR) {
+        _mm256_store_ps(dst, _mm256_loadu_ps(src));
+        _mm256_store_ps(dst + 8, _mm256_loadu_ps(src + 8));
+        return;
+    }
+    for (int c = 0; c < LC_NR; c++)
+        dst[c] = c < width ? src[c] : 0.0f;
+}
+
+/* One tile of C; fewer than 16 columns left go through a small tile (lstm_gemm.h's). */
+static inline void lc_tn_tile(int rows, int kc, const float *panel, const float *strip, int width,
+                              float *c, int ldc, int add)
+{
+    if (width >= LC_NR) {
+        lc_tn_kernel_rows(rows, kc, panel, strip, c, ldc, add);
+        return;
+    }
+    float tile[LC_MR * LC_NR];
+    lc_tile_in(rows, LC_NR, c, ldc, width, add, tile);
+    lc_tn_kernel_rows(rows, kc, panel, strip, tile, LC_NR, 1);
+    lc_tile_out(rows, LC_NR, tile, c, ldc, width);
+}
+
+#else
+#define LC_HAVE_GEMM_TN 0
+#endif
+
+#define LC_TN_KC 128   /* k rows per block: a strip of 128 x 32 floats of B = 16 KiB, half of Zen 4's L1 */
+#define LC_TN_NC 512   /* columns per block of B: 128 x 512 floats = 256 KiB, a quarter of Zen 4's L2 */
+#define LC_TN_MIN_M 4
+#define LC_TN_MAX_N 1024   /* wider (big's 4H = 2048): OpenBLAS level or faster */
+
+#if LC_HAVE_GEMM_TN
+/* A's k block [0, kc) as one panel per row tile of C (the tiles lc_tn_tile_rows cuts), each kc rows
  * of the tile's R floats: the kernel then reads A as one sequential stream. */
 static void lc_tn_pack_a(int M, int kc, const float *A, int lda, float *panels)
 {
     for (int i = 0, rows; i < M; i += rows) {
-        rows = lc_ztile_rows(M - i);
-        __mmask16 lanes = lc_tn_lanes(rows);   /* one masked vector a row: memcpy's call cost 6 us in 41 */
-        for (int k = 0; k < kc; k++)
-            _mm512_mask_storeu_ps(panels + (size_t)k * rows, lanes,
-                                  _mm512_maskz_loadu_ps(lanes, A + (size_t)k * lda + i));
+        rows = lc_tn_tile_rows(M - i);
+        lc_tn_pack_a_rows(rows, kc, A + i, lda, panels);
         panels += (size_t)kc * rows;
     }
 }
 
-/* Columns [j0, j0 + width) of B's k block [0, kc) as 32-column strips, each kc rows of 32 floats
+/* Columns [j0, j0 + width) of B's k block [0, kc) as strips, each kc rows of LC_TN_STRIP floats
  * (zero past the block's last column), read a row at a time: a stream the prefetcher follows, where
  * gathering one strip's rows (ldb apart) waited on memory at every row. */
 static void lc_tn_pack_b(int kc, int width, const float *B, int ldb, float *strips)
 {
-    int n_strips = (width + 2 * LC_NR - 1) / (2 * LC_NR);
-    for (int k = 0; k < kc; k++) {
-        const float *row = B + (size_t)k * ldb;
-        for (int t = 0; t < n_strips; t++) {
-            int j = t * 2 * LC_NR;
-            float *dst = strips + ((size_t)t * kc + k) * 2 * LC_NR;
-            _mm512_store_ps(dst, _mm512_maskz_loadu_ps(lc_tn_lanes(width - j), row + j));
-            _mm512_store_ps(dst + LC_NR, _mm512_maskz_loadu_ps(lc_tn_lanes(width - j - LC_NR), row + j + LC_NR));
-        }
-    }
+    int n_strips = (width + LC_TN_STRIP - 1) / LC_TN_STRIP;
+    for (int k = 0; k < kc; k++)
+        for (int t = 0; t < n_strips; t++)
+            lc_tn_pack_b_row(width - t * LC_TN_STRIP, B + (size_t)k * ldb + t * LC_TN_STRIP,
+                             strips + ((size_t)t * kc + k) * LC_TN_STRIP);
 }
 
 /* C (M x N, ldc) = [C +] A^T B for row-major A (K x M, lda) and B (K x N, ldb); M >= LC_TN_MIN_M.
@@ -158,13 +272,12 @@ static int lc_gemm_tn_f(int M, int N, int K, const float *A, int lda, const floa
         for (int j0 = 0; j0 < N; j0 += LC_TN_NC) {
             int width = N - j0 < LC_TN_NC ? N - j0 : LC_TN_NC;
             lc_tn_pack_b(kc, width, B + (size_t)k0 * ldb + j0, ldb, strips);
-            for (int j = 0; j < width; j += 2 * LC_NR) {
-                __mmask16 m0 = lc_tn_lanes(width - j), m1 = lc_tn_lanes(width - j - LC_NR);
-                const float *strip = strips + (size_t)(j / (2 * LC_NR)) * kc * 2 * LC_NR;
+            for (int j = 0; j < width; j += LC_TN_STRIP) {
+                const float *strip = strips + (size_t)(j / LC_TN_STRIP) * kc * LC_TN_STRIP;
                 const float *panel = panels;
                 for (int i = 0, rows; i < M; i += rows) {
-                    rows = lc_ztile_rows(M - i);
-                    lc_tn_kernel_rows(rows, kc, panel, strip, m0, m1, C + (size_t)i * ldc + j0 + j, ldc, add);
+                    rows = lc_tn_tile_rows(M - i);
+                    lc_tn_tile(rows, kc, panel, strip, width - j, C + (size_t)i * ldc + j0 + j, ldc, add);
                     panel += (size_t)kc * rows;
                 }
             }
@@ -176,9 +289,6 @@ static int lc_gemm_tn_f(int M, int N, int K, const float *A, int lda, const floa
     return 1;
 }
 #else
-#define LC_HAVE_GEMM_TN 0
-#define LC_TN_MIN_M 4
-#define LC_TN_MAX_N 1024
 static int lc_gemm_tn_f(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                         float *C, int ldc, int accumulate)
 {

@@ -36,7 +36,10 @@ Backward (without the GIL), per step in reverse: the pointwise pass turns the
 activations in `gates` into gate gradients in place, one GEMM gives the
 gradient reaching h[s-1].  After the loop one GEMM each for the kernel, the
 recurrent kernel and the inputs, and a column-parallel, fixed-order sum for
-the bias (deterministic at any thread count).
+the bias (deterministic at any thread count).  The two weight gradients are
+A^T B with both operands k-major (steps x batch rows): on AVX2 and AVX-512
+builds a kernel of our own (lstm_gemm_tn.h) where they are at most 1024 wide,
+BLAS otherwise.
 
 Every BLAS is pinned to one thread for the length of a call (lstmcore/_threads.py),
 so the BLAS calls that the team makes inside a prange, one block each, never
