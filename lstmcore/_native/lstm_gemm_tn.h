@@ -6,15 +6,17 @@
  * gate gradients), with K in the thousands and M, N the layer's widths.
  * OpenBLAS's sgemm spent a third of its time on that shape copying both
  * operands into its own layout (sgemm_itcopy and _otcopy were 10 % of dna
- * training) and reached 75-90 GFLOP/s on dna's and long's shapes on one
- * Zen 4 core (benchmarks/results/bench_products.md).  Both operands have the
+ * training) and reached 53-72 GFLOP/s on long's, dna's and dna256's shapes
+ * on one Zen 4 core, whose peak is about 113 (scipy's OpenBLAS, the one
+ * lstmcore calls: benchmarks/results/bench_products.md).  Both operands have the
  * layout a register tile wants: at each k the tile's R rows of C are R
  * consecutive floats of A's row k (broadcast one at a time) and its 32
  * columns are two vectors of B's row k.  The k range is cut into blocks of
  * LC_TN_KC rows; a block of A is copied into one panel per row tile (kc rows
  * of the tile's floats, read as a stream from L2), and B's block, up to
- * LC_TN_NC columns at a time, into 32-column strips (16 KiB each) that stay
- * in L1 while every row tile of C passes over them.
+ * LC_TN_NC columns at a time, into strips as wide as a tile (32 columns with
+ * AVX-512, 16 with AVX2: 16 or 8 KiB) that stay in L1 while every row tile
+ * of C passes over them.
  *
  * Tiles are up to 12 rows x 32 columns with AVX-512 (24 zmm accumulators,
  * as lstm_gemm_avx512.h; the last columns masked), up to 6 rows x 16 columns
