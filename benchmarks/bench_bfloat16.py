@@ -24,27 +24,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_lstm import CONFIGS, LAYERS, _env, _inputs, _median_seconds  # noqa: E402
+from bench_lstm import CONFIGS, LAYERS, _env, _inputs, _median_seconds, _weights  # noqa: E402
 
 RUNNERS = ("torch", "torch-bf16", "lstmcore", "lstmcore-bf16")
 RESULTS = Path(__file__).parent / "results"
-
-
-def _weights(config):
-    """Each layer's (kernel, recurrent kernel, bias), N(0, 0.1) as in bench_lstm.py.
-
-    Both frameworks run these same weights, so that the accuracy columns compare
-    the two roundings of one computation (torch's default initialisation is four
-    times smaller at 512 units, and smaller weights saturate fewer gates).
-    """
-    import numpy as np
-
-    batch, steps, inputs, units = CONFIGS[config]
-    rng = np.random.default_rng(1)
-    return [((rng.standard_normal((d, 4 * units)) * 0.1).astype(np.float32),
-             (rng.standard_normal((units, 4 * units)) * 0.1).astype(np.float32),
-             np.zeros(4 * units, np.float32))
-            for d in [inputs] + [units] * (LAYERS.get(config, 1) - 1)]
 
 
 def _lstmcore_runner(config, bfloat16):
@@ -74,6 +57,8 @@ def _torch_runner(config, bfloat16):
 
     batch, steps, inputs, units = CONFIGS[config]
     lstm = torch.nn.LSTM(inputs, units, num_layers=LAYERS.get(config, 1), batch_first=True)
+    # lstmcore's weights, so that the accuracy columns compare two roundings of one computation
+    # (torch's default initialisation is four times smaller at 512 units and saturates fewer gates)
     with torch.no_grad():    # the gates in the same order (i, f, g, o); torch keeps (out, in)
         for layer, (kernel, rkernel, bias) in enumerate(_weights(config)):
             getattr(lstm, f"weight_ih_l{layer}").copy_(torch.from_numpy(kernel.T))

@@ -75,6 +75,18 @@ def _inputs(config, dtype_module):
     return x, grad
 
 
+def _weights(config):
+    """Each layer's (kernel, recurrent kernel, bias) for lstmcore, N(0, 0.1), zero bias."""
+    import numpy as np
+
+    batch, steps, inputs, units = CONFIGS[config]
+    rng = np.random.default_rng(1)
+    return [((rng.standard_normal((d, 4 * units)) * 0.1).astype(np.float32),
+             (rng.standard_normal((units, 4 * units)) * 0.1).astype(np.float32),
+             np.zeros(4 * units, np.float32))
+            for d in [inputs] + [units] * (LAYERS.get(config, 1) - 1)]
+
+
 def _lstmcore_step(config, mode):
     import numpy as np
 
@@ -82,12 +94,7 @@ def _lstmcore_step(config, mode):
     from lstmcore import ops
 
     batch, steps, inputs, units = CONFIGS[config]
-    rng = np.random.default_rng(1)
-    weights = []
-    for layer_inputs in [inputs] + [units] * (LAYERS.get(config, 1) - 1):
-        weights.append(((rng.standard_normal((layer_inputs, 4 * units)) * 0.1).astype(np.float32),
-                        (rng.standard_normal((units, 4 * units)) * 0.1).astype(np.float32),
-                        np.zeros(4 * units, np.float32)))
+    weights = _weights(config)
     x, grad = _inputs(config, np)
 
     def inference():

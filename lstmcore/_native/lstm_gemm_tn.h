@@ -260,7 +260,8 @@ static int lc_gemm_tn_f(int M, int N, int K, const float *A, int lda, const floa
                         float *C, int ldc, int accumulate)
 {
     float *panels = (float *)malloc((size_t)LC_TN_KC * M * sizeof(float));
-    float *strips = (float *)aligned_alloc(64, (size_t)LC_TN_KC * LC_TN_NC * sizeof(float));
+    int widest = N < LC_TN_NC ? (N + LC_TN_STRIP - 1) / LC_TN_STRIP * LC_TN_STRIP : LC_TN_NC;
+    float *strips = (float *)aligned_alloc(64, (size_t)LC_TN_KC * widest * sizeof(float));
     if (!panels || !strips) {
         free(panels);
         free(strips);
