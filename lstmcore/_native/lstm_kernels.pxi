@@ -514,7 +514,6 @@ cdef void _run_forward(floating* tag, Dims* d, CallArrays* a, bint training, int
     cdef Py_ssize_t G = 4 * d.H, t, block0 = 0, block1
     cdef Py_ssize_t block = d.S if training else _inference_block_steps(d)
     cdef lc_unit_job job
-    cdef bint units = False
     cdef floating* x_steps = <floating*>a.x_steps
     cdef floating* narrow = NULL     # x_steps when the rows' loops project their own inputs
     if floating is float and d.bf16:
@@ -523,11 +522,11 @@ cdef void _run_forward(floating* tag, Dims* d, CallArrays* a, bint training, int
             _pack_bf16(d.bf16, <int>d.D, <int>G, <float*>a.kernel, <float*>a.packed_in)
     else:
         _pack_recurrent(False, d.H, <floating*>a.rkernel, <floating*>a.packed)
+    if d.D <= NARROW_INPUTS:
+        narrow = x_steps
     if floating is float:
         job = _unit_job(d, a, training)
-        units = d.split_units
-    if d.D <= NARROW_INPUTS and not units:
-        narrow = x_steps
+        job.x_steps = <float*>narrow
     while block0 < d.S:
         block1 = block0 + block if block0 + block < d.S else d.S
         _gather_steps(d, <floating*>a.x, a.order, a.lengths, block0, block1, x_steps)
@@ -570,6 +569,7 @@ cdef lc_unit_job _unit_job(Dims* d, CallArrays* a, bint training) noexcept nogil
     job.h0 = NULL if backward else <float*>a.h0s
     job.c0 = <float*>a.c0s
     job.dh, job.dc = <float*>a.dh, <float*>a.dc
+    job.x_steps, job.kernel, job.D = NULL, <float*>a.kernel, <int>d.D
     return job
 
 
@@ -651,9 +651,9 @@ cdef inline void _input_gradient_rows(Py_ssize_t rows, Py_ssize_t G, Py_ssize_t 
 cdef inline void _project_narrow(Py_ssize_t rows, Py_ssize_t G, Py_ssize_t D, floating* x,
                                  floating* kernel, floating* out) noexcept nogil:
     if floating is float:
-        lc_project_narrow_f(rows, <int>G, <int>D, x, kernel, out)
+        lc_project_narrow_f(rows, <int>G, <int>G, <int>D, x, kernel, out)
     else:
-        lc_project_narrow_d(rows, <int>G, <int>D, x, kernel, out)
+        lc_project_narrow_d(rows, <int>G, <int>G, <int>D, x, kernel, out)
 
 
 cdef void _input_gradients(int threads, Py_ssize_t rows, Py_ssize_t G, Py_ssize_t D, floating* gates,
@@ -753,6 +753,39 @@ def _packed_buffer(int K, int N, dtype):
     if dtype != np.float32:
         return np.empty(1, dtype)
     return np.empty(lc_packed_size(K, N) + CACHE_LINE // sizeof(float), dtype)
+
+
+cdef _on_lines(bint split_units, alloc, tuple shape, dtype):
+    """alloc(shape, dtype) (np.empty or np.zeros), starting on a cache line when the team splits
+    the units.
+
+    Then each thread writes its own columns of the gates, h, c and the outputs, which start on
+    cache lines only if each row does.  NumPy starts small arrays 16 bytes past a line, so the
+    line at each border between two threads' columns was written by both every step (batch 1,
+    2 threads: a line moved between the cores several times a step, 60 ns each on one CCX of an
+    EPYC, 330 ns across CCDs).  Otherwise NumPy's own allocation (this costs microseconds, a
+    tenth of a small model's call).
+    """
+    if not split_units:
+        return alloc(shape, dtype)
+    cdef Py_ssize_t count = 1, extent
+    for extent in shape:
+        count *= extent
+    cdef Py_ssize_t itemsize = np.dtype(dtype).itemsize
+    cdef cnp.ndarray flat = alloc(count + CACHE_LINE // itemsize, dtype)
+    cdef size_t past = (<size_t>cnp.PyArray_DATA(flat)) % CACHE_LINE
+    cdef Py_ssize_t start = <Py_ssize_t>((CACHE_LINE - past) % CACHE_LINE) // itemsize
+    return flat[start:start + count].reshape(shape)
+
+
+cdef _sorted_state(bint split_units, given, cnp.ndarray order, tuple shape, dtype):
+    """The backward's gradient state rows in sorted order: given[order], or zeros when None."""
+    if not split_units:
+        return np.zeros(shape, dtype) if given is None else given[order]
+    rows = _on_lines(True, np.zeros, shape, dtype)
+    if given is not None:
+        rows[...] = given[order]
+    return rows
 
 
 def _packed_product(cnp.ndarray a, cnp.ndarray b, bint transpose, cnp.ndarray c, bint accumulate):
@@ -879,11 +912,12 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
     padded = d.B > 0 and (<int64_t*>_ptr(lengths))[d.B - 1] < d.T
     maybe_zeros = np.zeros if padded else np.empty
     bias = np.zeros(4 * d.H, dtype) if bias is None else bias
-    y = maybe_zeros((d.B, d.T, d.H), dtype) if out is None else out
+    lines = d.split_units
+    y = _on_lines(lines, maybe_zeros, (d.B, d.T, d.H), dtype) if out is None else out
     h_n, c_n = np.empty((d.B, d.H), dtype), np.empty((d.B, d.H), dtype)
-    h0s, c0s = np.empty((d.B, d.H), dtype), np.empty((d.B, d.H), dtype)
+    h0s, c0s = _on_lines(lines, np.empty, (d.B, d.H), dtype), _on_lines(lines, np.empty, (d.B, d.H), dtype)
     # training: the backward's parameter GEMMs read padding rows, which must hold zeros
-    gates = (maybe_zeros if training else np.empty)((steps_kept, d.B, 4 * d.H), dtype)
+    gates = _on_lines(lines, maybe_zeros if training else np.empty, (steps_kept, d.B, 4 * d.H), dtype)
     x_steps = maybe_zeros((steps_kept, d.B, d.D), dtype)
     packed = _packed_buffer(<int>d.H, <int>(4 * d.H), dtype)
     packed_in = _packed_buffer(<int>d.D, <int>(4 * d.H), dtype) if bfloat16 and d.D > NARROW_INPUTS else None
@@ -892,9 +926,10 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
             out[...] = 0
         d.ldy = _row_stride(out)
     if training:
-        hs, cs = maybe_zeros((d.S, d.B, d.H), dtype), np.empty((d.S, d.B, d.H), dtype)
+        hs = _on_lines(lines, maybe_zeros, (d.S, d.B, d.H), dtype)
+        cs = _on_lines(lines, np.empty, (d.S, d.B, d.H), dtype)
     elif d.split_units:                     # h alternates between two buffers, c in place
-        hs, cs = np.empty((2, d.B, d.H), dtype), c0s
+        hs, cs = _on_lines(True, np.empty, (2, d.B, d.H), dtype), c0s
     else:                                   # the sorted state rows are updated in place
         hs, cs = h0s, c0s
     cdef CallArrays a
@@ -939,8 +974,8 @@ def backward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, cnp.ndarray
     dx_steps = np.empty((d.S, d.B, d.D), dtype)
     d_kernel, d_rkernel = np.zeros((d.D, 4 * d.H), dtype), np.zeros((d.H, 4 * d.H), dtype)
     d_bias = np.zeros(4 * d.H, dtype)
-    dh = np.zeros((d.B, d.H), dtype) if d_h_n is None else d_h_n[order]
-    dc = np.zeros((d.B, d.H), dtype) if d_c_n is None else d_c_n[order]
+    dh = _sorted_state(d.split_units, d_h_n, order, (d.B, d.H), dtype)
+    dc = _sorted_state(d.split_units, d_c_n, order, (d.B, d.H), dtype)
     d_h0, d_c0 = np.empty((d.B, d.H), dtype), np.empty((d.B, d.H), dtype)
     packed = _packed_buffer(<int>(4 * d.H), <int>d.H, dtype)
     if d_outputs is not None:

@@ -3,8 +3,10 @@
  *
  * Projection: for D = 1..16 the per-step product x_t kernel is a few
  * multiply-adds per gate; done inside each thread's step loop (on its own
- * rows, while the gates are in cache) instead of one single-threaded BLAS
- * call per block of steps, which serialised 2-thread inference between blocks.
+ * rows, or its own gate columns when the team splits the units, while the
+ * gates are in cache) instead of one single-threaded BLAS call per block of
+ * steps, which serialised 2-thread inference between blocks (at batch 1 the
+ * other thread spun in libgomp meanwhile: 4 % of its time, and the BLAS call 4 %).
  *
  * Gradients, in one pass over the gate gradients.  Why not three BLAS
  * calls: after the backward loop the gate gradients are a (rows, G) matrix
@@ -28,11 +30,14 @@
 
 #include <stddef.h>
 
-/* out[r, :] = sum_d x[r, d] kernel[d, :] for rows [0, rows); out's rows are G apart.
+/* out[r, j] = sum_d x[r, d] kernel[d, j] for rows [0, rows) and columns [0, N); the rows of
+ * out and of kernel are G apart (N < G: a thread's own gate columns when the units are split,
+ * lstm_units.h).  Each element's sum is in the same order whatever N and the offset, so
+ * the unit split and the row split give the same bits.
  * Four input columns per pass over the row, so one-hot DNA (D = 4) writes each gate once
  * instead of four times (loads and stores of the row were a sixth of batch 1's cell pass). */
 #define LC_DEFINE_PROJECT_NARROW(NAME, T)                                         \
-static inline void NAME(ptrdiff_t rows, int G, int D, const T *restrict x,          \
+static inline void NAME(ptrdiff_t rows, int G, int N, int D, const T *restrict x,   \
                         const T *restrict kernel, T *restrict out)                  \
 {                                                                                   \
     for (ptrdiff_t r = 0; r < rows; r++) {                                          \
@@ -47,17 +52,17 @@ static inline void NAME(ptrdiff_t rows, int G, int D, const T *restrict x,      
             const T x1 = d0 + 1 < D ? xr[d0 + 1] : 0, x2 = d0 + 2 < D ? xr[d0 + 2] : 0; \
             const T x3 = d0 + 3 < D ? xr[d0 + 3] : 0;                               \
             switch ((D - d0 < 4 ? D - d0 : 4) + (d0 ? 4 : 0)) {                     \
-            case 1: for (int j = 0; j < G; j++) o[j] = x0 * k0[j]; break;           \
-            case 2: for (int j = 0; j < G; j++) o[j] = x0 * k0[j] + x1 * k1[j]; break; \
-            case 3: for (int j = 0; j < G; j++)                                     \
+            case 1: for (int j = 0; j < N; j++) o[j] = x0 * k0[j]; break;           \
+            case 2: for (int j = 0; j < N; j++) o[j] = x0 * k0[j] + x1 * k1[j]; break; \
+            case 3: for (int j = 0; j < N; j++)                                     \
                         o[j] = x0 * k0[j] + x1 * k1[j] + x2 * k2[j]; break;         \
-            case 4: for (int j = 0; j < G; j++)                                     \
+            case 4: for (int j = 0; j < N; j++)                                     \
                         o[j] = x0 * k0[j] + x1 * k1[j] + x2 * k2[j] + x3 * k3[j]; break; \
-            case 5: for (int j = 0; j < G; j++) o[j] += x0 * k0[j]; break;          \
-            case 6: for (int j = 0; j < G; j++) o[j] = o[j] + x0 * k0[j] + x1 * k1[j]; break; \
-            case 7: for (int j = 0; j < G; j++)                                     \
+            case 5: for (int j = 0; j < N; j++) o[j] += x0 * k0[j]; break;          \
+            case 6: for (int j = 0; j < N; j++) o[j] = o[j] + x0 * k0[j] + x1 * k1[j]; break; \
+            case 7: for (int j = 0; j < N; j++)                                     \
                         o[j] = o[j] + x0 * k0[j] + x1 * k1[j] + x2 * k2[j]; break;  \
-            default: for (int j = 0; j < G; j++)                                    \
+            default: for (int j = 0; j < N; j++)                                    \
                         o[j] = o[j] + x0 * k0[j] + x1 * k1[j] + x2 * k2[j] + x3 * k3[j]; \
             }                                                                       \
         }                                                                           \

@@ -42,10 +42,10 @@ cdef extern from "lstm_gemm_bf16.h" nogil:
     float lc_bf16_round(float x)
 
 cdef extern from "lstm_narrow_inputs.h" nogil:
-    void lc_project_narrow_f(Py_ssize_t rows, int G, int D, const float* x, const float* kernel,
-                             float* out)
-    void lc_project_narrow_d(Py_ssize_t rows, int G, int D, const double* x, const double* kernel,
-                             double* out)
+    void lc_project_narrow_f(Py_ssize_t rows, int G, int N, int D, const float* x,
+                             const float* kernel, float* out)
+    void lc_project_narrow_d(Py_ssize_t rows, int G, int N, int D, const double* x,
+                             const double* kernel, double* out)
     void lc_input_gradients_f(Py_ssize_t rows, int G, int D, const float* gates, const float* x,
                               const float* kernel, float* dx, float* d_kernel, float* d_bias)
     void lc_input_gradients_d(Py_ssize_t rows, int G, int D, const double* gates, const double* x,
@@ -68,6 +68,9 @@ cdef extern from "lstm_units.h" nogil:
         const float* c0
         float* dh
         float* dc
+        const float* x_steps
+        const float* kernel
+        int D
     void lc_forward_units_f(const lc_unit_job* job, int64_t s0, int64_t s1)
     void lc_settle_units_f(const lc_unit_job* job)
     void lc_backward_units_f(const lc_unit_job* job, int64_t S)

@@ -18,9 +18,12 @@
 #include <omp.h>
 #endif
 #include <sched.h>
+#include <stdlib.h>
+#include <string.h>
 #include "lstm_cell.h"
 #include "lstm_gemm.h"
 #include "lstm_gemm_bf16.h"
+#include "lstm_narrow_inputs.h"
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define lc_pause() _mm_pause()
@@ -42,6 +45,11 @@ typedef struct {
                                             inference: two h buffers (2, B, H) and the c state (B, H) */
     const float *h0, *c0;                /* sorted initial state */
     float *dh, *dc;                      /* backward: gradient state, sorted rows (B, H) */
+    const float *x_steps;                /* forward, narrow inputs: the block's inputs (steps, B, D),
+                                            projected by each thread for its own columns; NULL when
+                                            `gates` arrives projected */
+    const float *kernel;                 /* (D, 4H) */
+    int D;
 } lc_unit_job;
 
 /* The units thread t of nt owns: whole panels, as even as panels allow. */
@@ -74,44 +82,73 @@ static inline void lc_team(int *t, int *nt)
 #endif
 }
 
-/* The team's per-step barrier: a counter and a generation, spun on with
- * `pause`, an order of magnitude cheaper than libgomp's `omp barrier`, which
- * at batch 1 (microseconds of work per step) cost a sixth of the time
- * (benchmarks/results/kernel_design_measurements.md, "barrier").  After
- * 2000 pauses a waiting thread yields its core at every check, so a team
- * larger than the machine (two Python threads each asking for every core)
- * still makes progress. */
+/* The team's per-step barrier: each thread announces the barriers it has passed in a cache
+ * line of its own and spins, with `pause`, until every teammate's count has caught up.  An
+ * order of magnitude cheaper than libgomp's `omp barrier`, which at batch 1 (microseconds of
+ * work per step) cost a sixth of the time (benchmarks/results/kernel_design_measurements.md,
+ * "barrier").  A line per thread rather than one shared counter: a counter's line went to
+ * every arriving thread and back (an atomic add each, then the release), about four transfers
+ * between cores on a step's critical path against two here (the count's line, then h's), and a
+ * transfer is 60 ns between cores of one CCX of an EPYC but 330 ns across CCDs (measured on
+ * this project's 2-core VM, whose cores the host moves between CCDs).  After 2000 pauses a
+ * waiting thread yields its core at every check, so a team larger than the machine (two Python
+ * threads each asking for every core) still makes progress. */
 typedef struct {
-    int count;
-    int generation;
-} lc_barrier;
+    int64_t passed;
+    char pad[64 - sizeof(int64_t)];
+} lc_arrival;
 
-static inline void lc_barrier_wait(lc_barrier *barrier, int nt)
+/* Room for a team's arrival lines, one cache line each (NULL when out of memory). */
+static inline lc_arrival *lc_arrivals_new(int nt)
+{
+    lc_arrival *arrivals = aligned_alloc(64, (size_t)(nt > 0 ? nt : 1) * sizeof(lc_arrival));
+    if (arrivals) memset(arrivals, 0, (size_t)(nt > 0 ? nt : 1) * sizeof(lc_arrival));
+    return arrivals;
+}
+
+/* Thread t's `passed`-th barrier (1, 2, ...): returns when every teammate has reached it. */
+static inline void lc_barrier_wait(lc_arrival *arrivals, int t, int nt, int64_t passed)
 {
     if (nt <= 1)
         return;
-    int generation = __atomic_load_n(&barrier->generation, __ATOMIC_ACQUIRE);
-    if (__atomic_add_fetch(&barrier->count, 1, __ATOMIC_ACQ_REL) == nt) {
-        __atomic_store_n(&barrier->count, 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&barrier->generation, generation + 1, __ATOMIC_RELEASE);
-        return;
-    }
-    for (int spins = 0; __atomic_load_n(&barrier->generation, __ATOMIC_ACQUIRE) == generation; ) {
-        if (spins < 2000) {           /* tens of microseconds: a step's imbalance */
-            lc_pause();
-            spins++;
-        } else {                      /* a teammate is descheduled: let it run */
-            sched_yield();
+    __atomic_store_n(&arrivals[t].passed, passed, __ATOMIC_RELEASE);
+    int spins = 0;
+    for (int u = 0; u < nt; u++) {
+        while (u != t && __atomic_load_n(&arrivals[u].passed, __ATOMIC_ACQUIRE) < passed) {
+            if (spins < 2000) {       /* tens of microseconds: a step's imbalance */
+                lc_pause();
+                spins++;
+            } else {                  /* a teammate is descheduled: let it run */
+                sched_yield();
+            }
         }
     }
+}
+
+/* Ask for the lines of h (or dh) that teammates wrote in the step before, all at once, before
+ * the product reads them in order: each is a miss to another core's cache, and in k order they
+ * came one after another (a round trip between cores is 60 ns on one CCX of an EPYC, 330 ns
+ * across CCDs, measured here).  The first LC_PREFETCH_MAX bytes only: beyond, the product is long
+ * enough for the hardware prefetcher. */
+#define LC_PREFETCH_MAX 8192
+static inline void lc_prefetch_rows(const float *p, int64_t count)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    int64_t bytes = count * (int64_t)sizeof(float);
+    if (bytes > LC_PREFETCH_MAX) bytes = LC_PREFETCH_MAX;
+    for (int64_t b = 0; b < bytes; b += 64)
+        _mm_prefetch((const char *)p + b, _MM_HINT_T0);
+#else
+    (void)p; (void)count;
+#endif
 }
 
 /* Steps [s0, s1); `gates` holds the projected inputs of those steps. */
 static void lc_forward_units_f(const lc_unit_job *job, int64_t s0, int64_t s1)
 {
     const int64_t B = job->B, H = job->H, G = 4 * job->H;
-    lc_barrier barrier = {0, 0};
-#pragma omp parallel num_threads(job->threads) shared(barrier)
+    lc_arrival *arrivals = lc_arrivals_new(job->threads);
+#pragma omp parallel num_threads(arrivals ? job->threads : 1) shared(arrivals)
     {
         int t, nt;
         int64_t u0, u1, n = B;
@@ -135,6 +172,12 @@ static void lc_forward_units_f(const lc_unit_job *job, int64_t s0, int64_t s1)
                 c_prev = c_out = job->cs;
             }
             if (u1 > u0) {
+                lc_prefetch_rows(h_prev, n * H);
+                if (job->x_steps)
+                    for (int64_t q = 0; q < 4; q++)
+                        lc_project_narrow_f(n, (int)G, (int)(u1 - u0), job->D,
+                                            job->x_steps + (s - s0) * B * job->D, job->kernel + q * H + u0,
+                                            gates_s + q * H + u0);
                 for (int64_t q = 0; q < 4; q++) {
                     /* H % LC_NR == 0 here: a panel is H floats of LC_NR, or H / 2 pairs of them */
                     size_t panel = (size_t)(q * H + u0) / LC_NR * H * LC_NR;
@@ -156,9 +199,10 @@ static void lc_forward_units_f(const lc_unit_job *job, int64_t s0, int64_t s1)
                                       job->y + (job->order[i] * job->T + p) * job->ldy + u0);
                 }
             }
-            lc_barrier_wait(&barrier, nt);
+            lc_barrier_wait(arrivals, t, nt, s - s0 + 1);
         }
     }
+    free(arrivals);
 }
 
 /* Inference: move each row's final h into buffer 0 (it ends in buffer length % 2). */
@@ -173,8 +217,8 @@ static void lc_settle_units_f(const lc_unit_job *job)
 static void lc_backward_units_f(const lc_unit_job *job, int64_t S)
 {
     const int64_t B = job->B, H = job->H, G = 4 * job->H;
-    lc_barrier barrier = {0, 0};
-#pragma omp parallel num_threads(job->threads) shared(barrier)
+    lc_arrival *arrivals = lc_arrivals_new(job->threads);
+#pragma omp parallel num_threads(arrivals ? job->threads : 1) shared(arrivals)
     {
         int t, nt;
         int64_t u0, u1, n = 0;
@@ -197,7 +241,8 @@ static void lc_backward_units_f(const lc_unit_job *job, int64_t S)
                                        job->cs + (s * B + i) * H + u0, c_prev + i * H + u0,
                                        job->dh + i * H + u0, job->dc + i * H + u0);
                 }
-            lc_barrier_wait(&barrier, nt);
+            lc_barrier_wait(arrivals, t, nt, S - s);
+            lc_prefetch_rows(gates_s, n * G);
             if (u1 > u0)
                 lc_gemm_packed_f((int)n, (int)G, (int)(u1 - u0), gates_s, (int)G,
                                  job->packed + u0 / LC_NR * G * LC_NR, job->dh + u0, (int)H, 0);
