@@ -10,6 +10,7 @@ import pytest
 
 import lstmcore
 from lstmcore import _reference, ops
+from lstmcore._native import dispatch
 from kernel_cases import (TOLERANCE, forward_args, make_problem, upstream_gradients,
                           varied_lengths)
 
@@ -162,20 +163,28 @@ def test_one_and_two_threads_agree_and_repeats_are_bit_identical(dtype, size):
                                    atol=TOLERANCE[dtype]["atol"] * max(scale, 1.0))
 
 
-@pytest.mark.parametrize("size", [(1, 120, 4, 128), (1, 40, 1, 256), (3, 20, 16, 512)],
-                         ids=["batch-of-one", "one-feature", "sixteen-features"])
-def test_the_unit_split_forward_gives_one_threads_bits_with_narrow_inputs(kernel_variant, size):
+@pytest.mark.parametrize("policy", ["measure", "team", "alone"])
+@pytest.mark.parametrize("size", [(1, 120, 4, 128), (1, 200, 3, 64), (1, 40, 1, 256), (3, 20, 16, 512)],
+                         ids=["batch-of-one", "small-steps", "one-feature", "sixteen-features"])
+def test_the_unit_split_forward_gives_one_threads_bits_with_narrow_inputs(kernel_variant, size, policy):
     """Splitting the units computes each gate as one thread does: the same narrow projection
     (each thread its own columns), the same product and cell per element.  (With the
-    projection in one BLAS call before the loop, 2 threads differed from 1 by 4e-7.)"""
+    projection in one BLAS call before the loop, 2 threads differed from 1 by 4e-7.)  So does
+    the team's first thread alone, which small steps use when the trial steps say it is faster
+    (lstm_units.h), and a call that switches to it after the trial."""
     batch, steps, features, units = size
     problem = make_problem(batch, steps, features, units, np.float32, scale=0.1)
     args, kwargs = forward_args(problem)
-    for training in (False, True):
-        one = ops.lstm_forward(*args, **kwargs, training=training, threads=1)
-        two = ops.lstm_forward(*args, **kwargs, training=training, threads=2)
-        for a, b in zip(one[:3], two[:3]):
-            np.testing.assert_array_equal(a, b)
+    native = dispatch.active()
+    native._set_team_policy(policy)
+    try:
+        for training in (False, True):
+            one = ops.lstm_forward(*args, **kwargs, training=training, threads=1)
+            two = ops.lstm_forward(*args, **kwargs, training=training, threads=2)
+            for a, b in zip(one[:3], two[:3]):
+                np.testing.assert_array_equal(a, b)
+    finally:
+        native._set_team_policy("measure")
 
 
 def test_a_team_larger_than_the_machine_still_finishes_and_agrees():

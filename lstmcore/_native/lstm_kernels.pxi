@@ -24,10 +24,12 @@ Forward (all without the GIL):
   contiguous block of rows (balanced by total length) through every step with
   no barrier.  With fewer than two sequences per thread, or a recurrent kernel
   too big for one core's cache (H >= 256), the team splits the hidden units
-  instead, one barrier a step (lstm_units.h, float32; a counter spun on,
-  ten times cheaper than `omp barrier` here).  The big products before and
-  after the loop are cut into row or column blocks, one single-threaded BLAS
-  call per thread.
+  instead, one barrier a step (lstm_units.h, float32; an arrival line per
+  thread spun on, ten times cheaper than `omp barrier` here; in inference
+  with small steps, timed trials choose between the team and its first
+  thread alone, because a meeting across CCDs costs more than batch 1's
+  step).  The big products before and after the loop are cut into row or
+  column blocks, one single-threaded BLAS call per thread.
   Inference keeps one h and c row per sequence and projects the inputs in
   blocks of steps, so its memory does not grow with the sequence length
   beyond the output; training keeps gates, c and h of every step: the cache.
@@ -883,6 +885,15 @@ cdef Dims _dims(cnp.ndarray x, cnp.ndarray rkernel, cnp.ndarray lengths, bint re
 cdef inline void* _maybe_ptr(object a):
     """The data of an optional array: NULL for None."""
     return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
+_TEAM_POLICIES = {"measure": LC_TEAM_MEASURE, "team": LC_TEAM_YES, "alone": LC_TEAM_NO}
+
+
+def _set_team_policy(str policy):
+    """Test hook: whether a unit split with small steps (batch 1) runs as a team ("team"), on its
+    first thread ("alone"), or as timed trials choose ("measure", the default; lstm_units.h)."""
+    lc_set_team_policy(_TEAM_POLICIES[policy])
 
 
 def bfloat16_native():

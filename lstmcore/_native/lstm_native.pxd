@@ -74,6 +74,8 @@ cdef extern from "lstm_units.h" nogil:
     void lc_forward_units_f(const lc_unit_job* job, int64_t s0, int64_t s1)
     void lc_settle_units_f(const lc_unit_job* job)
     void lc_backward_units_f(const lc_unit_job* job, int64_t S)
+    int LC_TEAM_MEASURE, LC_TEAM_YES, LC_TEAM_NO
+    void lc_set_team_policy(int policy)
 
 cdef extern from "cpu_features.h" nogil:
     int LC_FEATURE_COUNT

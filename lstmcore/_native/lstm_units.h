@@ -143,64 +143,162 @@ static inline void lc_prefetch_rows(const float *p, int64_t count)
 #endif
 }
 
+/* Step s of the block that starts at s0, for the units [u0, u1) (every unit when one thread
+ * runs alone): the inputs' projection, the product and the cell of this thread's columns. */
+static void lc_forward_step_units(const lc_unit_job *job, int64_t s0, int64_t s, int64_t n,
+                                  int64_t u0, int64_t u1)
+{
+    const int64_t B = job->B, H = job->H, G = 4 * job->H;
+    float *gates_s = job->gates + (s - s0) * B * G;
+    const float *h_prev, *c_prev;
+    float *h_out, *c_out;
+    if (job->training) {
+        h_prev = s == 0 ? job->h0 : job->hs + (s - 1) * B * H;
+        c_prev = s == 0 ? job->c0 : job->cs + (s - 1) * B * H;
+        h_out = job->hs + s * B * H;
+        c_out = job->cs + s * B * H;
+    } else {                                 /* h alternates between two buffers */
+        h_prev = job->hs + (s & 1) * B * H;
+        h_out = job->hs + ((s + 1) & 1) * B * H;
+        c_prev = c_out = job->cs;
+    }
+    if (u1 <= u0)
+        return;
+    lc_prefetch_rows(h_prev, n * H);
+    if (job->x_steps)
+        for (int64_t q = 0; q < 4; q++)
+            lc_project_narrow_f(n, (int)G, (int)(u1 - u0), job->D, job->x_steps + (s - s0) * B * job->D,
+                                job->kernel + q * H + u0, gates_s + q * H + u0);
+    for (int64_t q = 0; q < 4; q++) {
+        /* H % LC_NR == 0 here: a panel is H floats of LC_NR, or H / 2 pairs of them */
+        size_t panel = (size_t)(q * H + u0) / LC_NR * H * LC_NR;
+        if (job->bf16 == LC_BF16_NATIVE)
+            lc_gemm_packed_bf16(job->bf16, (int)n, (int)H, (int)(u1 - u0), h_prev, (int)H,
+                                (const uint16_t *)job->packed + panel, gates_s + q * H + u0, (int)G, 1);
+        else if (job->bf16)
+            lc_gemm_packed_bf16(job->bf16, (int)n, (int)H, (int)(u1 - u0), h_prev, (int)H,
+                                job->packed + panel, gates_s + q * H + u0, (int)G, 1);
+        else
+            lc_gemm_packed_f((int)n, (int)H, (int)(u1 - u0), h_prev, (int)H, job->packed + panel,
+                             gates_s + q * H + u0, (int)G, 1);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int64_t p = lc_position(job->reverse, job->lengths[i], s);
+        lc_cell_forward_f((int)(u1 - u0), (int)H, gates_s + i * G + u0, job->bias + u0,
+                          c_prev + i * H + u0, c_out + i * H + u0, h_out + i * H + u0,
+                          job->y + (job->order[i] * job->T + p) * job->ldy + u0);
+    }
+}
+
+/* Steps [from, to) of the block that starts at s0 for thread t of a team of `team` (1: every
+ * unit, no barrier); `passed` counts this thread's barriers. */
+static void lc_forward_run(const lc_unit_job *job, int64_t s0, int64_t from, int64_t to,
+                           lc_arrival *arrivals, int t, int team, int64_t *passed)
+{
+    int64_t u0, u1, n = job->B;
+    lc_unit_range(job->H, t, team, &u0, &u1);
+    for (int64_t s = from; s < to; s++) {
+        n = lc_active_rows(job->lengths, n, s);
+        if (n == 0)
+            break;                           /* every thread sees the same n */
+        lc_forward_step_units(job, s0, s, n, u0, u1);
+        if (team > 1)
+            lc_barrier_wait(arrivals, t, team, ++*passed);
+    }
+}
+
+/* Whether a team pays for a small step, measured.  The team meets once a step, and what a
+ * meeting costs depends on where the cores are: two cores of one CCX of an EPYC swap a line in
+ * 60 ns, two CCDs in 330, and there batch 1 with 128 units took 3.3 ms on two threads against
+ * 2.7 on one (1.7 on one CCX); a VM's host may move its cores between the two at any time.
+ * So for steps of fewer than LC_SMALL_STEP multiply-adds inference now and then times
+ * LC_TRIAL_STEPS steps by the team (after as many untimed) and as many by its first thread
+ * alone, and keeps the faster for the next LC_VERDICT_CALLS calls.  Either way each unit's arithmetic is the same, so the
+ * outputs are the same bits; only the time differs. */
+#define LC_SMALL_STEP 262144
+#define LC_TRIAL_STEPS 32
+#define LC_VERDICT_CALLS 64
+enum { LC_TEAM_MEASURE = 0, LC_TEAM_YES = 1, LC_TEAM_NO = 2 };
+static int lc_team_policy = LC_TEAM_MEASURE;   /* tests force YES or NO (lc_set_team_policy) */
+static int lc_team_verdict_threads;            /* team size of the verdict; 0: none yet */
+static int lc_team_verdict;
+static int lc_team_verdict_calls;
+
+static inline void lc_set_team_policy(int policy)
+{
+    __atomic_store_n(&lc_team_policy, policy, __ATOMIC_RELAXED);
+    __atomic_store_n(&lc_team_verdict_threads, 0, __ATOMIC_RELAXED);
+}
+
+/* LC_TEAM_YES, LC_TEAM_NO, or LC_TEAM_MEASURE: time a trial in this call. */
+static int lc_team_choice(const lc_unit_job *job, int64_t steps)
+{
+    int policy = __atomic_load_n(&lc_team_policy, __ATOMIC_RELAXED);
+    if (policy != LC_TEAM_MEASURE)
+        return policy;
+    /* training: the backward runs as a team, and it was slower still when the forward's gates
+     * and states had been left in the first core's cache (across CCDs, 7.5 ms against 7.0) */
+    if (job->training || job->B * 4 * job->H * job->H >= LC_SMALL_STEP || job->threads < 2)
+        return LC_TEAM_YES;
+    int calls = __atomic_add_fetch(&lc_team_verdict_calls, 1, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&lc_team_verdict_threads, __ATOMIC_RELAXED) == job->threads
+            && calls < LC_VERDICT_CALLS)
+        return __atomic_load_n(&lc_team_verdict, __ATOMIC_RELAXED);
+    return steps >= 4 * LC_TRIAL_STEPS ? LC_TEAM_MEASURE : LC_TEAM_YES;
+}
+
+static void lc_team_record(int threads, int verdict)
+{
+    __atomic_store_n(&lc_team_verdict, verdict, __ATOMIC_RELAXED);
+    __atomic_store_n(&lc_team_verdict_threads, threads, __ATOMIC_RELAXED);
+    __atomic_store_n(&lc_team_verdict_calls, 0, __ATOMIC_RELAXED);
+}
+
+static inline double lc_now(void)
+{
+#ifdef _OPENMP
+    return omp_get_wtime();
+#else
+    return 0.0;
+#endif
+}
+
 /* Steps [s0, s1); `gates` holds the projected inputs of those steps. */
 static void lc_forward_units_f(const lc_unit_job *job, int64_t s0, int64_t s1)
 {
-    const int64_t B = job->B, H = job->H, G = 4 * job->H;
-    lc_arrival *arrivals = lc_arrivals_new(job->threads);
-#pragma omp parallel num_threads(arrivals ? job->threads : 1) shared(arrivals)
+    int64_t passed = 0;
+    int choice = lc_team_choice(job, s1 - s0);
+    lc_arrival *arrivals = choice == LC_TEAM_NO ? NULL : lc_arrivals_new(job->threads);
+    if (arrivals == NULL) {
+        lc_forward_run(job, s0, s0, s1, NULL, 0, 1, &passed);
+        return;
+    }
+    int active = job->threads;
+#pragma omp parallel num_threads(job->threads) shared(arrivals, active) firstprivate(passed)
     {
         int t, nt;
-        int64_t u0, u1, n = B;
+        int64_t s = s0;
         lc_team(&t, &nt);
-        lc_unit_range(H, t, nt, &u0, &u1);
-        for (int64_t s = s0; s < s1; s++) {
-            n = lc_active_rows(job->lengths, n, s);
-            if (n == 0)
-                break;                       /* every thread sees the same n */
-            float *gates_s = job->gates + (s - s0) * B * G;
-            const float *h_prev, *c_prev;
-            float *h_out, *c_out;
-            if (job->training) {
-                h_prev = s == 0 ? job->h0 : job->hs + (s - 1) * B * H;
-                c_prev = s == 0 ? job->c0 : job->cs + (s - 1) * B * H;
-                h_out = job->hs + s * B * H;
-                c_out = job->cs + s * B * H;
-            } else {                         /* h alternates between two buffers */
-                h_prev = job->hs + (s & 1) * B * H;
-                h_out = job->hs + ((s + 1) & 1) * B * H;
-                c_prev = c_out = job->cs;
+        if (choice == LC_TEAM_MEASURE && nt > 1) {
+            /* untimed steps first: each teammate's first step fetches its part of the packed
+             * kernel from the core that packed it */
+            lc_forward_run(job, s0, s, s + LC_TRIAL_STEPS, arrivals, t, nt, &passed);
+            s += LC_TRIAL_STEPS;
+            double start = lc_now();
+            lc_forward_run(job, s0, s, s + LC_TRIAL_STEPS, arrivals, t, nt, &passed);
+            s += LC_TRIAL_STEPS;
+            if (t == 0) {
+                double team = lc_now() - start;
+                start = lc_now();
+                lc_forward_run(job, s0, s, s + LC_TRIAL_STEPS, NULL, 0, 1, &passed);
+                active = lc_now() - start < team ? 1 : nt;
+                lc_team_record(nt, active == 1 ? LC_TEAM_NO : LC_TEAM_YES);
             }
-            if (u1 > u0) {
-                lc_prefetch_rows(h_prev, n * H);
-                if (job->x_steps)
-                    for (int64_t q = 0; q < 4; q++)
-                        lc_project_narrow_f(n, (int)G, (int)(u1 - u0), job->D,
-                                            job->x_steps + (s - s0) * B * job->D, job->kernel + q * H + u0,
-                                            gates_s + q * H + u0);
-                for (int64_t q = 0; q < 4; q++) {
-                    /* H % LC_NR == 0 here: a panel is H floats of LC_NR, or H / 2 pairs of them */
-                    size_t panel = (size_t)(q * H + u0) / LC_NR * H * LC_NR;
-                    if (job->bf16 == LC_BF16_NATIVE)
-                        lc_gemm_packed_bf16(job->bf16, (int)n, (int)H, (int)(u1 - u0), h_prev, (int)H,
-                                            (const uint16_t *)job->packed + panel,
-                                            gates_s + q * H + u0, (int)G, 1);
-                    else if (job->bf16)
-                        lc_gemm_packed_bf16(job->bf16, (int)n, (int)H, (int)(u1 - u0), h_prev, (int)H,
-                                            job->packed + panel, gates_s + q * H + u0, (int)G, 1);
-                    else
-                        lc_gemm_packed_f((int)n, (int)H, (int)(u1 - u0), h_prev, (int)H,
-                                         job->packed + panel, gates_s + q * H + u0, (int)G, 1);
-                }
-                for (int64_t i = 0; i < n; i++) {
-                    int64_t p = lc_position(job->reverse, job->lengths[i], s);
-                    lc_cell_forward_f((int)(u1 - u0), (int)H, gates_s + i * G + u0, job->bias + u0,
-                                      c_prev + i * H + u0, c_out + i * H + u0, h_out + i * H + u0,
-                                      job->y + (job->order[i] * job->T + p) * job->ldy + u0);
-                }
-            }
-            lc_barrier_wait(arrivals, t, nt, s - s0 + 1);
+            lc_barrier_wait(arrivals, t, nt, ++passed);
+            s += LC_TRIAL_STEPS;
         }
+        if (t < active)
+            lc_forward_run(job, s0, s, s1, arrivals, t, active < nt ? active : nt, &passed);
     }
     free(arrivals);
 }
