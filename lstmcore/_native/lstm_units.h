@@ -213,8 +213,8 @@ static void lc_forward_run(const lc_unit_job *job, int64_t s0, int64_t from, int
  * 2.7 on one (1.7 on one CCX); a VM's host may move its cores between the two at any time.
  * So for steps of fewer than LC_SMALL_STEP multiply-adds inference now and then times
  * LC_TRIAL_STEPS steps by the team (after as many untimed) and as many by its first thread
- * alone, and keeps the faster for the next LC_VERDICT_CALLS calls.  Either way each unit's arithmetic is the same, so the
- * outputs are the same bits; only the time differs. */
+ * alone, and keeps the faster for the next LC_VERDICT_CALLS calls.  Either way each unit's
+ * arithmetic is the same, so the outputs are the same bits; only the time differs. */
 #define LC_SMALL_STEP 262144
 #define LC_TRIAL_STEPS 32
 #define LC_VERDICT_CALLS 64
