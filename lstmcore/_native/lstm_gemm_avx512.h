@@ -118,6 +118,74 @@ static inline void lc_zkernel_rows(int rows, int K, const float *A, int lda, con
     }
 }
 
+/* One panel (16 columns): for the last panel of an odd count (4H = 200 for 50 units has 13),
+ * which the two-panel kernel computed twice into a tile copied in and out.  Accumulators
+ * y<u>_<r>; C's columns past `width` are neither read nor written (masked).  The same KU for a
+ * tile height as the two-panel kernel, so each element is summed in the same order. */
+#define LC_Y_DECLARE(u, r)                                                              \
+    __m512 y##u##_##r = (u || !accumulate) ? _mm512_setzero_ps()                         \
+                          : _mm512_maskz_loadu_ps(mask, C + (size_t)(r) * ldc);
+#define LC_Y_LOAD_B(u) __m512 b##u = _mm512_loadu_ps(p0 + (size_t)(k + (u)) * LC_NR);
+#define LC_Y_STEP(u, r)                                                                 \
+    y##u##_##r = _mm512_fmadd_ps(_mm512_set1_ps(A[(size_t)(r) * lda + k + (u)]), b##u, y##u##_##r);
+#define LC_Y_FOLD(u, r) y0_##r = _mm512_add_ps(y0_##r, y##u##_##r);
+#define LC_Y_STORE(u, r) _mm512_mask_storeu_ps(C + (size_t)(r) * ldc, mask, y0_##r);
+#define LC_Y_LOADS_1 LC_Y_LOAD_B(0)
+#define LC_Y_LOADS_2 LC_Y_LOADS_1 LC_Y_LOAD_B(1)
+#define LC_Y_LOADS_4 LC_Y_LOADS_2 LC_Y_LOAD_B(2) LC_Y_LOAD_B(3)
+#define LC_Y_FOLDS_1(R)
+#define LC_Y_FOLDS_2(R) LC_Z_ROWS_##R(LC_Y_FOLD, 1)
+#define LC_Y_FOLDS_4(R) LC_Y_FOLDS_2(R) LC_Z_ROWS_##R(LC_Y_FOLD, 2) LC_Z_ROWS_##R(LC_Y_FOLD, 3)
+
+#define LC_Y_KERNEL(R, KU)                                                             \
+static inline void lc_ykernel_##R(int K, const float *A, int lda, const float *p0,      \
+                                  float *C, int ldc, __mmask16 mask, int accumulate)  \
+{                                                                                      \
+    LC_Z_SPLITS_##KU(LC_Y_DECLARE, R)                                                  \
+    int k = 0;                                                                         \
+    for (; k + KU <= K; k += KU) {                                                     \
+        LC_Y_LOADS_##KU                                                                \
+        LC_Z_SPLITS_##KU(LC_Y_STEP, R)                                                 \
+    }                                                                                  \
+    for (; k < K; k++) {                                                               \
+        LC_Y_LOAD_B(0)                                                                 \
+        LC_Z_ROWS_##R(LC_Y_STEP, 0)                                                    \
+    }                                                                                  \
+    LC_Y_FOLDS_##KU(R)                                                                 \
+    LC_Z_ROWS_##R(LC_Y_STORE, 0)                                                       \
+}
+LC_Y_KERNEL(1, 4)
+LC_Y_KERNEL(2, 2)
+LC_Y_KERNEL(3, 2)
+LC_Y_KERNEL(4, 1)
+LC_Y_KERNEL(5, 1)
+LC_Y_KERNEL(6, 1)
+LC_Y_KERNEL(7, 1)
+LC_Y_KERNEL(8, 1)
+LC_Y_KERNEL(9, 1)
+LC_Y_KERNEL(10, 1)
+LC_Y_KERNEL(11, 1)
+LC_Y_KERNEL(12, 1)
+
+static inline void lc_ykernel_rows(int rows, int K, const float *A, int lda, const float *p0,
+                                   float *C, int ldc, __mmask16 mask, int accumulate)
+{
+    switch (rows) {
+    case 12: lc_ykernel_12(K, A, lda, p0, C, ldc, mask, accumulate); break;
+    case 11: lc_ykernel_11(K, A, lda, p0, C, ldc, mask, accumulate); break;
+    case 10: lc_ykernel_10(K, A, lda, p0, C, ldc, mask, accumulate); break;
+    case 9: lc_ykernel_9(K, A, lda, p0, C, ldc, mask, accumulate); break;
+    case 8: lc_ykernel_8(K, A, lda, p0, C, ldc, mask, accumulate); break;
+    case 7: lc_ykernel_7(K, A, lda, p0, C, ldc, mask, accumulate); break;
+    case 6: lc_ykernel_6(K, A, lda, p0, C, ldc, mask, accumulate); break;
+    case 5: lc_ykernel_5(K, A, lda, p0, C, ldc, mask, accumulate); break;
+    case 4: lc_ykernel_4(K, A, lda, p0, C, ldc, mask, accumulate); break;
+    case 3: lc_ykernel_3(K, A, lda, p0, C, ldc, mask, accumulate); break;
+    case 2: lc_ykernel_2(K, A, lda, p0, C, ldc, mask, accumulate); break;
+    default: lc_ykernel_1(K, A, lda, p0, C, ldc, mask, accumulate); break;
+    }
+}
+
 /* Rows of a tile: even tiles of at most LC_ZMR rows (64 = 11+11+11+11+10+10, not 12*5+4),
  * so no tile is left with the few rows that keep few FMAs in flight. */
 static inline int lc_ztile_rows(int left)
@@ -127,10 +195,9 @@ static inline int lc_ztile_rows(int left)
 }
 
 /* C (M x N, ldc) = [C +] A (M x K, lda) @ packed op(B), two panels at a time.
- * Fewer than 32 columns left (a lone last panel, or a narrower one) go through
- * a tile: C's columns copied in, the valid ones copied out, so nothing past
- * column N is written; a lone panel is computed twice into the tile (its
- * second copy discarded) rather than given a kernel of its own. */
+ * A lone last panel goes through the one-panel kernel (masked to its columns);
+ * 17 to 31 columns left go through a tile: C's columns copied in, the valid
+ * ones copied out, so nothing past column N is written. */
 static void lc_gemm_packed_z(int M, int K, int N, const float *A, int lda, const float *P,
                              float *C, int ldc, int accumulate)
 {
@@ -145,6 +212,10 @@ static void lc_gemm_packed_z(int M, int K, int N, const float *A, int lda, const
             rows = lc_ztile_rows(M - i);
             const float *a = A + (size_t)i * lda;
             float *c = C + (size_t)i * ldc + c0;
+            if (width <= LC_NR) {
+                lc_ykernel_rows(rows, K, a, lda, p0, c, ldc, (__mmask16)((1u << width) - 1u), accumulate);
+                continue;
+            }
             if (width == 2 * LC_NR) {
                 lc_zkernel_rows(rows, K, a, lda, p0, p1, c, ldc, accumulate);
                 continue;
