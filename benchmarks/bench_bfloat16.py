@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_lstm import CONFIGS, LAYERS, _env, _inputs, _median_seconds, _weights  # noqa: E402
+from bench_lstm import (CONFIGS, LAYERS, _env, _inputs, _median_seconds, _round_trips_line,  # noqa: E402
+                         _weights, core_round_trip_ns)
 
 RUNNERS = ("torch", "torch-bf16", "lstmcore", "lstmcore-bf16")
 RESULTS = Path(__file__).parent / "results"
@@ -125,13 +126,17 @@ def main(argv=None):
     if args.worker:
         return worker(json.loads(args.worker))
     cells = [(c, t) for c in args.configs for t in args.threads]
-    runs = {}
+    runs, round_trips = {}, []
     for round_ in range(args.rounds):
+        if max(args.threads) > 1:
+            round_trips.append((f"before round {round_ + 1}", core_round_trip_ns()))
         for config, threads in cells:
             for runner in RUNNERS:
                 result = run_cell(dict(config=config, threads=threads, runner=runner))
                 runs.setdefault((config, threads, runner), []).append(result)
         print(f"round {round_ + 1} of {args.rounds} done", file=sys.stderr, flush=True)
+    if max(args.threads) > 1:
+        round_trips.append(("after the last", core_round_trip_ns()))
     rows = []
     for config, threads in cells:
         cell = {runner: dict(runs[config, threads, runner][0],
@@ -140,10 +145,10 @@ def main(argv=None):
         rows.append(_row(config, threads, cell))
     print("\n".join([HEADER, "|" + "---|" * 12, *rows]))
     if not args.no_write:
-        _write(Path(args.output), argv if argv is not None else sys.argv[1:], rows)
+        _write(Path(args.output), argv if argv is not None else sys.argv[1:], rows, _round_trips_line(round_trips))
 
 
-def _write(path, argv, rows):
+def _write(path, argv, rows, round_trips):
     import torch
 
     import lstmcore
@@ -154,6 +159,8 @@ def _write(path, argv, rows):
         f"Machine: {lstmcore.machine_summary()}; bfloat16 product: "
         f"{lstmcore._native.dispatch.describe()['bfloat16 inference']}; torch {torch.__version__}; "
         f"{time.strftime('%Y-%m-%d')}", "",
+        f"Core-to-core round trip (two threads, one cache line; two-thread figures depend on it): "
+        f"{round_trips}.", "",
         "Times are medians (of repeats, then of rounds). Ratios: higher is better for lstmcore bf16. "
         "max abs error: the largest |output - the same framework's float32 output| over the benchmark's "
         "outputs; both frameworks run the same weights, N(0, 0.1), on the same inputs, N(0, 1).", "",

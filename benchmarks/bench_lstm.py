@@ -176,6 +176,21 @@ def sgemm_gflops(threads, n=1024):
     return float(out.stdout.strip())
 
 
+def core_round_trip_ns():
+    """Nanoseconds for a cache line between two of lstmcore's threads and back, in a fresh
+    process: where the host put the cores (one CCX of an EPYC or two CCDs: 60 or 330 ns) moves
+    the two-thread figures by up to 2x at batch 1."""
+    code = "from lstmcore._native import dispatch; print(dispatch.active()._core_round_trip_ns())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=_env(2))
+    return float(out.stdout.strip())
+
+
+def _round_trips_line(values):
+    """'62 ns before round 1, 356 ns after round 1' style: one figure per probe, in order."""
+    return ", ".join(f"{ns:.0f} ns {when}" for when, ns in values) if values else "not measured"
+
+
 def _env(threads):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads))
@@ -215,14 +230,18 @@ def main(argv=None):
     print(header)
     print("|" + "---|" * 14)
     specs = [dict(config=c, mode=m, threads=t) for c in args.configs for m in args.modes for t in args.threads]
-    runs = {}
+    runs, round_trips = {}, []
     for round_ in range(args.rounds):       # rounds interleave, so a noisy minute spoils one sample, not a cell
         for t in args.threads:              # the machine's rate: the best of the rounds (see sgemm_gflops)
             gemm[t] = max(gemm[t], sgemm_gflops(t))
+        if max(args.threads) > 1:
+            round_trips.append((f"before round {round_ + 1}", core_round_trip_ns()))
         for index, spec in enumerate(specs):
             for fw in ("torch", "lstmcore"):
                 runs.setdefault((index, fw), []).append(run_cell(dict(spec, framework=fw)))
         print(f"round {round_ + 1} of {args.rounds} done", file=sys.stderr, flush=True)
+    if max(args.threads) > 1:
+        round_trips.append(("after the last", core_round_trip_ns()))
     for index, spec in enumerate(specs):
         res = {fw: _median_of_rounds(runs[index, fw]) for fw in ("torch", "lstmcore")}
         for fw in res:
@@ -236,7 +255,8 @@ def main(argv=None):
     print("\n".join(efficiency))
     if not args.no_write:
         command = "python benchmarks/bench_lstm.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        _write(Path(args.output), command.strip(), header, rows, gemm_line + "\n\n" + "\n".join(efficiency))
+        _write(Path(args.output), command.strip(), header, rows, gemm_line + "\n\n" + "\n".join(efficiency),
+               _round_trips_line(round_trips))
 
 
 def _row(spec, res, gemm_gflops):
@@ -277,7 +297,7 @@ def _efficiency_lines(seconds, threads):
     return lines
 
 
-def _write(path, command, header, rows, gemm_line):
+def _write(path, command, header, rows, gemm_line, round_trips="not measured"):
     import torch
 
     import lstmcore
@@ -288,6 +308,8 @@ def _write(path, command, header, rows, gemm_line):
         f"Command: `{command}`", "",
         f"Machine: {lstmcore.machine_summary()}; "
         f"torch {torch.__version__}; lstmcore {lstmcore.__version__}; {time.strftime('%Y-%m-%d')}", "",
+        f"Core-to-core round trip (two threads, one cache line; two-thread figures depend on it): "
+        f"{round_trips}.", "",
         "ratio = torch time / lstmcore time (higher is better). Times are medians of repeats.",
         "% sgemm = GEMM arithmetic of the cell / time / machine sgemm rate at that thread count.",
         "best possible = torch time / the time of the GEMM arithmetic alone at the machine's sgemm rate: "

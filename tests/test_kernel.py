@@ -187,6 +187,17 @@ def test_the_unit_split_forward_gives_one_threads_bits_with_narrow_inputs(kernel
         native._set_team_policy("measure")
 
 
+def test_the_core_round_trip_probe_times_two_threads():
+    """The benchmarks' probe of where the cores are (lstm_units.h): a cache line between two
+    threads and back takes tens to hundreds of nanoseconds, never nothing and never a stall."""
+    native = dispatch.active()
+    nanoseconds = native._core_round_trip_ns(2000)
+    if native.openmp_enabled():
+        assert 1.0 < nanoseconds < 1e6
+    else:
+        assert nanoseconds == -1.0
+
+
 def test_a_team_larger_than_the_machine_still_finishes_and_agrees():
     """Eight threads on this 2-core machine split the units of a batch of one: the spin barrier
     must yield to descheduled teammates rather than wait out their time slices."""

@@ -896,6 +896,15 @@ def _set_team_policy(str policy):
     lc_set_team_policy(_TEAM_POLICIES[policy])
 
 
+def _core_round_trip_ns(int rounds=100000):
+    """Nanoseconds for a cache line between two OpenMP threads and back (lstm_units.h), or -1
+    when there is no second thread: where the host put the cores, for benchmarks to report."""
+    cdef double ns
+    with nogil:
+        ns = lc_team_round_trip_ns(rounds)
+    return ns
+
+
 def bfloat16_native():
     """True when this variant on this CPU runs the bfloat16 product with AVX512-BF16
     instructions; otherwise `forward(..., bfloat16=True)` emulates it in float32."""

@@ -76,6 +76,7 @@ cdef extern from "lstm_units.h" nogil:
     void lc_backward_units_f(const lc_unit_job* job, int64_t S)
     int LC_TEAM_MEASURE, LC_TEAM_YES, LC_TEAM_NO
     void lc_set_team_policy(int policy)
+    double lc_team_round_trip_ns(int rounds)
 
 cdef extern from "cpu_features.h" nogil:
     int LC_FEATURE_COUNT
