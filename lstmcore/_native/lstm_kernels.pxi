@@ -757,18 +757,25 @@ def _packed_buffer(int K, int N, dtype):
     return np.empty(lc_packed_size(K, N) + CACHE_LINE // sizeof(float), dtype)
 
 
-cdef _on_lines(bint split_units, alloc, tuple shape, dtype):
-    """alloc(shape, dtype) (np.empty or np.zeros), starting on a cache line when the team splits
-    the units.
+cdef inline bint _shared_by_threads(Dims* d):
+    """Whether two threads write neighbouring rows or columns of the step buffers, which
+    then go on cache lines (_on_lines): a unit split, or a row split whose rows are whole lines."""
+    return d.split_units or (d.threads > 1 and d.H % 16 == 0)
 
-    Then each thread writes its own columns of the gates, h, c and the outputs, which start on
-    cache lines only if each row does.  NumPy starts small arrays 16 bytes past a line, so the
-    line at each border between two threads' columns was written by both every step (batch 1,
-    2 threads: a line moved between the cores several times a step, 60 ns each on one CCX of an
-    EPYC, 330 ns across CCDs).  Otherwise NumPy's own allocation (this costs microseconds, a
-    tenth of a small model's call).
+
+cdef _on_lines(bint aligned, alloc, tuple shape, dtype):
+    """alloc(shape, dtype) (np.empty or np.zeros), starting on a cache line when `aligned`.
+
+    When the team splits the units, each thread writes its own columns of the gates, h, c and
+    the outputs, which start on cache lines only if each row does; when it splits the rows,
+    the rows at a border between two threads share a line unless the array starts on one
+    (and a row is a whole number of lines: H a multiple of 16).  NumPy starts small arrays 16
+    bytes past a line, so a line at each border was written by both threads every step
+    (batch 1, 2 threads: a line moved between the cores several times a step, 60 ns each on
+    one CCX of an EPYC, 330 ns across CCDs).  Otherwise NumPy's own allocation (this costs
+    microseconds, a tenth of a small model's call).
     """
-    if not split_units:
+    if not aligned:
         return alloc(shape, dtype)
     cdef Py_ssize_t count = 1, extent
     for extent in shape:
@@ -780,9 +787,9 @@ cdef _on_lines(bint split_units, alloc, tuple shape, dtype):
     return flat[start:start + count].reshape(shape)
 
 
-cdef _sorted_state(bint split_units, given, cnp.ndarray order, tuple shape, dtype):
+cdef _sorted_state(bint aligned, given, cnp.ndarray order, tuple shape, dtype):
     """The backward's gradient state rows in sorted order: given[order], or zeros when None."""
-    if not split_units:
+    if not aligned:
         return np.zeros(shape, dtype) if given is None else given[order]
     rows = _on_lines(True, np.zeros, shape, dtype)
     if given is not None:
@@ -932,7 +939,7 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
     padded = d.B > 0 and (<int64_t*>_ptr(lengths))[d.B - 1] < d.T
     maybe_zeros = np.zeros if padded else np.empty
     bias = np.zeros(4 * d.H, dtype) if bias is None else bias
-    lines = d.split_units
+    lines = _shared_by_threads(&d)
     y = _on_lines(lines, maybe_zeros, (d.B, d.T, d.H), dtype) if out is None else out
     h_n, c_n = np.empty((d.B, d.H), dtype), np.empty((d.B, d.H), dtype)
     h0s, c0s = _on_lines(lines, np.empty, (d.B, d.H), dtype), _on_lines(lines, np.empty, (d.B, d.H), dtype)
@@ -994,8 +1001,8 @@ def backward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, cnp.ndarray
     dx_steps = np.empty((d.S, d.B, d.D), dtype)
     d_kernel, d_rkernel = np.zeros((d.D, 4 * d.H), dtype), np.zeros((d.H, 4 * d.H), dtype)
     d_bias = np.zeros(4 * d.H, dtype)
-    dh = _sorted_state(d.split_units, d_h_n, order, (d.B, d.H), dtype)
-    dc = _sorted_state(d.split_units, d_c_n, order, (d.B, d.H), dtype)
+    dh = _sorted_state(_shared_by_threads(&d), d_h_n, order, (d.B, d.H), dtype)
+    dc = _sorted_state(_shared_by_threads(&d), d_c_n, order, (d.B, d.H), dtype)
     d_h0, d_c0 = np.empty((d.B, d.H), dtype), np.empty((d.B, d.H), dtype)
     packed = _packed_buffer(<int>(4 * d.H), <int>d.H, dtype)
     if d_outputs is not None:
