@@ -77,3 +77,70 @@ def test_finite_extremes_stay_finite(kernel_variant):
     with np.errstate(over="ignore"):  # the reference's exp overflows to inf, which its sigmoid turns into 0
         expected = _reference.lstm_forward(x, kernel, recurrent, bias).outputs
     np.testing.assert_allclose(got.outputs, expected, atol=1e-4)
+
+
+# Zeros as the initial state skip a product: step 0's recurrent product (h0 @ recurrent kernel) and
+# the h0 term of the recurrent kernel's gradient (h0^T @ step 0's gate gradients) are zero, so the
+# kernels leave them out -- but not when the other factor holds inf or NaN, where zeros times it
+# are NaN in the reference.  Both sizes: the row split, and the unit split of batch 1, 256 units.
+SKIP_SIZES = [(3, 6, 5, 13), (1, 4, 2, 256)]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("size", SKIP_SIZES, ids=["rows", "units"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_non_finite_recurrent_kernel_reaches_the_first_step_with_zero_initial_state(kernel_variant, bad,
+                                                                                      size, threads):
+    batch, steps, features, units = size
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(batch, steps, features)).astype(np.float32)
+    kernel = (rng.normal(size=(features, 4 * units)) * 0.1).astype(np.float32)
+    recurrent = (rng.normal(size=(units, 4 * units)) * 0.1).astype(np.float32)
+    recurrent[units // 2, 3] = bad
+    with np.errstate(all="ignore"):
+        expected = _reference.lstm_forward(x, kernel, recurrent)
+        for h0 in (None, np.zeros((batch, units), np.float32)):
+            for training in (False, True):
+                got = ops.lstm_forward(x, kernel, recurrent, h0=h0, training=training, threads=threads)
+                assert np.isnan(expected.outputs[:, 0]).any()
+                _assert_same_non_finite(got.outputs, expected.outputs, f"{kernel_variant} h0={h0 is not None}")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("size", SKIP_SIZES, ids=["rows", "units"])
+def test_a_non_finite_gradient_of_the_first_step_reaches_the_recurrent_gradient(kernel_variant, bad, size):
+    batch, steps, features, units = size
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(batch, steps, features)).astype(np.float32)
+    kernel = (rng.normal(size=(features, 4 * units)) * 0.1).astype(np.float32)
+    recurrent = (rng.normal(size=(units, 4 * units)) * 0.1).astype(np.float32)
+    d_outputs = rng.normal(size=(batch, steps, units)).astype(np.float32)
+    d_outputs[0, 0, 1] = bad                  # only step 0's gate gradients become non-finite
+    with np.errstate(all="ignore"):
+        got = ops.lstm_backward(ops.lstm_forward(x, kernel, recurrent, training=True).cache, d_outputs)
+        expected = _reference.lstm_backward(_reference.lstm_forward(x, kernel, recurrent, training=True).cache,
+                                            d_outputs)
+    assert np.isnan(expected.d_recurrent_kernel).any()
+    _assert_same_non_finite(got.d_recurrent_kernel, expected.d_recurrent_kernel, f"{kernel_variant}")
+
+
+@pytest.mark.parametrize("size", SKIP_SIZES, ids=["rows", "units"])
+def test_zeros_as_initial_state_give_the_bits_of_no_initial_state(kernel_variant, size):
+    """The skip applies to zeros given as much as to none; results as without it (the reference)."""
+    batch, steps, features, units = size
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(batch, steps, features)).astype(np.float32)
+    kernel = (rng.normal(size=(features, 4 * units)) * 0.1).astype(np.float32)
+    recurrent = (rng.normal(size=(units, 4 * units)) * 0.1).astype(np.float32)
+    zeros = np.zeros((batch, units), np.float32)
+    d_outputs = rng.normal(size=(batch, steps, units)).astype(np.float32)
+    none = ops.lstm_forward(x, kernel, recurrent, training=True)
+    given = ops.lstm_forward(x, kernel, recurrent, h0=zeros, c0=zeros, training=True)
+    np.testing.assert_array_equal(none.outputs, given.outputs)
+    grads_none, grads_given = ops.lstm_backward(none.cache, d_outputs), ops.lstm_backward(given.cache, d_outputs)
+    for a, b in zip(grads_none, grads_given):
+        if a is not None:
+            np.testing.assert_array_equal(a, b)
+    expected = _reference.lstm_backward(_reference.lstm_forward(x, kernel, recurrent, training=True).cache, d_outputs)
+    np.testing.assert_allclose(grads_none.d_recurrent_kernel, expected.d_recurrent_kernel, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(none.outputs, _reference.lstm_forward(x, kernel, recurrent).outputs, atol=1e-5)

@@ -50,6 +50,8 @@ typedef struct {
                                             `gates` arrives projected */
     const float *kernel;                 /* (D, 4H) */
     int D;
+    int zero_h0;                         /* forward: h0 is zeros and `packed` finite, so step 0
+                                            has no recurrent product (lstm_kernels.pxi) */
 } lc_unit_job;
 
 /* The units thread t of nt owns: whole panels, as even as panels allow. */
@@ -169,7 +171,7 @@ static void lc_forward_step_units(const lc_unit_job *job, int64_t s0, int64_t s,
         for (int64_t q = 0; q < 4; q++)
             lc_project_narrow_f(n, (int)G, (int)(u1 - u0), job->D, job->x_steps + (s - s0) * B * job->D,
                                 job->kernel + q * H + u0, gates_s + q * H + u0);
-    for (int64_t q = 0; q < 4; q++) {
+    for (int64_t q = 0; q < 4 && (s > 0 || !job->zero_h0); q++) {
         /* H % LC_NR == 0 here: a panel is H floats of LC_NR, or H / 2 pairs of them */
         size_t panel = (size_t)(q * H + u0) / LC_NR * H * LC_NR;
         if (job->bf16 == LC_BF16_NATIVE)
