@@ -110,7 +110,8 @@ def _lstmcore_step(config, mode):
             caches.append(result.cache)
         d_outputs = grad
         for cache in reversed(caches):
-            d_outputs = ops.lstm_backward(cache, d_outputs).d_x
+            # as the LSTM layer (and torch without h0): no gradient for the initial state
+            d_outputs = ops.lstm_backward(cache, d_outputs, initial_state_gradients=False).d_x
 
     return inference if mode == "inference" else training, lstmcore
 

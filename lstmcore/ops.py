@@ -213,7 +213,7 @@ def lstm_forward(x, kernel, recurrent_kernel, bias=None, *, h0=None, c0=None,
 
 
 def lstm_backward(cache, d_outputs=None, d_h_n=None, d_c_n=None, *,
-                  retain_cache=False, threads=None) -> LSTMGradients:
+                  retain_cache=False, threads=None, initial_state_gradients=True) -> LSTMGradients:
     """Gradients of a scalar loss w.r.t. every input of a training `lstm_forward`.
 
     Args:
@@ -224,6 +224,9 @@ def lstm_backward(cache, d_outputs=None, d_h_n=None, d_c_n=None, *,
             a slice of the last axis of a wider array (see lstm_forward's `out`).
         d_h_n, d_c_n: (B, H) gradients w.r.t. the final state, or None for zeros.
         threads: native threads for this call; None means `lstmcore.get_num_threads()`.
+        initial_state_gradients: False when nothing needs d_h0 and d_c0 (a layer whose
+            initial state is not an input): they are returned as None, and the last step's
+            product (into d_h0) is skipped, one of T steps' products.
 
     Returns:
         LSTMGradients(d_x, d_kernel, d_recurrent_kernel, d_bias or None, d_h0, d_c0).
@@ -247,7 +250,8 @@ def lstm_backward(cache, d_outputs=None, d_h_n=None, d_c_n=None, *,
         grads = dispatch.active().backward(
             x, cache.kernel, cache.recurrent_kernel, cache.order, cache.sorted_lengths,
             cache.reverse, gates, cache.cells, cache.hiddens, cache.x_steps,
-            cache.h0, cache.c0, d_outputs, d_h_n, d_c_n, _call_threads(threads))
+            cache.h0, cache.c0, d_outputs, d_h_n, d_c_n, _call_threads(threads),
+            bool(initial_state_gradients))
     if not retain_cache:
         cache.gates = None
     d_x, d_kernel, d_rkernel, d_bias, d_h0, d_c0 = grads

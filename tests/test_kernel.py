@@ -338,3 +338,29 @@ def test_out_must_have_evenly_spaced_rows_and_be_writeable():
     wide.flags.writeable = False
     with pytest.raises(ValueError, match=r"out must be writeable"):
         ops.lstm_forward(*args, out=wide[..., :5])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("size", [(5, 7, 3, 13, True), (1, 9, 2, 256, False), (4, 6, 20, 16, True)],
+                         ids=["rows-varied-lengths", "units", "wide-inputs"])
+def test_a_backward_without_initial_state_gradients_skips_them_and_changes_nothing_else(kernel_variant,
+                                                                                        size, threads):
+    """initial_state_gradients=False returns d_h0 and d_c0 as None and leaves out the last step's
+    product (into d_h0); every other gradient keeps its bits.  With and without a given initial
+    state (whose zeros also skip the forward's first product)."""
+    batch, steps, features, units, varied = size
+    for initial_state in (False, True):
+        problem = make_problem(batch, steps, features, units, np.float32, scale=0.3,
+                               lengths=varied_lengths(batch, steps) if varied else None,
+                               initial_state=initial_state)
+        args, kwargs = forward_args(problem)
+        d_outputs, d_h_n, d_c_n = upstream_gradients(problem)
+        grads = {}
+        for wanted in (True, False):
+            cache = ops.lstm_forward(*args, **kwargs, training=True, threads=threads).cache
+            grads[wanted] = ops.lstm_backward(cache, d_outputs, d_h_n, d_c_n, threads=threads,
+                                              initial_state_gradients=wanted)
+        assert grads[False].d_h0 is None and grads[False].d_c0 is None
+        assert grads[True].d_h0.shape == (batch, units)
+        for name in ("d_x", "d_kernel", "d_recurrent_kernel", "d_bias"):
+            np.testing.assert_array_equal(getattr(grads[False], name), getattr(grads[True], name), err_msg=name)

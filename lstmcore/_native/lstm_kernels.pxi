@@ -267,7 +267,8 @@ cdef struct Dims:
     int threads                       # team size; row_begin[t] .. row_begin[t+1] are team t's rows
     bint split_units                  # float32 only: the team splits the units, not the rows
     int bf16                          # float32 inference: LC_BF16_* (lstm_gemm_bf16.h)
-    bint zero_h0                      # forward: step 0 has no recurrent product (_no_first_product)
+    bint skip_step0_product           # no recurrent product at step 0: forward, h0 is zeros
+                                      # (_no_first_product); backward, d_h0 is not wanted
     Py_ssize_t row_begin[MAX_THREADS + 1]
 
 
@@ -520,7 +521,7 @@ cdef void _forward_rows(floating* tag, Dims* d, CallArrays* a, Py_ssize_t r0, Py
             c_prev = c_out = cs
         if narrow != NULL:
             _project_narrow(n - r0, G, d.D, narrow + ((s - s0) * B + r0) * d.D, kernel, gates_s + r0 * G)
-        if s == 0 and d.zero_h0:
+        if s == 0 and d.skip_step0_product:
             pass
         elif floating is float and d.bf16:
             lc_gemm_packed_bf16(d.bf16, <int>(n - r0), <int>H, <int>G, h_prev + r0 * H, <int>H, packed,
@@ -593,7 +594,7 @@ cdef lc_unit_job _unit_job(Dims* d, CallArrays* a, bint training) noexcept nogil
     job.c0 = <float*>a.c0s
     job.dh, job.dc = <float*>a.dh, <float*>a.dc
     job.x_steps, job.kernel, job.D = NULL, <float*>a.kernel, <int>d.D
-    job.zero_h0 = 0 if backward else d.zero_h0
+    job.skip_step0_product = d.skip_step0_product
     return job
 
 
@@ -643,7 +644,8 @@ cdef void _backward_rows(floating* tag, Dims* d, CallArrays* a, Py_ssize_t r0, P
                 _add(<int>H, dh + i * H, dy + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * d.ldy)
             _cell_backward(<int>H, gates_s + i * G, cs + (s * B + i) * H, c_prev + i * H,
                            dh + i * H, dc + i * H)
-        _recurrent_product(True, n - r0, H, gates_s + r0 * G, packed, rkernel, dh + r0 * H)
+        if s > 0 or not d.skip_step0_product:
+            _recurrent_product(True, n - r0, H, gates_s + r0 * G, packed, rkernel, dh + r0 * H)
 
 
 cdef void _run_backward(floating* tag, Dims* d, CallArrays* a) noexcept nogil:
@@ -910,7 +912,7 @@ cdef Dims _dims(cnp.ndarray x, cnp.ndarray rkernel, cnp.ndarray lengths, bint re
     d.S = lengths[0] if d.B > 0 else 0
     d.reverse = reverse
     d.bf16 = LC_BF16_OFF
-    d.zero_h0 = False                 # set by the forward once the initial state is sorted
+    d.skip_step0_product = False      # the forward decides once the initial state is sorted
     _split_work(&d, <int64_t*>_ptr(lengths), threads, x.dtype == np.float32)
     return d
 
@@ -1009,7 +1011,7 @@ cdef void _forward_typed(floating* tag, Dims* d, CallArrays* a, bint training, i
     with nogil:
         _sort_rows(d.B, d.H, a.order, <floating*>a.h0, <floating*>a.h0s)
         _sort_rows(d.B, d.H, a.order, <floating*>a.c0, <floating*>a.c0s)
-        d.zero_h0 = _no_first_product(d.B * d.H, <floating*>a.h0s, d.H * 4 * d.H, <floating*>a.rkernel)
+        d.skip_step0_product = _no_first_product(d.B * d.H, <floating*>a.h0s, d.H * 4 * d.H, <floating*>a.rkernel)
         if d.split_units and not training:
             memcpy(a.hs, a.h0s, d.B * d.H * sizeof(floating))
         _run_forward(tag, d, a, training, threads)
@@ -1020,9 +1022,11 @@ cdef void _forward_typed(floating* tag, Dims* d, CallArrays* a, bint training, i
 def backward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, cnp.ndarray order,
              cnp.ndarray lengths, bint reverse, cnp.ndarray gates, cnp.ndarray cs,
              cnp.ndarray hs, cnp.ndarray x_steps, cnp.ndarray h0s, cnp.ndarray c0s,
-             d_outputs, d_h_n, d_c_n, int threads):
-    """Native backward; `gates` is overwritten.  Returns (dx, dK, dU, db, dh0, dc0)."""
+             d_outputs, d_h_n, d_c_n, int threads, bint state_gradients=True):
+    """Native backward; `gates` is overwritten.  Returns (dx, dK, dU, db, dh0, dc0), the last
+    two None without `state_gradients` (then the last step's product, into dh0, is skipped)."""
     cdef Dims d = _dims(x, rkernel, lengths, reverse, threads)
+    d.skip_step0_product = not state_gradients
     dtype = x.dtype
     dx = np.zeros((d.B, d.T, d.D), dtype)
     dx_steps = np.empty((d.S, d.B, d.D), dtype)
@@ -1030,7 +1034,7 @@ def backward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, cnp.ndarray
     d_bias = np.zeros(4 * d.H, dtype)
     dh = _sorted_state(_shared_by_threads(&d), d_h_n, order, (d.B, d.H), dtype)
     dc = _sorted_state(_shared_by_threads(&d), d_c_n, order, (d.B, d.H), dtype)
-    d_h0, d_c0 = np.empty((d.B, d.H), dtype), np.empty((d.B, d.H), dtype)
+    d_h0, d_c0 = (np.empty((d.B, d.H), dtype), np.empty((d.B, d.H), dtype)) if state_gradients else (None, None)
     packed = _packed_buffer(<int>(4 * d.H), <int>d.H, dtype)
     if d_outputs is not None:
         d.ldy = _row_stride(d_outputs)
@@ -1042,7 +1046,7 @@ def backward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, cnp.ndarray
     a.y = _maybe_ptr(d_outputs)
     a.dx, a.dx_steps, a.d_kernel, a.d_rkernel, a.d_bias = (_ptr(dx), _ptr(dx_steps), _ptr(d_kernel),
                                                            _ptr(d_rkernel), _ptr(d_bias))
-    a.dh, a.dc, a.d_h0, a.d_c0 = _ptr(dh), _ptr(dc), _ptr(d_h0), _ptr(d_c0)
+    a.dh, a.dc, a.d_h0, a.d_c0 = _ptr(dh), _ptr(dc), _maybe_ptr(d_h0), _maybe_ptr(d_c0)
     if dtype == np.float32:
         _backward_typed(<float*>NULL, &d, &a, threads)
     else:
@@ -1060,5 +1064,6 @@ cdef void _backward_typed(floating* tag, Dims* d, CallArrays* a, int threads):
                                  <floating*>a.h0s, <floating*>a.x_steps, <floating*>a.dx_steps,
                                  <floating*>a.d_kernel, <floating*>a.d_rkernel, <floating*>a.d_bias)
             _scatter_steps(d, a.order, a.lengths, <floating*>a.dx_steps, <floating*>a.dx)
-        _unsort_rows(d.B, d.H, a.order, <floating*>a.dh, <floating*>a.d_h0)
-        _unsort_rows(d.B, d.H, a.order, <floating*>a.dc, <floating*>a.d_c0)
+        if a.d_h0 != NULL:
+            _unsort_rows(d.B, d.H, a.order, <floating*>a.dh, <floating*>a.d_h0)
+            _unsort_rows(d.B, d.H, a.order, <floating*>a.dc, <floating*>a.d_c0)

@@ -71,7 +71,7 @@ cdef extern from "lstm_units.h" nogil:
         const float* x_steps
         const float* kernel
         int D
-        int zero_h0
+        int skip_step0_product
     void lc_forward_units_f(const lc_unit_job* job, int64_t s0, int64_t s1)
     void lc_settle_units_f(const lc_unit_job* job)
     void lc_backward_units_f(const lc_unit_job* job, int64_t S)

@@ -50,8 +50,8 @@ typedef struct {
                                             `gates` arrives projected */
     const float *kernel;                 /* (D, 4H) */
     int D;
-    int zero_h0;                         /* forward: h0 is zeros and `packed` finite, so step 0
-                                            has no recurrent product (lstm_kernels.pxi) */
+    int skip_step0_product;              /* no recurrent product at step 0: forward, h0 is zeros
+                                            (and `packed` finite); backward, d_h0 is not wanted */
 } lc_unit_job;
 
 /* The units thread t of nt owns: whole panels, as even as panels allow. */
@@ -171,7 +171,7 @@ static void lc_forward_step_units(const lc_unit_job *job, int64_t s0, int64_t s,
         for (int64_t q = 0; q < 4; q++)
             lc_project_narrow_f(n, (int)G, (int)(u1 - u0), job->D, job->x_steps + (s - s0) * B * job->D,
                                 job->kernel + q * H + u0, gates_s + q * H + u0);
-    for (int64_t q = 0; q < 4 && (s > 0 || !job->zero_h0); q++) {
+    for (int64_t q = 0; q < 4 && (s > 0 || !job->skip_step0_product); q++) {
         /* H % LC_NR == 0 here: a panel is H floats of LC_NR, or H / 2 pairs of them */
         size_t panel = (size_t)(q * H + u0) / LC_NR * H * LC_NR;
         if (job->bf16 == LC_BF16_NATIVE)
@@ -374,6 +374,8 @@ static void lc_backward_units_f(const lc_unit_job *job, int64_t S)
                                        job->cs + (s * B + i) * H + u0, c_prev + i * H + u0,
                                        job->dh + i * H + u0, job->dc + i * H + u0);
                 }
+            if (s == 0 && job->skip_step0_product)
+                break;                       /* d_h0 not wanted: no meeting, no product */
             lc_barrier_wait(arrivals, t, nt, S - s);
             lc_prefetch_rows(gates_s, n * G);
             if (u1 > u0)

@@ -232,21 +232,24 @@ class LSTM(Layer):
                                   precision=precision)
         if self.stateful:
             self.states = [result.h_n, result.c_n]
-        self._cache = (result.cache, mask) if keep_cache else None
+        # d_h0 and d_c0 only for a given initial state (a functional model's state inputs read
+        # them as `state_gradients`); a shared layer's calls each keep their own cache
+        self._cache = (result.cache, mask, initial_state is not None) if keep_cache else None
         return result
 
     def _run_backward(self, d_outputs, d_h_n, d_c_n, threads=None):
         """Backward of `_run`: fill the weight gradients, return d_x."""
         if self._cache is None:
             raise RuntimeError(f"LSTM {self.name!r}: backward() needs a forward(..., keep_cache=True) first")
-        cache, mask = self._cache
+        cache, mask, state_is_input = self._cache
         self._cache = None
         dtype = self.dtype
         grads = ops.lstm_backward(
             cache,
             None if d_outputs is None else ops.as_output_rows(d_outputs, dtype),
             None if d_h_n is None else np.ascontiguousarray(d_h_n, dtype=dtype),
-            None if d_c_n is None else np.ascontiguousarray(d_c_n, dtype=dtype), threads=threads)
+            None if d_c_n is None else np.ascontiguousarray(d_c_n, dtype=dtype), threads=threads,
+            initial_state_gradients=state_is_input)
         self._grads["kernel"][...] = grads.d_kernel
         self._grads["recurrent_kernel"][...] = grads.d_recurrent_kernel
         if self.use_bias:
@@ -285,8 +288,8 @@ class LSTM(Layer):
             grad, d_h_n, d_c_n = (list(grad) + [None, None])[:3]
         if self._cache is None:
             raise RuntimeError(f"LSTM {self.name!r}: backward() needs a forward(..., keep_cache=True) first")
-        repeat_mask, lengths = self._cache[2:]
-        self._cache = self._cache[:2]
+        repeat_mask, lengths = self._cache[3:]
+        self._cache = self._cache[:3]
         d_outputs = None
         if not self.return_sequences:
             d_h_n = grad if d_h_n is None else grad + d_h_n
