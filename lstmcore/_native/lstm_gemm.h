@@ -34,6 +34,16 @@
 #define LC_NR 16   /* columns per panel: two 8-float vectors */
 #define LC_MR 6    /* rows per register tile: 6 x 16 = 12 accumulators */
 
+/* A register tile is one function per height (its accumulators are named variables, see below),
+ * picked by a switch on the rows left: `switch (rows) { LC_TILE_CASES_5_12(CALL) default: ... }`
+ * with CALL(R) the call of height R's function. */
+#define LC_TILE_CASE(R, CALL) case R: CALL(R); break;
+#define LC_TILE_CASES_2_4(CALL) LC_TILE_CASE(4, CALL) LC_TILE_CASE(3, CALL) LC_TILE_CASE(2, CALL)
+#define LC_TILE_CASES_2_6(CALL) LC_TILE_CASE(6, CALL) LC_TILE_CASE(5, CALL) LC_TILE_CASES_2_4(CALL)
+#define LC_TILE_CASES_5_12(CALL)                                                        \
+    LC_TILE_CASE(12, CALL) LC_TILE_CASE(11, CALL) LC_TILE_CASE(10, CALL) LC_TILE_CASE(9, CALL) \
+    LC_TILE_CASE(8, CALL) LC_TILE_CASE(7, CALL) LC_TILE_CASE(6, CALL) LC_TILE_CASE(5, CALL)
+
 static inline size_t lc_packed_size(int K, int N)
 {
     return (size_t)K * (size_t)((N + LC_NR - 1) / LC_NR) * LC_NR;
@@ -152,14 +162,9 @@ LC_KERNEL(6, 1)
 static inline void lc_kernel_rows(int rows, int K, const float *A, int lda, const float *panel,
                                   float *C, int ldc, int accumulate)
 {
-    switch (rows) {
-    case 6: lc_kernel_6(K, A, lda, panel, C, ldc, accumulate); break;
-    case 5: lc_kernel_5(K, A, lda, panel, C, ldc, accumulate); break;
-    case 4: lc_kernel_4(K, A, lda, panel, C, ldc, accumulate); break;
-    case 3: lc_kernel_3(K, A, lda, panel, C, ldc, accumulate); break;
-    case 2: lc_kernel_2(K, A, lda, panel, C, ldc, accumulate); break;
-    default: lc_kernel_1(K, A, lda, panel, C, ldc, accumulate); break;
-    }
+#define LC_KERNEL_CALL(R) lc_kernel_##R(K, A, lda, panel, C, ldc, accumulate)
+    switch (rows) { LC_TILE_CASES_2_6(LC_KERNEL_CALL) default: LC_KERNEL_CALL(1); }
+#undef LC_KERNEL_CALL
 }
 
 /* C (M x N, leading dimension ldc) = [C +] A (M x K, lda) @ packed op(B).

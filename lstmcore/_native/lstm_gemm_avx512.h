@@ -102,20 +102,9 @@ LC_Z_KERNEL(12, 1)
 static inline void lc_zkernel_rows(int rows, int K, const float *A, int lda, const float *p0,
                                    const float *p1, float *C, int ldc, int accumulate)
 {
-    switch (rows) {
-    case 12: lc_zkernel_12(K, A, lda, p0, p1, C, ldc, accumulate); break;
-    case 11: lc_zkernel_11(K, A, lda, p0, p1, C, ldc, accumulate); break;
-    case 10: lc_zkernel_10(K, A, lda, p0, p1, C, ldc, accumulate); break;
-    case 9: lc_zkernel_9(K, A, lda, p0, p1, C, ldc, accumulate); break;
-    case 8: lc_zkernel_8(K, A, lda, p0, p1, C, ldc, accumulate); break;
-    case 7: lc_zkernel_7(K, A, lda, p0, p1, C, ldc, accumulate); break;
-    case 6: lc_zkernel_6(K, A, lda, p0, p1, C, ldc, accumulate); break;
-    case 5: lc_zkernel_5(K, A, lda, p0, p1, C, ldc, accumulate); break;
-    case 4: lc_zkernel_4(K, A, lda, p0, p1, C, ldc, accumulate); break;
-    case 3: lc_zkernel_3(K, A, lda, p0, p1, C, ldc, accumulate); break;
-    case 2: lc_zkernel_2(K, A, lda, p0, p1, C, ldc, accumulate); break;
-    default: lc_zkernel_1(K, A, lda, p0, p1, C, ldc, accumulate); break;
-    }
+#define LC_Z_CALL(R) lc_zkernel_##R(K, A, lda, p0, p1, C, ldc, accumulate)
+    switch (rows) { LC_TILE_CASES_5_12(LC_Z_CALL) LC_TILE_CASES_2_4(LC_Z_CALL) default: LC_Z_CALL(1); }
+#undef LC_Z_CALL
 }
 
 /* One panel (16 columns): for the last panel of an odd count (4H = 200 for 50 units has 13),
@@ -170,20 +159,9 @@ LC_Y_KERNEL(12, 1)
 static inline void lc_ykernel_rows(int rows, int K, const float *A, int lda, const float *p0,
                                    float *C, int ldc, __mmask16 mask, int accumulate)
 {
-    switch (rows) {
-    case 12: lc_ykernel_12(K, A, lda, p0, C, ldc, mask, accumulate); break;
-    case 11: lc_ykernel_11(K, A, lda, p0, C, ldc, mask, accumulate); break;
-    case 10: lc_ykernel_10(K, A, lda, p0, C, ldc, mask, accumulate); break;
-    case 9: lc_ykernel_9(K, A, lda, p0, C, ldc, mask, accumulate); break;
-    case 8: lc_ykernel_8(K, A, lda, p0, C, ldc, mask, accumulate); break;
-    case 7: lc_ykernel_7(K, A, lda, p0, C, ldc, mask, accumulate); break;
-    case 6: lc_ykernel_6(K, A, lda, p0, C, ldc, mask, accumulate); break;
-    case 5: lc_ykernel_5(K, A, lda, p0, C, ldc, mask, accumulate); break;
-    case 4: lc_ykernel_4(K, A, lda, p0, C, ldc, mask, accumulate); break;
-    case 3: lc_ykernel_3(K, A, lda, p0, C, ldc, mask, accumulate); break;
-    case 2: lc_ykernel_2(K, A, lda, p0, C, ldc, mask, accumulate); break;
-    default: lc_ykernel_1(K, A, lda, p0, C, ldc, mask, accumulate); break;
-    }
+#define LC_Y_CALL(R) lc_ykernel_##R(K, A, lda, p0, C, ldc, mask, accumulate)
+    switch (rows) { LC_TILE_CASES_5_12(LC_Y_CALL) LC_TILE_CASES_2_4(LC_Y_CALL) default: LC_Y_CALL(1); }
+#undef LC_Y_CALL
 }
 
 /* Rows of a tile: even tiles of at most LC_ZMR rows (64 = 11+11+11+11+10+10, not 12*5+4),

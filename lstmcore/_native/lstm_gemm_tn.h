@@ -88,17 +88,9 @@ LC_TN_KERNEL(12)
 static inline void lc_tn_kernel_rows(int rows, int K, const float *A, const float *S,
                                      __mmask16 m0, __mmask16 m1, float *C, int ldc, int accumulate)
 {
-    switch (rows) {
-    case 12: lc_tn_kernel_12(K, A, S, m0, m1, C, ldc, accumulate); break;
-    case 11: lc_tn_kernel_11(K, A, S, m0, m1, C, ldc, accumulate); break;
-    case 10: lc_tn_kernel_10(K, A, S, m0, m1, C, ldc, accumulate); break;
-    case 9: lc_tn_kernel_9(K, A, S, m0, m1, C, ldc, accumulate); break;
-    case 8: lc_tn_kernel_8(K, A, S, m0, m1, C, ldc, accumulate); break;
-    case 7: lc_tn_kernel_7(K, A, S, m0, m1, C, ldc, accumulate); break;
-    case 6: lc_tn_kernel_6(K, A, S, m0, m1, C, ldc, accumulate); break;
-    case 5: lc_tn_kernel_5(K, A, S, m0, m1, C, ldc, accumulate); break;
-    default: lc_tn_kernel_4(K, A, S, m0, m1, C, ldc, accumulate); break;
-    }
+#define LC_TN_CALL(R) lc_tn_kernel_##R(K, A, S, m0, m1, C, ldc, accumulate)
+    switch (rows) { LC_TILE_CASES_5_12(LC_TN_CALL) default: LC_TN_CALL(4); }
+#undef LC_TN_CALL
 }
 
 static inline int lc_tn_tile_rows(int left) { return lc_ztile_rows(left); }
@@ -167,14 +159,9 @@ LC_TN_KERNEL(6)
 static inline void lc_tn_kernel_rows(int rows, int K, const float *A, const float *S, float *C,
                                      int ldc, int accumulate)
 {
-    switch (rows) {
-    case 6: lc_tn_kernel_6(K, A, S, C, ldc, accumulate); break;
-    case 5: lc_tn_kernel_5(K, A, S, C, ldc, accumulate); break;
-    case 4: lc_tn_kernel_4(K, A, S, C, ldc, accumulate); break;
-    case 3: lc_tn_kernel_3(K, A, S, C, ldc, accumulate); break;
-    case 2: lc_tn_kernel_2(K, A, S, C, ldc, accumulate); break;
-    default: lc_tn_kernel_1(K, A, S, C, ldc, accumulate); break;
-    }
+#define LC_TN_CALL(R) lc_tn_kernel_##R(K, A, S, C, ldc, accumulate)
+    switch (rows) { LC_TILE_CASES_2_6(LC_TN_CALL) default: LC_TN_CALL(1); }
+#undef LC_TN_CALL
 }
 
 /* Tiles of 5 or 6 rows where M allows, as lc_gemm_packed_f's. */
