@@ -716,7 +716,7 @@ cdef void _parameter_gradients(Dims* d, int threads, floating* kernel, floating*
     """One GEMM each for the recurrent kernel (and, for wide inputs, the kernel and the inputs);
     one pass for the bias (and narrow inputs).  Padding rows are zero."""
     cdef Py_ssize_t B = d.B, H = d.H, G = 4 * d.H, D = d.D, S = d.S
-    # d_rkernel = h0^T dgates[0] + sum_s h[s-1]^T dgates[s]; the first term is zero when h0 is
+    # d_rkernel = h0^T dgates[0] + sum_s h[s-1]^T dgates[s]; the first term is zero when h0 is zeros
     if _no_first_product(B * H, h0, B * G, gates):
         _split_k_gemm(threads, H, G, (S - 1) * B, hs, H, gates + B * G, G, <floating>0, d_rkernel)
     else:
