@@ -47,6 +47,28 @@
 #define LC_Z_LOADS_2 LC_Z_LOADS_1 LC_Z_LOAD_B(1)
 #define LC_Z_LOADS_4 LC_Z_LOADS_2 LC_Z_LOAD_B(2) LC_Z_LOAD_B(3)
 
+/* The body of a tile kernel of family P (Z: two panels, Y: one, B: bfloat16 pairs) for R rows
+ * over K steps of k, from the family's pieces LC_<P>_DECLARE, _LOAD_B, _LOADS_<KU>, _STEP,
+ * _FOLDS_<KU> and _STORE: KU partial sums, a tail of single steps, the sums folded in order. */
+#define LC_TILE_BODY(P, R, KU, K)                                                       \
+    LC_Z_SPLITS_##KU(LC_##P##_DECLARE, R)                                              \
+    int k = 0;                                                                         \
+    for (; k + KU <= (K); k += KU) {                                                   \
+        LC_##P##_LOADS_##KU                                                            \
+        LC_Z_SPLITS_##KU(LC_##P##_STEP, R)                                             \
+    }                                                                                  \
+    for (; k < (K); k++) {                                                             \
+        LC_##P##_LOAD_B(0)                                                             \
+        LC_Z_ROWS_##R(LC_##P##_STEP, 0)                                                \
+    }                                                                                  \
+    LC_##P##_FOLDS_##KU(R)                                                             \
+    LC_Z_ROWS_##R(LC_##P##_STORE, 0)
+
+/* Every tile height with its KU, one list for all families: a row's elements are summed in
+ * the same order whichever family's kernel computes them. */
+#define LC_TILE_HEIGHTS(DEFINE) DEFINE(1, 4) DEFINE(2, 2) DEFINE(3, 2) DEFINE(4, 1) DEFINE(5, 1) \
+    DEFINE(6, 1) DEFINE(7, 1) DEFINE(8, 1) DEFINE(9, 1) DEFINE(10, 1) DEFINE(11, 1) DEFINE(12, 1)
+
 /* Two panels (32 columns): accumulators z<u>_<r>_0 (first panel) and _1 (second). */
 #define LC_Z_DECLARE(u, r)                                                              \
     __m512 z##u##_##r##_0 = (u || !accumulate) ? _mm512_setzero_ps()                     \
@@ -73,31 +95,9 @@
 static inline void lc_zkernel_##R(int K, const float *A, int lda, const float *p0,      \
                                   const float *p1, float *C, int ldc, int accumulate)  \
 {                                                                                      \
-    LC_Z_SPLITS_##KU(LC_Z_DECLARE, R)                                                  \
-    int k = 0;                                                                         \
-    for (; k + KU <= K; k += KU) {                                                     \
-        LC_Z_LOADS_##KU                                                                \
-        LC_Z_SPLITS_##KU(LC_Z_STEP, R)                                                 \
-    }                                                                                  \
-    for (; k < K; k++) {                                                               \
-        LC_Z_LOAD_B(0)                                                                 \
-        LC_Z_ROWS_##R(LC_Z_STEP, 0)                                                    \
-    }                                                                                  \
-    LC_Z_FOLDS_##KU(R)                                                                 \
-    LC_Z_ROWS_##R(LC_Z_STORE, 0)                                                       \
+    LC_TILE_BODY(Z, R, KU, K)                                                          \
 }
-LC_Z_KERNEL(1, 4)
-LC_Z_KERNEL(2, 2)
-LC_Z_KERNEL(3, 2)
-LC_Z_KERNEL(4, 1)
-LC_Z_KERNEL(5, 1)
-LC_Z_KERNEL(6, 1)
-LC_Z_KERNEL(7, 1)
-LC_Z_KERNEL(8, 1)
-LC_Z_KERNEL(9, 1)
-LC_Z_KERNEL(10, 1)
-LC_Z_KERNEL(11, 1)
-LC_Z_KERNEL(12, 1)
+LC_TILE_HEIGHTS(LC_Z_KERNEL)
 
 static inline void lc_zkernel_rows(int rows, int K, const float *A, int lda, const float *p0,
                                    const float *p1, float *C, int ldc, int accumulate)
@@ -110,7 +110,8 @@ static inline void lc_zkernel_rows(int rows, int K, const float *A, int lda, con
 /* One panel (16 columns): for the last panel of an odd count (4H = 200 for 50 units has 13),
  * which the two-panel kernel computed twice into a tile copied in and out.  Accumulators
  * y<u>_<r>; C's columns past `width` are neither read nor written (masked).  The same KU for a
- * tile height as the two-panel kernel, so each element is summed in the same order. */
+ * tile height as the two-panel kernel (LC_TILE_HEIGHTS), so each element is summed in the same
+ * order. */
 #define LC_Y_DECLARE(u, r)                                                              \
     __m512 y##u##_##r = (u || !accumulate) ? _mm512_setzero_ps()                         \
                           : _mm512_maskz_loadu_ps(mask, C + (size_t)(r) * ldc);
@@ -130,31 +131,9 @@ static inline void lc_zkernel_rows(int rows, int K, const float *A, int lda, con
 static inline void lc_ykernel_##R(int K, const float *A, int lda, const float *p0,      \
                                   float *C, int ldc, __mmask16 mask, int accumulate)  \
 {                                                                                      \
-    LC_Z_SPLITS_##KU(LC_Y_DECLARE, R)                                                  \
-    int k = 0;                                                                         \
-    for (; k + KU <= K; k += KU) {                                                     \
-        LC_Y_LOADS_##KU                                                                \
-        LC_Z_SPLITS_##KU(LC_Y_STEP, R)                                                 \
-    }                                                                                  \
-    for (; k < K; k++) {                                                               \
-        LC_Y_LOAD_B(0)                                                                 \
-        LC_Z_ROWS_##R(LC_Y_STEP, 0)                                                    \
-    }                                                                                  \
-    LC_Y_FOLDS_##KU(R)                                                                 \
-    LC_Z_ROWS_##R(LC_Y_STORE, 0)                                                       \
+    LC_TILE_BODY(Y, R, KU, K)                                                          \
 }
-LC_Y_KERNEL(1, 4)
-LC_Y_KERNEL(2, 2)
-LC_Y_KERNEL(3, 2)
-LC_Y_KERNEL(4, 1)
-LC_Y_KERNEL(5, 1)
-LC_Y_KERNEL(6, 1)
-LC_Y_KERNEL(7, 1)
-LC_Y_KERNEL(8, 1)
-LC_Y_KERNEL(9, 1)
-LC_Y_KERNEL(10, 1)
-LC_Y_KERNEL(11, 1)
-LC_Y_KERNEL(12, 1)
+LC_TILE_HEIGHTS(LC_Y_KERNEL)
 
 static inline void lc_ykernel_rows(int rows, int K, const float *A, int lda, const float *p0,
                                    float *C, int ldc, __mmask16 mask, int accumulate)

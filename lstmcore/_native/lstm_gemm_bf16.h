@@ -138,22 +138,9 @@ LC_BF16_TARGET static void lc_bkernel_##R(int pairs, const uint32_t *A2, int lda
                                           const uint16_t *p0, const uint16_t *p1,      \
                                           float *C, int ldc, int accumulate)           \
 {                                                                                      \
-    LC_Z_SPLITS_##KU(LC_B_DECLARE, R)                                                  \
-    int k = 0;                                                                         \
-    for (; k + KU <= pairs; k += KU) {                                                 \
-        LC_B_LOADS_##KU                                                                \
-        LC_Z_SPLITS_##KU(LC_B_STEP, R)                                                 \
-    }                                                                                  \
-    for (; k < pairs; k++) {                                                           \
-        LC_B_LOAD_B(0)                                                                 \
-        LC_Z_ROWS_##R(LC_B_STEP, 0)                                                    \
-    }                                                                                  \
-    LC_B_FOLDS_##KU(R)                                                                 \
-    LC_Z_ROWS_##R(LC_B_STORE, 0)                                                       \
+    LC_TILE_BODY(B, R, KU, pairs)                                                      \
 }
-LC_B_KERNEL(1, 4) LC_B_KERNEL(2, 2) LC_B_KERNEL(3, 2) LC_B_KERNEL(4, 1) LC_B_KERNEL(5, 1)
-LC_B_KERNEL(6, 1) LC_B_KERNEL(7, 1) LC_B_KERNEL(8, 1) LC_B_KERNEL(9, 1) LC_B_KERNEL(10, 1)
-LC_B_KERNEL(11, 1) LC_B_KERNEL(12, 1)
+LC_TILE_HEIGHTS(LC_B_KERNEL)
 
 typedef void (*lc_bkernel_fn)(int, const uint32_t *, int, const uint16_t *, const uint16_t *,
                               float *, int, int);
