@@ -1,0 +1,56 @@
+#!/bin/bash
+# The AVX-512 server measurements of issue 21, in one call of the device machine (16 cores,
+# no network, a python3 with numpy, scipy, Cython and torch but no lstmcore): build in place
+# with -march=native, then the bench table at 1 and 2 threads, the bfloat16 table, and the
+# thread scaling of dna256, dna and big.  Every file lands in $OUT as soon as its step ends,
+# so a step cut short by the call's limit loses only itself.
+#
+#   bash benchmarks/device_avx512.sh            (on the device machine, from the repository root)
+#   SMOKE=1 OUT=/tmp/out bash benchmarks/device_avx512.sh   (here: one tiny cell of each step)
+set -u
+OUT=${OUT:?set OUT to the folder that receives the results}
+export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
+LOG=$OUT/log.txt
+PY=${PYTHON:-python3}
+
+say() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$LOG"; }
+
+# step NAME SECONDS COMMAND...: run one step under a time limit, its output into the log
+step() {
+    local name=$1 limit=$2
+    shift 2
+    say "$name: $*"
+    timeout "$limit" "$@" >>"$LOG" 2>&1
+    say "$name: exit $?"
+}
+
+say "commit $(git rev-parse --short HEAD 2>/dev/null)"
+lscpu >"$OUT/lscpu.txt"
+say "$(grep -E 'Model name|^CPU\(s\)|Thread|Socket|L2|L3' "$OUT/lscpu.txt" | tr -s ' ' | tr '\n' ';')"
+say "$(grep -o -w -E 'avx512f|avx512_bf16|amx_bf16|avx512_fp16' "$OUT/lscpu.txt" | sort -u | tr '\n' ' ')"
+say "$($PY -c 'import sys, numpy, scipy, torch; print(sys.version.split()[0], numpy.__version__, scipy.__version__, torch.__version__)')"
+
+start=$(date +%s)
+LSTMCORE_ARCH_FLAGS=-march=native $PY setup.py -q build_ext --inplace >"$OUT/build.log" 2>&1 \
+    || { say "build failed"; tail -20 "$OUT/build.log"; exit 1; }
+say "built in $(( $(date +%s) - start )) s"
+$PY -c 'import lstmcore; lstmcore.show_config()' 2>&1 | tee -a "$LOG"
+
+if [ "${SMOKE:-0}" = 1 ]; then
+    table=(--configs seed --modes inference --threads 1)
+    bf16=(--configs seed --threads 1)
+    dna256=(--configs seed --modes inference --threads 1 2)
+    wide=(--configs seed --modes training --threads 2)
+    rounds=1
+else
+    table=()
+    bf16=(--configs single big)
+    dna256=(--configs dna256 --threads 1 2 4 8 16)
+    wide=(--configs dna big --threads 4 8 16)
+    rounds=2
+fi
+step table 300 $PY benchmarks/bench_lstm.py "${table[@]}" --rounds $rounds --output "$OUT/bench_lstm_intel.md"
+step bfloat16 90 $PY benchmarks/bench_bfloat16.py "${bf16[@]}" --output "$OUT/bench_bfloat16_intel.md"
+step scaling_dna256 150 $PY benchmarks/bench_lstm.py "${dna256[@]}" --output "$OUT/scaling_dna256.md"
+step scaling_dna_big 150 $PY benchmarks/bench_lstm.py "${wide[@]}" --output "$OUT/scaling_dna_big.md"
+say "done"
