@@ -124,5 +124,13 @@ def describe() -> Dict[str, str]:
     return {"kernel": f"{active_name()} (built: {', '.join(built_variants())}; "
                       f"this CPU runs: {', '.join(supported_variants())})",
             "cpu": ", ".join(sorted(cpu_features())) or "none of avx2, fma, avx512*",
-            "bfloat16 inference": ("AVX512-BF16 instructions" if active().bfloat16_native()
-                                   else "emulated in float32 (opt-in; no faster on this CPU or variant)")}
+            "bfloat16 inference": _bfloat16_description(active())}
+
+
+def _bfloat16_description(module) -> str:
+    """Which product the opt-in bfloat16 inference runs on."""
+    if not module.bfloat16_native():
+        return "emulated in float32 (opt-in; no faster on this CPU or variant)"
+    if module.bfloat16_amx():
+        return "AMX tiles (16 rows and more), AVX512-BF16 instructions (fewer)"
+    return "AVX512-BF16 instructions"

@@ -13,7 +13,8 @@
  * the gates and the cell stay float32.
  *
  * Two implementations of the same arithmetic, chosen per call by the CPU:
- *   native   (LC_BF16_NATIVE): panels of bfloat16 pairs, vdpbf16ps;
+ *   native   (LC_BF16_NATIVE): panels of bfloat16 pairs, vdpbf16ps, or AMX tiles for
+ *            blocks of 16 rows and more where the CPU has them (lstm_gemm_amx.h);
  *   emulated (LC_BF16_EMULATED): the float32 panels and kernel of this
  *            variant on values rounded to bfloat16 (exact in float32), so a
  *            CPU without the instructions gives the same numbers up to the
@@ -101,8 +102,14 @@ static inline int lc_bf16_block_rows(int M, size_t row_bytes)
 #endif
 
 #if LC_HAVE_AVX512 && LC_BF16_COMPILER
-#define LC_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 #define LC_HAVE_BF16_KERNEL 1
+#else
+#define LC_HAVE_BF16_KERNEL 0
+#endif
+#include "lstm_gemm_amx.h"   /* the same product on AMX tiles, for blocks of 16 rows and more */
+
+#if LC_HAVE_BF16_KERNEL
+#define LC_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
 /* C[r, 0:32] = [C +] A2[r, :] @ [panel p0 | panel p1] for R rows, A2 the rows as bfloat16
  * pairs (32-bit words, lda2 words apart).  The row macros are lstm_gemm_avx512.h's; as
@@ -167,6 +174,12 @@ LC_BF16_TARGET static void lc_rows_to_bf16(int M, int K, const float *A, int lda
 static void lc_gemm_bf16_block(int M, int pairs, int N, const uint16_t *A2, const uint16_t *P,
                                float *C, int ldc, int accumulate)
 {
+#if LC_HAVE_AMX
+    if (lc_amx_takes(M, pairs, N)) {
+        lc_gemm_bf16_amx(M, pairs, N, A2, P, C, ldc, accumulate);
+        return;
+    }
+#endif
     float tile[LC_ZMR * 2 * LC_NR];
     int panels = (N + LC_NR - 1) / LC_NR;
     for (int p = 0; p < panels; p += 2) {
@@ -201,8 +214,6 @@ static void lc_gemm_packed_bf16_native(int M, int K, int N, const float *A, int 
         lc_gemm_bf16_block(rows, pairs, N, A2, P, C + (size_t)i * ldc, ldc, accumulate);
     }
 }
-#else
-#define LC_HAVE_BF16_KERNEL 0
 #endif
 
 /* Whether this build and CPU run the native bfloat16 kernel. */

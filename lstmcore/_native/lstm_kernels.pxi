@@ -953,6 +953,19 @@ def bfloat16_native():
     return bool(lc_bf16_native_available())
 
 
+def bfloat16_amx():
+    """True when the native bfloat16 product also runs on AMX tiles here (blocks of 16 rows
+    and more, lstm_gemm_amx.h): an Intel Xeon from Sapphire Rapids on, whose Linux granted the
+    tile state.  The first call asks Linux for it."""
+    return bool(lc_bf16_native_available() and lc_amx_enable())
+
+
+def _set_bfloat16_amx(bint on):
+    """Test hook: the native bfloat16 product on AMX tiles (where the CPU allows) or never.
+    Returns whether the tiles are now in use."""
+    return bool(lc_amx_set(on))
+
+
 def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
             h0, c0, cnp.ndarray order, cnp.ndarray lengths,
             bint reverse, bint training, int threads, out=None, bint bfloat16=False):
@@ -970,6 +983,8 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
     dtype = x.dtype
     if bfloat16:
         d.bf16 = LC_BF16_NATIVE if lc_bf16_native_available() else LC_BF16_EMULATED
+        if d.bf16 == LC_BF16_NATIVE:
+            lc_amx_enable()     # with the GIL, before any team: Linux grants the tiles once a process
     cdef Py_ssize_t steps_kept = d.S if training else min(d.S, _inference_block_steps(&d))
     padded = d.B > 0 and (<int64_t*>_ptr(lengths))[d.B - 1] < d.T
     maybe_zeros = np.zeros if padded else np.empty

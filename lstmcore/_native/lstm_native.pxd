@@ -41,6 +41,11 @@ cdef extern from "lstm_gemm_bf16.h" nogil:
     int lc_bf16_native_available()
     float lc_bf16_round(float x)
 
+cdef extern from "lstm_gemm_amx.h" nogil:
+    int LC_HAVE_AMX
+    int lc_amx_enable()
+    int lc_amx_set(int on)
+
 cdef extern from "lstm_narrow_inputs.h" nogil:
     void lc_project_narrow_f(Py_ssize_t rows, int G, int N, int D, const float* x,
                              const float* kernel, float* out)
