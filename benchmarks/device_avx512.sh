@@ -6,6 +6,7 @@
 # so a step cut short by the call's limit loses only itself.
 #
 #   bash benchmarks/device_avx512.sh            (on the device machine, from the repository root)
+#   PLAN=tiles bash benchmarks/device_avx512.sh (the follow-up: AMX tiles tested and timed, float32 at 1 thread)
 #   SMOKE=1 OUT=/tmp/out bash benchmarks/device_avx512.sh   (here: one tiny cell of each step)
 set -u
 OUT=${OUT:?set OUT to the folder that receives the results}
@@ -35,6 +36,19 @@ LSTMCORE_ARCH_FLAGS=-march=native $PY setup.py -q build_ext --inplace >"$OUT/bui
     || { say "build failed"; tail -20 "$OUT/build.log"; exit 1; }
 say "built in $(( $(date +%s) - start )) s"
 $PY -c 'import lstmcore; lstmcore.show_config()' 2>&1 | tee -a "$LOG"
+
+if [ "${PLAN:-tables}" = tiles ]; then
+    # the follow-up: the AMX tiles tested and timed, and float32 inference at 1 thread (buffers on lines)
+    step tests 60 $PY -m pytest -q -p no:cacheprovider tests/test_kernel_bfloat16_amx.py tests/test_kernel_bfloat16.py \
+        -k "not predict and not per_thread"
+    step tiles 60 $PY benchmarks/bench_bfloat16_tiles.py --configs dna big --threads 1 2
+    step bfloat16 60 $PY benchmarks/bench_bfloat16.py --configs single dna big --threads 1 \
+        --output "$OUT/bench_bfloat16_intel_tiles.md"
+    step float32 60 $PY benchmarks/bench_lstm.py --configs dna dna256 single --modes inference --threads 1 \
+        --output "$OUT/bench_lstm_intel_lines.md"
+    say "done"
+    exit 0
+fi
 
 if [ "${SMOKE:-0}" = 1 ]; then
     table=(--configs seed --modes inference --threads 1)
