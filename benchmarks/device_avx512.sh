@@ -46,6 +46,8 @@ if [ "${PLAN:-tables}" = tiles ]; then
         --output "$OUT/bench_bfloat16_intel_tiles.md"
     step float32 60 $PY benchmarks/bench_lstm.py --configs dna dna256 single --modes inference --threads 1 \
         --output "$OUT/bench_lstm_intel_lines.md"
+    step big 40 $PY benchmarks/bench_lstm.py --configs big --modes inference --threads 1 2 \
+        --output "$OUT/bench_lstm_intel_big.md"
     say "done"
     exit 0
 fi
