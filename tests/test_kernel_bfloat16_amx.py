@@ -93,5 +93,10 @@ def test_a_sequence_on_tiles_stays_with_the_vector_kernel(tiles, threads):
     _tiles(False)
     vector = ops.lstm_forward(x, kernel, rkernel, None, lengths=lengths, precision="bfloat16",
                               threads=threads).outputs
-    np.testing.assert_allclose(on_tiles, vector, atol=1e-4)
+    # the two sum in different orders; over 60 steps a last-bit difference in h now and then
+    # rounds to the other bfloat16 (a step of 2^-8 relative), which the next steps carry.  On
+    # the Xeon of family 6 model 207: 417 of 737,280 outputs more than 1e-4 apart, at most 3.8e-4.
+    difference = np.abs(on_tiles - vector)
+    assert difference.max() < 2e-3
+    assert np.mean(difference > 1e-4) < 0.01
     assert np.all(on_tiles[np.arange(steps) >= lengths[:, None]] == 0)
