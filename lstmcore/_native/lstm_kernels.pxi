@@ -784,17 +784,10 @@ def _packed_buffer(int K, int N, dtype):
     return np.empty(lc_packed_size(K, N) + CACHE_LINE // sizeof(float), dtype)
 
 
-cdef inline bint _rows_on_lines(Dims* d):
-    """Whether the step buffers go on cache lines (_on_lines): under a unit split, and whenever
-    a row is a whole number of lines (H a multiple of 16), at any thread count.
-
-    A unit split's threads write their own columns; a row split's threads meet at the rows on
-    their border.  One thread gains too: NumPy starts its arrays 16 bytes past a line, so every
-    64-byte load and store of a gate, h or c row straddled two lines, which an Intel Xeon pays
-    for (family 6 model 207: dna at 1 thread ran at 70 % of sgemm against 83 % at 2 threads,
-    whose buffers were on lines; benchmarks/results/bench_lstm_intel_xeon_avx512.md).
-    """
-    return d.split_units or d.H % 16 == 0
+cdef inline bint _shared_by_threads(Dims* d):
+    """Whether two threads write neighbouring rows or columns of the step buffers, which
+    then go on cache lines (_on_lines): a unit split, or a row split whose rows are whole lines."""
+    return d.split_units or (d.threads > 1 and d.H % 16 == 0)
 
 
 cdef _on_lines(bint aligned, alloc, tuple shape, dtype):
@@ -989,7 +982,7 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
     padded = d.B > 0 and (<int64_t*>_ptr(lengths))[d.B - 1] < d.T
     maybe_zeros = np.zeros if padded else np.empty
     bias = np.zeros(4 * d.H, dtype) if bias is None else bias
-    lines = _rows_on_lines(&d)
+    lines = _shared_by_threads(&d)
     y = _on_lines(lines, maybe_zeros, (d.B, d.T, d.H), dtype) if out is None else out
     h_n, c_n = np.empty((d.B, d.H), dtype), np.empty((d.B, d.H), dtype)
     h0s, c0s = _on_lines(lines, np.empty, (d.B, d.H), dtype), _on_lines(lines, np.empty, (d.B, d.H), dtype)
@@ -1054,8 +1047,8 @@ def backward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, cnp.ndarray
     dx_steps = np.empty((d.S, d.B, d.D), dtype)
     d_kernel, d_rkernel = np.zeros((d.D, 4 * d.H), dtype), np.zeros((d.H, 4 * d.H), dtype)
     d_bias = np.zeros(4 * d.H, dtype)
-    dh = _sorted_state(_rows_on_lines(&d), d_h_n, order, (d.B, d.H), dtype)
-    dc = _sorted_state(_rows_on_lines(&d), d_c_n, order, (d.B, d.H), dtype)
+    dh = _sorted_state(_shared_by_threads(&d), d_h_n, order, (d.B, d.H), dtype)
+    dc = _sorted_state(_shared_by_threads(&d), d_c_n, order, (d.B, d.H), dtype)
     d_h0, d_c0 = (np.empty((d.B, d.H), dtype), np.empty((d.B, d.H), dtype)) if state_gradients else (None, None)
     packed = _packed_buffer(<int>(4 * d.H), <int>d.H, dtype)
     if d_outputs is not None:
