@@ -7,6 +7,8 @@
 #
 #   bash benchmarks/device_avx512.sh            (on the device machine, from the repository root)
 #   PLAN=tiles bash benchmarks/device_avx512.sh (the follow-up: AMX tiles tested and timed, float32 at 1 thread)
+#   PLAN=bounds bash benchmarks/device_avx512.sh (the product, the cell and the read rate alone, as
+#                                                 bounds_amd_zen4.md; for the next session with the machine)
 #   SMOKE=1 OUT=/tmp/out bash benchmarks/device_avx512.sh   (here: one tiny cell of each step)
 set -u
 OUT=${OUT:?set OUT to the folder that receives the results}
@@ -36,6 +38,24 @@ LSTMCORE_ARCH_FLAGS=-march=native $PY setup.py -q build_ext --inplace >"$OUT/bui
     || { say "build failed"; tail -20 "$OUT/build.log"; exit 1; }
 say "built in $(( $(date +%s) - start )) s"
 $PY -c 'import lstmcore; lstmcore.show_config()' 2>&1 | tee -a "$LOG"
+
+if [ "${PLAN:-tables}" = bounds ]; then
+    # the parts alone (benchmarks/native/), as bounds_amd_zen4.md measured them on AMD: what binds
+    # each one-thread figure on this CPU, since the device machine has no perf
+    NATIVE="-O3 -march=native -fno-math-errno -fno-trapping-math -Ilstmcore/_native"
+    gcc -O2 -mavx512f -mfma benchmarks/native/stream_read.c -o /tmp/stream_read \
+        && gcc $NATIVE benchmarks/native/packed_product.c -o /tmp/packed_product \
+        && gcc $NATIVE benchmarks/native/cell_passes.c -o /tmp/cell_passes -lm || { say "harness build failed"; exit 1; }
+    step read 30 /tmp/stream_read 16 128 256 512 4096
+    for shape in "128 1" "64 1" "256 1" "50 32" "64 4" "128 64" "512 64"; do
+        step "product $shape" 20 /tmp/packed_product $shape
+    done
+    for shape in "50 32" "64 4" "128 1" "128 64"; do
+        step "cell $shape" 20 /tmp/cell_passes $shape
+    done
+    say "done"
+    exit 0
+fi
 
 if [ "${PLAN:-tables}" = tiles ]; then
     # the follow-up: the AMX tiles tested and timed, and float32 inference at 1 thread (buffers on lines)
