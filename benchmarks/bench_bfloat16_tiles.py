@@ -15,23 +15,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_lstm import CONFIGS, _inputs, _median_seconds, _weights  # noqa: E402
+from bench_bfloat16 import _lstmcore_runner  # noqa: E402
+from bench_lstm import CONFIGS, _median_seconds  # noqa: E402
 
 import lstmcore  # noqa: E402
-from lstmcore import ops  # noqa: E402
 from lstmcore._native import dispatch  # noqa: E402
-
-
-def _forward(config, precision):
-    x, _ = _inputs(config, np)
-    weights = _weights(config)
-
-    def run():
-        outputs = x
-        for kernel, rkernel, bias in weights:
-            outputs = ops.lstm_forward(outputs, kernel, rkernel, bias, precision=precision).outputs
-        return outputs
-    return run
 
 
 def main(argv=None):
@@ -44,8 +32,8 @@ def main(argv=None):
     for config in args.configs:
         for threads in args.threads:
             lstmcore.set_num_threads(threads)
-            float32 = _median_seconds(_forward(config, "float32"))[0]
-            bf16 = _forward(config, "bfloat16")
+            float32 = _median_seconds(_lstmcore_runner(config, bfloat16=False)[0])[0]
+            bf16 = _lstmcore_runner(config, bfloat16=True)[0]
             module._set_bfloat16_amx(False)
             vector, vector_out = _median_seconds(bf16)[0], bf16()
             module._set_bfloat16_amx(True)
