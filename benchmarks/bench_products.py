@@ -6,7 +6,13 @@ h (M x H) by the recurrent kernel (H x 4H); the micro-kernel's operand is
 packed once per call (not timed here: a call has many steps), sgemm packs
 inside every call (timed: that is what it would cost per step).
 
-The second table is the weight gradients' product A^T B at the end of a
+The second table is the input projection of wide inputs, x (rows x D) @ kernel (D x 4H), at
+the shapes of a block of steps (inference: 8 steps of big's 64 rows; training: all 100) and of
+other wide-input layers: the packed micro-kernel in its blocks of rows (lc_project_packed_f)
+against sgemm.  lstm_gemm.h takes the micro-kernel on the CPUs where this table says it wins
+(AMD Zen 4 so far) and sgemm elsewhere.
+
+The third table is the weight gradients' product A^T B at the end of a
 training call (d_rkernel: A the steps x batch rows of h, B those of the gate
 gradients), at the benchmark configurations' shapes: lstm_gemm_tn.h where the
 variant has it (its copies timed: each call makes them), against sgemm on the
@@ -65,6 +71,43 @@ def measure(rows, units, kernels):
     return ours, blas
 
 
+# name: (rows, D, 4H) of input projections
+PROJECTIONS = {
+    "big layer 1, inference block": (512, 128, 2048),
+    "big layer 2, inference block": (512, 512, 2048),
+    "big layer 2, training (100 steps)": (6400, 512, 2048),
+    "Conv1D 320 filters -> LSTM 320, 32 x 8 steps": (256, 320, 1280),
+    "64 features -> LSTM 128, 64 x 16 steps": (1024, 64, 512),
+    "32 features -> LSTM 64, 8 x 64 steps": (512, 32, 256),
+}
+
+
+def measure_projection(rows, inputs, columns, kernels):
+    """(packed micro-kernel seconds, sgemm seconds) per input projection (rows, inputs) @ (inputs, columns)."""
+    from scipy.linalg.blas import sgemm
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((rows, inputs), dtype=np.float32)
+    b = rng.standard_normal((inputs, columns), dtype=np.float32)
+    repeats = max(3, int(1e9 / (2 * rows * inputs * columns)))
+    ours = statistics.median(kernels._time_packed_product(a, b, repeats, True) for _ in range(7))
+    blas = statistics.median(_sgemm_seconds(sgemm, a, b, repeats) for _ in range(7))
+    return ours, blas
+
+
+def _projection_rows(kernels):
+    header = ("| projection | rows, D, 4H | micro-kernel us | sgemm us | sgemm / micro-kernel | "
+              "micro-kernel GFLOP/s | sgemm GFLOP/s |")
+    rows = [header, "|---|---|---|---|---|---|---|"]
+    for name, (m, k, n) in PROJECTIONS.items():
+        ours, blas = measure_projection(m, k, n, kernels)
+        flops = 2 * m * k * n
+        rows.append(f"| {name} | {m},{k},{n} | {ours * 1e6:.0f} | {blas * 1e6:.0f} | **{blas / ours:.2f}** | "
+                    f"{flops / ours / 1e9:.0f} | {flops / blas / 1e9:.0f} |")
+        print(rows[-1], flush=True)
+    return rows
+
+
 def measure_weight_gradient(depth, rows, columns, kernels):
     """(lstmcore seconds, sgemm seconds) per C (rows x columns) = A^T B, A (depth x rows), B (depth x columns)."""
     from scipy.linalg.blas import sgemm
@@ -121,12 +164,17 @@ def main(argv=None):
             rows.append(f"| {batch} | {units} | {ours * 1e6:.2f} | {blas * 1e6:.2f} | **{blas / ours:.2f}** | "
                         f"{flops / ours / 1e9:.0f} |")
             print(rows[-1], flush=True)
+    projection_rows = [] if args.weight_gradients_only else _projection_rows(kernels)
     gradient_rows = _weight_gradient_rows(kernels)
     if not args.no_write:
         text = ["# bench_products: one step's recurrent product, micro-kernel vs sgemm (1 thread)", "",
                 f"Command: `python benchmarks/bench_products.py {' '.join(argv or sys.argv[1:])}`", "",
                 f"Machine: {lstmcore.machine_summary()}; {time.strftime('%Y-%m-%d')}", "",
                 "sgemm / micro-kernel > 1: the micro-kernel is faster.", "", *rows, "",
+                "## The input projection of wide inputs (lc_project_packed_f where the CPU is AMD with "
+                "AVX-512, else sgemm)", "",
+                f"This CPU's choice: {'packed micro-kernel' if kernels.projection_packed() else 'sgemm'}.", "",
+                *projection_rows, "",
                 "## The weight gradients' product A^T B (lstm_gemm_tn.h; BLAS where the variant lacks it, "
                 "or N > 1024)", "",
                 f"lstmcore's weight-gradient kernel in this variant: {kernels.HAS_WEIGHT_GRADIENT_KERNEL}.", "",

@@ -222,4 +222,52 @@ static void lc_gemm_packed_f(int M, int K, int N, const float *A, int lda, const
     }
 }
 
+/* The input projection, gates (M x N) = x (M x K) @ packed kernel, for the many rows of a block
+ * of steps (the wide-input layers: big's second layer is 512 rows of 512 inputs a block), when
+ * lc_projection_packed() says this CPU runs it faster than the BLAS's sgemm.
+ *
+ * Why: on AMD Zen 4 the packed kernel (lstm_gemm_avx512.h) ran these shapes at 104-111 GFLOP/s
+ * against OpenBLAS's SkylakeX sgemm at 92-97 (benchmarks/bench_products.py, "input projection"),
+ * big inference 3-5 % faster.  Unmeasured elsewhere (an Intel Xeon has two 512-bit FMA pipes
+ * that OpenBLAS's kernel was written for), so the BLAS keeps those.
+ *
+ * Rows go in blocks of LC_PROJECTION_BLOCK_BYTES of x, so a block stays in L2 while every panel
+ * of the kernel streams past it (6400 rows at once ran at 98 GFLOP/s against 105 in blocks), and
+ * no block has fewer than LC_ZMR_MIN rows: every tile then sums each element in k order from
+ * zero (KU = 1), so the bits do not depend on the blocks, the threads' shares of the rows or the
+ * steps per block (inference and training give the same gates). */
+#define LC_PROJECTION_BLOCK_BYTES 262144
+#define LC_ZMR_MIN 4
+
+static int lc_projection_override = -1;     /* tests: 0 BLAS, 1 packed, -1 by the CPU */
+
+static inline void lc_set_projection_packed(int choice)
+{
+    __atomic_store_n(&lc_projection_override, choice, __ATOMIC_RELAXED);
+}
+
+static inline int lc_projection_packed(void)
+{
+    int choice = __atomic_load_n(&lc_projection_override, __ATOMIC_RELAXED);
+    if (choice >= 0)
+        return choice;
+#if LC_HAVE_AVX512 && (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    return __builtin_cpu_is("amd") != 0;
+#else
+    return 0;
+#endif
+}
+
+static void lc_project_packed_f(int M, int K, int N, const float *A, const float *P, float *C)
+{
+    int block = (int)(LC_PROJECTION_BLOCK_BYTES / ((size_t)(K > 0 ? K : 1) * sizeof(float)));
+    if (block < 3 * LC_ZMR_MIN) block = 3 * LC_ZMR_MIN;
+    for (int i = 0; i < M;) {
+        int rows = M - i <= block + LC_ZMR_MIN ? M - i : block;   /* no short last block */
+        lc_gemm_packed_f(rows, K, N, A + (size_t)i * K, K, P, C + (size_t)i * N, N, 0);
+        i += rows;
+    }
+}
+
 #endif

@@ -174,6 +174,23 @@ cdef void _project_bf16(Dims* d, CallArrays* a, Py_ssize_t rows, int threads) no
                             a.packed_in, gates + lo * G, <int>G, 0)
 
 
+cdef void _project_packed(Dims* d, CallArrays* a, Py_ssize_t rows, int threads) noexcept nogil:
+    """gates (rows, 4H) = x_steps (rows, D) @ kernel through the packed micro-kernel, where
+    lc_projection_packed() chose it over sgemm (lstm_gemm.h says when and why), the rows split
+    over the team with at least LC_ZMR_MIN each: the same bits at any thread count."""
+    cdef Py_ssize_t t, lo, hi, G = 4 * d.H
+    cdef float* x_steps = <float*>a.x_steps
+    cdef float* gates = <float*>a.gates
+    cdef float* packed_in = <float*>a.packed_in
+    if threads < 2 or rows < 2 * LC_ZMR_MIN * threads:
+        lc_project_packed_f(<int>rows, <int>d.D, <int>G, x_steps, packed_in, gates)
+        return
+    for t in prange(threads, num_threads=threads, schedule="static", chunksize=1):
+        lo = rows * t // threads
+        hi = rows * (t + 1) // threads
+        lc_project_packed_f(<int>(hi - lo), <int>d.D, <int>G, x_steps + lo * d.D, packed_in, gates + lo * G)
+
+
 cdef inline void _pack_recurrent(bint backward, Py_ssize_t H, floating* rkernel,
                                  floating* packed) noexcept nogil:
     """Pack recurrent_kernel (forward) or its transpose (backward) for the float32 kernel."""
@@ -283,7 +300,8 @@ cdef struct CallArrays:
     void* kernel        # IN (D, 4H)
     void* rkernel       # IN (H, 4H)
     void* packed        # work: the recurrent kernel packed (float32), on a cache line
-    void* packed_in     # bfloat16 inference with wide inputs: the input kernel packed, on a cache line
+    void* packed_in     # wide inputs, bfloat16 inference or float32 on the packed projection
+                        # (lc_projection_packed): the input kernel packed, on a cache line
     void* bias          # IN (4H,)
     void* h0            # IN the caller's initial state (B, H), or NULL for zeros
     void* c0
@@ -546,6 +564,8 @@ cdef void _run_forward(floating* tag, Dims* d, CallArrays* a, bint training, int
             _pack_bf16(d.bf16, <int>d.D, <int>G, <float*>a.kernel, <float*>a.packed_in)
     else:
         _pack_recurrent(False, d.H, <floating*>a.rkernel, <floating*>a.packed)
+        if floating is float and a.packed_in != NULL:
+            lc_pack_f(<int>d.D, <int>G, <float*>a.kernel, <int>G, 0, <float*>a.packed_in)
     if d.D <= NARROW_INPUTS:
         narrow = x_steps
     if floating is float:
@@ -554,8 +574,10 @@ cdef void _run_forward(floating* tag, Dims* d, CallArrays* a, bint training, int
     while block0 < d.S:
         block1 = block0 + block if block0 + block < d.S else d.S
         _gather_steps(d, <floating*>a.x, a.order, a.lengths, block0, block1, x_steps)
-        if floating is float and a.packed_in != NULL:
+        if floating is float and a.packed_in != NULL and d.bf16:
             _project_bf16(d, a, (block1 - block0) * d.B, threads)
+        elif floating is float and a.packed_in != NULL:
+            _project_packed(d, a, (block1 - block0) * d.B, threads)
         elif narrow == NULL:
             # split by columns when the block has few rows for its kernel: a row split made every
             # thread pack the whole (D, 4H) kernel for each block (big inference, 8 steps of 64
@@ -870,9 +892,10 @@ def _time_weight_gradient_product(cnp.ndarray a, cnp.ndarray b, int repeats):
     return (time.perf_counter() - start) / repeats
 
 
-def _time_packed_product(cnp.ndarray a, cnp.ndarray b, int repeats):
+def _time_packed_product(cnp.ndarray a, cnp.ndarray b, int repeats, bint projection=False):
     """Seconds per call of c = a @ b through the packed micro-kernel, b packed once (as the
-    recurrence does once per call).  For benchmarks/bench_products.py only."""
+    recurrence does once per call); `projection`: in the input projection's blocks of rows
+    (lc_project_packed_f).  For benchmarks/bench_products.py only."""
     import time
     cdef int M = a.shape[0], K = a.shape[1], N = b.shape[1], i
     cdef cnp.ndarray buffer = _packed_buffer(K, N, np.float32)
@@ -884,7 +907,10 @@ def _time_packed_product(cnp.ndarray a, cnp.ndarray b, int repeats):
     start = time.perf_counter()
     with nogil:
         for i in range(repeats):
-            lc_gemm_packed_f(M, K, N, pa, K, packed, pc, N, 0)
+            if projection:
+                lc_project_packed_f(M, K, N, pa, packed, pc)
+            else:
+                lc_gemm_packed_f(M, K, N, pa, K, packed, pc, N, 0)
     return (time.perf_counter() - start) / repeats
 
 
@@ -929,6 +955,18 @@ def _set_team_policy(str policy):
     """Test hook: whether a unit split with small steps (batch 1) runs as a team ("team"), on its
     first thread ("alone"), or as timed trials choose ("measure", the default; lstm_units.h)."""
     lc_set_team_policy(_TEAM_POLICIES[policy])
+
+
+def _set_projection_product(str product):
+    """Test hook: the float32 input projection of wide inputs through "blas" (sgemm), the
+    "packed" micro-kernel, or as this CPU prefers ("auto", the default; lstm_gemm.h)."""
+    lc_set_projection_packed({"auto": -1, "blas": 0, "packed": 1}[product])
+
+
+def projection_packed():
+    """True when the float32 input projection of wide inputs runs on the packed micro-kernel
+    here rather than the BLAS's sgemm (lstm_gemm.h: measured faster on AMD Zen 4)."""
+    return bool(lc_projection_packed())
 
 
 def _core_round_trip_ns(int rounds=100000):
@@ -990,7 +1028,9 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
     gates = _on_lines(lines, maybe_zeros if training else np.empty, (steps_kept, d.B, 4 * d.H), dtype)
     x_steps = maybe_zeros((steps_kept, d.B, d.D), dtype)
     packed = _packed_buffer(<int>d.H, <int>(4 * d.H), dtype)
-    packed_in = _packed_buffer(<int>d.D, <int>(4 * d.H), dtype) if bfloat16 and d.D > NARROW_INPUTS else None
+    packed_in = None
+    if d.D > NARROW_INPUTS and (bfloat16 or (dtype == np.float32 and lc_projection_packed())):
+        packed_in = _packed_buffer(<int>d.D, <int>(4 * d.H), dtype)
     if out is not None:
         if padded:
             out[...] = 0

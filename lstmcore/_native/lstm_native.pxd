@@ -25,6 +25,10 @@ cdef extern from "lstm_gemm.h" nogil:
                           float* C, int ldc, int accumulate)
     int LC_HAVE_AVX2
     int LC_HAVE_AVX512
+    int LC_ZMR_MIN
+    int lc_projection_packed()
+    void lc_set_projection_packed(int choice)
+    void lc_project_packed_f(int M, int K, int N, const float* A, const float* P, float* C)
 
 cdef extern from "lstm_gemm_tn.h" nogil:
     int LC_HAVE_GEMM_TN, LC_TN_MIN_M, LC_TN_MAX_N

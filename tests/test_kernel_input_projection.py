@@ -1,0 +1,113 @@
+"""The float32 input projection of wide inputs (more than 16 features): sgemm, or the packed
+micro-kernel where lstm_gemm.h chose it for the CPU (AMD with AVX-512).  Both products, forced
+through the test hook on every kernel variant, against the NumPy reference; the packed one also
+for its promise of the same bits at any thread count and block of steps."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lstmcore
+from lstmcore import _reference, ops
+from lstmcore._native import dispatch
+from kernel_cases import TOLERANCE, forward_args, make_problem, upstream_gradients, varied_lengths
+
+pytestmark = pytest.mark.usefixtures("kernel_variant")
+
+
+@pytest.fixture(params=["blas", "packed"])
+def projection(request):
+    """Runs the test with the projection forced through one product, then back to the CPU's choice."""
+    native = dispatch.active()
+    native._set_projection_product(request.param)
+    yield request.param
+    native._set_projection_product("auto")
+    lstmcore.set_num_threads(None)
+
+
+def _cpu_vendor():
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("vendor_id"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+# (batch, steps, features, units): 4H = 160 is five panels (the one-panel kernel for the last),
+# 300 features make blocks of 218 rows (LC_PROJECTION_BLOCK_BYTES), 300 steps two inference blocks
+SIZES = {"odd-panels": (5, 30, 40, 40), "blocks-of-rows": (3, 300, 300, 32), "batch-of-one": (1, 25, 24, 64)}
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+def test_either_projection_matches_the_reference(projection, size, reverse):
+    batch, steps, features, units = size
+    problem = make_problem(batch, steps, features, units, np.float32, lengths=varied_lengths(batch, steps),
+                           initial_state=True, scale=0.1)
+    args, kwargs = forward_args(problem)
+    native = ops.lstm_forward(*args, **kwargs, reverse=reverse, training=True)
+    reference = _reference.lstm_forward(*args, **kwargs, reverse=reverse, training=True)
+    for name, got, want in zip(("outputs", "h_n", "c_n"), native[:3], reference[:3]):
+        np.testing.assert_allclose(got, want, err_msg=name, **TOLERANCE[np.float32])
+    grads = upstream_gradients(problem)
+    got = ops.lstm_backward(native.cache, *grads)
+    want = _reference.lstm_backward(reference.cache, *grads)
+    for name in ("d_x", "d_kernel"):
+        np.testing.assert_allclose(getattr(got, name), getattr(want, name), err_msg=name, rtol=2e-3, atol=2e-4)
+
+
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+def test_packed_projection_gives_the_same_bits_at_any_thread_count_and_block(size):
+    """Every tile of the packed projection has 4 rows or more, so each gate is summed in k order
+    whatever the threads' shares, the L2 blocks or the steps per block: 1 and 2 threads, and the
+    inference forward (blocks of at most 256 steps) and the training forward (all steps at once),
+    give one set of bits.  The AVX2 kernel's tiles of 1 and 2 rows sum in another order, so that
+    variant (which never chooses the packed projection itself) is held to rounding only."""
+    native = dispatch.active()
+    native._set_projection_product("packed")
+    try:
+        batch, steps, features, units = size
+        problem = make_problem(batch, steps, features, units, np.float32, lengths=varied_lengths(batch, steps),
+                               scale=0.1)
+        args, kwargs = forward_args(problem)
+        runs = {}
+        for threads in (1, 2):
+            for training in (False, True):
+                runs[threads, training] = ops.lstm_forward(*args, **kwargs, training=training, threads=threads)[:3]
+        exact = native.simd_kernel() != "avx2+fma"
+        for key, run in runs.items():
+            for got, want in zip(run, runs[1, False]):
+                if exact:
+                    np.testing.assert_array_equal(got, want, err_msg=str(key))
+                else:
+                    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=str(key))
+    finally:
+        native._set_projection_product("auto")
+
+
+def test_the_packed_and_blas_projections_agree_to_rounding():
+    native = dispatch.active()
+    problem = make_problem(4, 40, 64, 48, np.float32, scale=0.1)
+    args, kwargs = forward_args(problem)
+    outputs = {}
+    try:
+        for product in ("blas", "packed"):
+            native._set_projection_product(product)
+            outputs[product] = ops.lstm_forward(*args, **kwargs).outputs
+    finally:
+        native._set_projection_product("auto")
+    np.testing.assert_allclose(outputs["packed"], outputs["blas"], rtol=1e-5, atol=1e-6)
+    assert not np.array_equal(outputs["packed"], np.zeros_like(outputs["packed"]))
+
+
+def test_the_cpu_choice_is_the_packed_kernel_on_amd_with_avx512_only():
+    """The choice is made from the CPU, not timed, so a result never depends on a noisy clock:
+    the packed projection where it was measured faster (AMD, AVX-512 kernel), sgemm elsewhere."""
+    native = dispatch.active()
+    expected = native.simd_kernel() == "avx512" and _cpu_vendor() == "AuthenticAMD"
+    assert native.projection_packed() == expected
+    described = dispatch.describe()["input projection"]
+    assert described.startswith("packed micro-kernel" if expected else "BLAS sgemm")
