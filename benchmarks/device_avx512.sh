@@ -8,7 +8,9 @@
 #   bash benchmarks/device_avx512.sh            (on the device machine, from the repository root)
 #   PLAN=tiles bash benchmarks/device_avx512.sh (the follow-up: AMX tiles tested and timed, float32 at 1 thread)
 #   PLAN=bounds bash benchmarks/device_avx512.sh (the product, the cell and the read rate alone, as
-#                                                 bounds_amd_zen4.md; for the next session with the machine)
+#                                                 bounds_amd_zen4.md, and bench_products.py's tables of
+#                                                 micro-kernel against sgemm; for the next session with
+#                                                 the machine)
 #   SMOKE=1 OUT=/tmp/out bash benchmarks/device_avx512.sh   (here: one tiny cell of each step)
 set -u
 OUT=${OUT:?set OUT to the folder that receives the results}
@@ -53,6 +55,10 @@ if [ "${PLAN:-tables}" = bounds ]; then
     for shape in "50 32" "64 4" "128 1" "128 64"; do
         step "cell $shape" 20 /tmp/cell_passes $shape
     done
+    # whether OpenBLAS's AVX-512 sgemm or the packed micro-kernel is faster at each recurrent,
+    # projection and weight-gradient shape here (lstm_gemm.h takes the micro-kernel for the input
+    # projection on AMD only, until this table says so for Intel)
+    step products 120 $PY benchmarks/bench_products.py --no-write
     say "done"
     exit 0
 fi
