@@ -37,8 +37,10 @@ def _cpu_vendor():
 
 
 # (batch, steps, features, units): 4H = 160 is five panels (the one-panel kernel for the last),
-# 300 features make blocks of 218 rows (LC_PROJECTION_BLOCK_BYTES), 300 steps two inference blocks
-SIZES = {"odd-panels": (5, 30, 40, 40), "blocks-of-rows": (3, 300, 300, 32), "batch-of-one": (1, 25, 24, 64)}
+# 300 features make blocks of 218 rows (LC_PROJECTION_BLOCK_BYTES), 300 steps two inference blocks,
+# 219 rows one block (not 218 + 1) on one thread, 257 steps of one row an inference block of 1 row
+SIZES = {"odd-panels": (5, 30, 40, 40), "blocks-of-rows": (3, 300, 300, 32), "batch-of-one": (1, 25, 24, 64),
+         "one-row-past-a-block": (1, 219, 300, 32), "last-inference-block-one-row": (1, 257, 40, 16)}
 
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
@@ -86,6 +88,46 @@ def test_packed_projection_gives_the_same_bits_at_any_thread_count_and_block(siz
                     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=str(key))
     finally:
         native._set_projection_product("auto")
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 4, 5, 13, 16, 17, 30])
+def test_the_packed_projection_sums_each_row_alike_in_any_block(rows):
+    """lc_project_packed_f's rows against the same rows of one 30-row product (tiles of 10): the
+    same bits whether they come alone (1 to 3 rows: padded to 4), in one block, or split into
+    blocks of 12 (5462 features) with no short last block (13 rows in one block, not 12 + 1)."""
+    native = dispatch.active()
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((30, 5462), dtype=np.float32)
+    b = rng.standard_normal((5462, 48), dtype=np.float32)
+    whole = np.zeros((30, 48), np.float32)
+    native._packed_product(a, b, False, whole, False)
+    got = native._packed_projection(np.ascontiguousarray(a[:rows]), b)
+    np.testing.assert_allclose(got, a[:rows].astype(np.float64) @ b, rtol=1e-4, atol=1e-2)
+    if native.simd_kernel() != "avx2+fma":      # AVX2 tiles of 1 and 2 rows sum in another order
+        np.testing.assert_array_equal(got, whole[:rows])
+
+
+@pytest.mark.parametrize("case", ["float32-wide", "float32-narrow", "float64-wide", "bfloat16-wide"])
+def test_the_forced_choice_reaches_the_forward(case):
+    """The hook's "packed" runs lc_project_packed_f for float32 with more than 16 features, and
+    only there: float64 keeps BLAS, bfloat16 its own product, narrow inputs their per-step pass;
+    "blas" never runs it."""
+    native = dispatch.active()
+    dtype = np.float64 if case.startswith("float64") else np.float32
+    features = 4 if case.endswith("narrow") else 24
+    problem = make_problem(2, 6, features, 16, dtype, scale=0.1)
+    args, kwargs = forward_args(problem)
+    precision = "bfloat16" if case.startswith("bfloat16") else "float32"
+    runs = {}
+    try:
+        for product in ("packed", "blas"):
+            native._set_projection_product(product)
+            before = native._projection_packed_calls()
+            ops.lstm_forward(*args, **kwargs, precision=precision)
+            runs[product] = native._projection_packed_calls() - before
+    finally:
+        native._set_projection_product("auto")
+    assert runs == {"packed": 1 if case == "float32-wide" else 0, "blas": 0}
 
 
 def test_the_packed_and_blas_projections_agree_to_rounding():

@@ -1,4 +1,5 @@
-/* The per-step recurrent product with its weights packed once per call.
+/* The per-step recurrent product with its weights packed once per call (and, on the CPUs where
+ * it beats sgemm, the input projection of wide inputs: lc_project_packed_f at the end).
  *
  * Why not BLAS for this one product: at every step the LSTM multiplies a few
  * rows (the batch, often 1 to 64) by the same recurrent kernel.  OpenBLAS's
@@ -18,6 +19,7 @@
 #define LSTMCORE_LSTM_GEMM_H
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
@@ -226,20 +228,24 @@ static void lc_gemm_packed_f(int M, int K, int N, const float *A, int lda, const
  * of steps (the wide-input layers: big's second layer is 512 rows of 512 inputs a block), when
  * lc_projection_packed() says this CPU runs it faster than the BLAS's sgemm.
  *
- * Why: on AMD Zen 4 the packed kernel (lstm_gemm_avx512.h) ran these shapes at 104-111 GFLOP/s
- * against OpenBLAS's SkylakeX sgemm at 92-97 (benchmarks/bench_products.py, "input projection"),
- * big inference 3-5 % faster.  Unmeasured elsewhere (an Intel Xeon has two 512-bit FMA pipes
+ * Why: on AMD Zen 4 the packed kernel (lstm_gemm_avx512.h) ran these shapes at 105-114 GFLOP/s
+ * against OpenBLAS's SkylakeX sgemm at 91-102 (benchmarks/bench_products.py, "input projection"),
+ * big inference 4 % faster.  Unmeasured elsewhere (an Intel Xeon has two 512-bit FMA pipes
  * that OpenBLAS's kernel was written for), so the BLAS keeps those.
  *
  * Rows go in blocks of LC_PROJECTION_BLOCK_BYTES of x, so a block stays in L2 while every panel
- * of the kernel streams past it (6400 rows at once ran at 98 GFLOP/s against 105 in blocks), and
- * no block has fewer than LC_ZMR_MIN rows: every tile then sums each element in k order from
- * zero (KU = 1), so the bits do not depend on the blocks, the threads' shares of the rows or the
- * steps per block (inference and training give the same gates). */
+ * of the kernel streams past it (6400 rows at once ran at 98 GFLOP/s against 105 in blocks).
+ * With the AVX-512 tiles every tile of 4 rows or more sums each element in k order from zero
+ * (KU = 1), so no block is left with fewer than LC_ZMR_MIN rows and fewer rows in all are
+ * computed as LC_ZMR_MIN, padded with zeros: the bits do not depend on the blocks, the threads'
+ * shares of the rows or the steps per block (inference's last block may be one row, training
+ * runs all steps at once).  The AVX2 tiles split 7 rows into 6 + 1, so there only rounding is
+ * promised; the CPU choice takes this path with the AVX-512 kernel only. */
 #define LC_PROJECTION_BLOCK_BYTES 262144
 #define LC_ZMR_MIN 4
 
 static int lc_projection_override = -1;     /* tests: 0 BLAS, 1 packed, -1 by the CPU */
+static long lc_projection_packed_calls;     /* tests: which path a forward took */
 
 static inline void lc_set_projection_packed(int choice)
 {
@@ -259,8 +265,25 @@ static inline int lc_projection_packed(void)
 #endif
 }
 
+/* Fewer than LC_ZMR_MIN rows, computed as LC_ZMR_MIN with zero rows below them; 0 when out of memory. */
+static int lc_project_padded_f(int M, int K, int N, const float *A, const float *P, float *C)
+{
+    float *a = calloc((size_t)LC_ZMR_MIN * ((size_t)K + (size_t)N), sizeof(float));
+    if (a == NULL)
+        return 0;
+    float *c = a + (size_t)LC_ZMR_MIN * K;
+    memcpy(a, A, (size_t)M * K * sizeof(float));
+    lc_gemm_packed_f(LC_ZMR_MIN, K, N, a, K, P, c, N, 0);
+    memcpy(C, c, (size_t)M * N * sizeof(float));
+    free(a);
+    return 1;
+}
+
 static void lc_project_packed_f(int M, int K, int N, const float *A, const float *P, float *C)
 {
+    __atomic_add_fetch(&lc_projection_packed_calls, 1, __ATOMIC_RELAXED);
+    if (M > 0 && M < LC_ZMR_MIN && lc_project_padded_f(M, K, N, A, P, C))
+        return;
     int block = (int)(LC_PROJECTION_BLOCK_BYTES / ((size_t)(K > 0 ? K : 1) * sizeof(float)));
     if (block < 3 * LC_ZMR_MIN) block = 3 * LC_ZMR_MIN;
     for (int i = 0; i < M;) {

@@ -15,6 +15,10 @@ p = len_i - 1 - s (reverse) of sequence order[i].
 Forward (all without the GIL):
   1. x is gathered time-major (x_steps, zero rows for padding) and projected
      with one GEMM:      gates[s, i] = x_steps[s, i] @ kernel
+     (BLAS sgemm/dgemm, or for float32 where lc_projection_packed() says so
+     (AMD with AVX-512, measured faster) the micro-kernel on the kernel packed
+     once per call; inputs of at most NARROW_INPUTS features are projected
+     inside each step instead, lstm_narrow_inputs.h)
   2. per step:         gates[s, :n] += h[s-1, :n] @ recurrent_kernel
      (float32: a register-blocked micro-kernel over the recurrent kernel packed
      once per call, lstm_gemm.h, since OpenBLAS repacks it on every call;
@@ -68,7 +72,8 @@ from lstmcore._native.lstm_native cimport *   # the C kernels' signatures (lstm_
 # (counted as float64) kept under this size, so memory does not grow with the
 # sequence.  Each block is one BLAS call that packs the whole kernel, so a
 # block must be large enough for the packing to be a small part of it
-# (benchmarks/results/kernel_design_measurements.md, "inference block").
+# (benchmarks/results/kernel_design_measurements.md, "inference block");
+# the packed projection (lc_projection_packed) packs it once per call instead.
 # Narrow inputs project per step and do not care.
 DEF INFERENCE_BLOCK_BYTES = 8388608
 # A call's recurrence stays on one thread below this many gate elements
@@ -961,6 +966,22 @@ def _set_projection_product(str product):
     """Test hook: the float32 input projection of wide inputs through "blas" (sgemm), the
     "packed" micro-kernel, or as this CPU prefers ("auto", the default; lstm_gemm.h)."""
     lc_set_projection_packed({"auto": -1, "blas": 0, "packed": 1}[product])
+
+
+def _projection_packed_calls():
+    """Test hook: how many times this variant's packed input projection has run (lstm_gemm.h)."""
+    return lc_projection_packed_calls
+
+
+def _packed_projection(cnp.ndarray a, cnp.ndarray b):
+    """Test hook: a (M, K) @ b (K, N) through lc_project_packed_f, b packed once; float32, C order."""
+    cdef int M = a.shape[0], K = a.shape[1], N = b.shape[1]
+    cdef cnp.ndarray buffer = _packed_buffer(K, N, np.float32)
+    cdef cnp.ndarray c = np.empty((M, N), np.float32)
+    cdef float* packed = _on_cache_line(<float*>_ptr(buffer))
+    lc_pack_f(K, N, <float*>_ptr(b), N, 0, packed)
+    lc_project_packed_f(M, K, N, <float*>_ptr(a), packed, <float*>_ptr(c))
+    return c
 
 
 def projection_packed():

@@ -26,6 +26,7 @@ cdef extern from "lstm_gemm.h" nogil:
     int LC_HAVE_AVX2
     int LC_HAVE_AVX512
     int LC_ZMR_MIN
+    long lc_projection_packed_calls
     int lc_projection_packed()
     void lc_set_projection_packed(int choice)
     void lc_project_packed_f(int M, int K, int N, const float* A, const float* P, float* C)
