@@ -54,3 +54,24 @@ def test_nan_in_one_row_stays_in_that_row(kernel_variant):
     dispatch.active()._packed_product(a, b, False, c, False)
     assert np.isnan(c[4]).all()
     assert np.isfinite(np.delete(c, 4, axis=0)).all()
+
+
+@pytest.mark.parametrize("inputs", [1, 2, 3, 4, 5, 8, 13, 16])
+def test_the_step_with_its_narrow_projection_inside_gives_the_stored_projections_bits(kernel_variant, inputs):
+    """The row split's step starts each tile's sums from the narrow projection in registers
+    (lc_gemm_packed_narrow_f, family N on AVX-512); the unit split stores the projection of its
+    own columns and accumulates the product onto it.  Both must give the same bits, for every
+    tile height, whole and partial pairs of panels and every narrow width, and match float64."""
+    native = dispatch.active()
+    rng = np.random.default_rng(inputs)
+    for rows in [1, 2, 3, 4, 5, 11, 12, 13, 25]:
+        for columns in [16, 32, 48, 80, 160]:
+            a = rng.standard_normal((rows, 40), dtype=np.float32)
+            b = rng.standard_normal((40, columns), dtype=np.float32)
+            x = rng.standard_normal((rows, inputs), dtype=np.float32)
+            w = rng.standard_normal((inputs, columns), dtype=np.float32)
+            fused = native._packed_narrow_product(a, b, x, w, True)
+            stored = native._packed_narrow_product(a, b, x, w, False)
+            np.testing.assert_array_equal(fused, stored, err_msg=f"rows {rows} columns {columns}")
+            want = x.astype(np.float64) @ w + a.astype(np.float64) @ b
+            np.testing.assert_allclose(fused, want, rtol=1e-4, atol=1e-4)

@@ -107,6 +107,68 @@ static inline void lc_zkernel_rows(int rows, int K, const float *A, int lda, con
 #undef LC_Z_CALL
 }
 
+/* x[0:D] @ W[0:D, 0:16] (W's rows ldw apart) in the one order of the narrow projection
+ * (lstm_narrow_inputs.h): x1 w1, then x0 w0 added by an FMA, then each further input by an
+ * FMA in order (x0 w0 alone when D = 1).  It is the order gcc gave the projection's plain C
+ * (which contracts x0 k0 + x1 k1 + ... into a product and FMAs, the first product becoming
+ * the FMA), kept so that AVX-512 builds give the bits they gave before it was written here. */
+static inline __m512 lc_project16_masked(int D, const float *x, const float *W, int ldw, __mmask16 m)
+{
+    if (D == 1)
+        return _mm512_mul_ps(_mm512_set1_ps(x[0]), _mm512_maskz_loadu_ps(m, W));
+    __m512 acc = _mm512_mul_ps(_mm512_set1_ps(x[1]), _mm512_maskz_loadu_ps(m, W + ldw));
+    acc = _mm512_fmadd_ps(_mm512_set1_ps(x[0]), _mm512_maskz_loadu_ps(m, W), acc);
+    for (int d = 2; d < D; d++)
+        acc = _mm512_fmadd_ps(_mm512_set1_ps(x[d]), _mm512_maskz_loadu_ps(m, W + (size_t)d * ldw), acc);
+    return acc;
+}
+
+static inline __m512 lc_project16(int D, const float *x, const float *W, int ldw)
+{
+    return lc_project16_masked(D, x, W, ldw, (__mmask16)0xFFFF);
+}
+
+/* Two panels whose sums start from the narrow input projection instead of C: family N is the
+ * Z kernel with its first partial sum of row r set to x[r] @ W[:, 0:32] (D <= 16 inputs),
+ * as lc_project16 computes it, so the gates are the bits of the projection stored and loaded
+ * back by the accumulating Z kernel, without the round trip of every gate through memory (the
+ * projection's store was a fifth of the dna step's pointwise time). */
+#define LC_N_DECLARE(u, r)                                                              \
+    __m512 z##u##_##r##_0 = _mm512_setzero_ps(), z##u##_##r##_1 = _mm512_setzero_ps();   \
+    if (!(u)) {                                                                        \
+        const float *xr = X + (size_t)(r) * ldx;                                       \
+        z##u##_##r##_0 = lc_project16(D, xr, W, ldw);                                  \
+        z##u##_##r##_1 = lc_project16(D, xr, W + LC_NR, ldw);                          \
+    }
+#define LC_N_LOAD_B LC_Z_LOAD_B
+#define LC_N_LOADS_1 LC_Z_LOADS_1
+#define LC_N_LOADS_2 LC_Z_LOADS_2
+#define LC_N_LOADS_4 LC_Z_LOADS_4
+#define LC_N_STEP LC_Z_STEP
+#define LC_N_FOLDS_1(R) LC_Z_FOLDS_1(R)
+#define LC_N_FOLDS_2(R) LC_Z_FOLDS_2(R)
+#define LC_N_FOLDS_4(R) LC_Z_FOLDS_4(R)
+#define LC_N_STORE LC_Z_STORE
+
+/* C[r, 0:32] = X[r, :D] @ W[:, 0:32] + A[r, :] @ [panel p0 | panel p1] for R rows. */
+#define LC_N_KERNEL(R, KU)                                                             \
+static inline void lc_nkernel_##R(int K, const float *A, int lda, const float *p0,      \
+                                  const float *p1, float *C, int ldc, const float *X,  \
+                                  int ldx, int D, const float *W, int ldw)             \
+{                                                                                      \
+    LC_TILE_BODY(N, R, KU, K)                                                          \
+}
+LC_TILE_HEIGHTS(LC_N_KERNEL)
+
+static inline void lc_nkernel_rows(int rows, int K, const float *A, int lda, const float *p0,
+                                   const float *p1, float *C, int ldc, const float *X, int ldx,
+                                   int D, const float *W, int ldw)
+{
+#define LC_N_CALL(R) lc_nkernel_##R(K, A, lda, p0, p1, C, ldc, X, ldx, D, W, ldw)
+    switch (rows) { LC_TILE_CASES_5_12(LC_N_CALL) LC_TILE_CASES_2_4(LC_N_CALL) default: LC_N_CALL(1); }
+#undef LC_N_CALL
+}
+
 /* One panel (16 columns): for the last panel of an odd count (4H = 200 for 50 units has 13),
  * which the two-panel kernel computed twice into a tile copied in and out.  Accumulators
  * y<u>_<r>; C's columns past `width` are neither read nor written (masked).  The same KU for a

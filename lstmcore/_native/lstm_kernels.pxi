@@ -542,9 +542,17 @@ cdef void _forward_rows(floating* tag, Dims* d, CallArrays* a, Py_ssize_t r0, Py
         else:
             h_prev = h_out = hs
             c_prev = c_out = cs
-        if narrow != NULL:
+        if (floating is float and narrow != NULL and not d.bf16
+                and not (s == 0 and d.skip_step0_product)):
+            # the projection and the product in one pass over the gates (lstm_narrow_inputs.h)
+            lc_gemm_packed_narrow_f(<int>(n - r0), <int>H, <int>G, <int>G, h_prev + r0 * H, <int>H, packed,
+                                    gates_s + r0 * G, narrow + ((s - s0) * B + r0) * d.D, <int>d.D, kernel)
+        elif narrow != NULL:
             _project_narrow(n - r0, G, d.D, narrow + ((s - s0) * B + r0) * d.D, kernel, gates_s + r0 * G)
-        if s == 0 and d.skip_step0_product:
+        if (floating is float and narrow != NULL and not d.bf16
+                and not (s == 0 and d.skip_step0_product)):
+            pass
+        elif s == 0 and d.skip_step0_product:
             pass
         elif floating is float and d.bf16:
             lc_gemm_packed_bf16(d.bf16, <int>(n - r0), <int>H, <int>G, h_prev + r0 * H, <int>H, packed,
@@ -966,6 +974,24 @@ def _set_projection_product(str product):
     """Test hook: the float32 input projection of wide inputs through "blas" (sgemm), the
     "packed" micro-kernel, or as this CPU prefers ("auto", the default; lstm_gemm.h)."""
     lc_set_projection_packed({"auto": -1, "blas": 0, "packed": 1}[product])
+
+
+def _packed_narrow_product(cnp.ndarray a, cnp.ndarray b, cnp.ndarray x, cnp.ndarray w, bint fused):
+    """Test hook: x (M, D) @ w (D, N) + a (M, K) @ b (K, N), float32, C order: `fused` through
+    lc_gemm_packed_narrow_f (the row split's step), else the projection stored by
+    lc_project_narrow_f and the product accumulated onto it (the unit split's)."""
+    cdef int M = a.shape[0], K = a.shape[1], N = b.shape[1], D = x.shape[1]
+    cdef cnp.ndarray buffer = _packed_buffer(K, N, np.float32)
+    cdef cnp.ndarray c = np.empty((M, N), np.float32)
+    cdef float* packed = _on_cache_line(<float*>_ptr(buffer))
+    lc_pack_f(K, N, <float*>_ptr(b), N, 0, packed)
+    if fused:
+        lc_gemm_packed_narrow_f(M, K, N, N, <float*>_ptr(a), K, packed, <float*>_ptr(c),
+                                <float*>_ptr(x), D, <float*>_ptr(w))
+    else:
+        lc_project_narrow_f(M, N, N, D, <float*>_ptr(x), <float*>_ptr(w), <float*>_ptr(c))
+        lc_gemm_packed_f(M, K, N, <float*>_ptr(a), K, packed, <float*>_ptr(c), N, 1)
+    return c
 
 
 def _projection_packed_calls():

@@ -29,6 +29,7 @@
 #define LSTMCORE_LSTM_NARROW_INPUTS_H
 
 #include <stddef.h>
+#include "lstm_gemm.h"
 
 /* out[r, j] = sum_d x[r, d] kernel[d, j] for rows [0, rows) and columns [0, N); the rows of
  * out and of kernel are G apart (N < G: a thread's own gate columns when the units are split,
@@ -69,8 +70,62 @@ static inline void NAME(ptrdiff_t rows, int G, int N, int D, const T *restrict x
     }                                                                               \
 }
 
+#if LC_HAVE_AVX512
+/* The same sums in the order written out by lc_project16_masked (lstm_gemm_avx512.h), which the
+ * product's family N also starts from: the two must agree to the bit whatever the compiler
+ * would contract, since the row split projects inside the product and the unit split here. */
+static inline void lc_project_narrow_f(ptrdiff_t rows, int G, int N, int D, const float *restrict x,
+                                       const float *restrict kernel, float *restrict out)
+{
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        const float *xr = x + r * D;
+        float *o = out + r * G;
+        int j = 0;
+        for (; j + 16 <= N; j += 16)
+            _mm512_storeu_ps(o + j, lc_project16(D, xr, kernel + j, G));
+        if (j < N) {
+            __mmask16 m = (__mmask16)((1u << (N - j)) - 1u);
+            _mm512_mask_storeu_ps(o + j, m, lc_project16_masked(D, xr, kernel + j, G, m));
+        }
+    }
+}
+#else
 LC_DEFINE_PROJECT_NARROW(lc_project_narrow_f, float)
+#endif
 LC_DEFINE_PROJECT_NARROW(lc_project_narrow_d, double)
+
+/* C (M x N, rows G apart) = X (M x D, rows D apart) @ kernel[:, 0:N] + A (M x K) @ packed
+ * recurrent kernel: one step's narrow projection and recurrent product together.  On AVX-512
+ * builds every whole 32-column tile starts its sums from the projection in registers
+ * (lstm_gemm_avx512.h, family N) instead of storing it to C and loading it back; a last,
+ * narrower pair of panels and the other builds project into C first and accumulate.  The
+ * same bits either way, so the unit split (which projects its own columns first) agrees. */
+static void lc_gemm_packed_narrow_f(int M, int K, int N, int G, const float *A, int lda, const float *P,
+                                    float *C, const float *X, int D, const float *kernel)
+{
+#if LC_HAVE_AVX512
+    int panels = (N + LC_NR - 1) / LC_NR;
+    for (int p = 0; p < panels; p += 2) {
+        int c0 = p * LC_NR;
+        int width = N - c0 < 2 * LC_NR ? N - c0 : 2 * LC_NR;
+        const float *p0 = P + (size_t)p * K * LC_NR;
+        const float *p1 = p0 + (size_t)K * LC_NR;
+        if (width < 2 * LC_NR) {
+            lc_project_narrow_f(M, G, width, D, X, kernel + c0, C + c0);
+            lc_gemm_packed_z(M, K, width, A, lda, p0, C + c0, G, 1);
+            continue;
+        }
+        for (int i = 0, rows; i < M; i += rows) {
+            rows = lc_ztile_rows(M - i);
+            lc_nkernel_rows(rows, K, A + (size_t)i * lda, lda, p0, p1, C + (size_t)i * G + c0, G,
+                            X + (size_t)i * D, D, D, kernel + c0, G);
+        }
+    }
+#else
+    lc_project_narrow_f(M, G, N, D, X, kernel, C);
+    lc_gemm_packed_f(M, K, N, A, lda, P, C, G, 1);
+#endif
+}
 
 /* For rows [0, rows) of dgates (row stride G):
  *   dx[r, d]        = sum_j dgates[r, j] kernel[d, j]     (written; skipped when D == 0)

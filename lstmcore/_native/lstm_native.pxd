@@ -56,6 +56,8 @@ cdef extern from "lstm_narrow_inputs.h" nogil:
                              const float* kernel, float* out)
     void lc_project_narrow_d(Py_ssize_t rows, int G, int N, int D, const double* x,
                              const double* kernel, double* out)
+    void lc_gemm_packed_narrow_f(int M, int K, int N, int G, const float* A, int lda, const float* P,
+                                 float* C, const float* X, int D, const float* kernel)
     void lc_input_gradients_f(Py_ssize_t rows, int G, int D, const float* gates, const float* x,
                               const float* kernel, float* dx, float* d_kernel, float* d_bias)
     void lc_input_gradients_d(Py_ssize_t rows, int G, int D, const double* gates, const double* x,
