@@ -107,7 +107,8 @@ static inline void lc_zkernel_rows(int rows, int K, const float *A, int lda, con
 #undef LC_Z_CALL
 }
 
-/* x[0:D] @ W[0:D, 0:16] (W's rows ldw apart) in the one order of the narrow projection
+/* x[0:D] @ W[0:D, 0:16] (W's rows ldw apart, D >= 1: lstmcore.ops refuses inputs without
+ * features) in the one order of the narrow projection
  * (lstm_narrow_inputs.h): x1 w1, then x0 w0 added by an FMA, then each further input by an
  * FMA in order (x0 w0 alone when D = 1).  It is the order gcc gave the projection's plain C
  * (which contracts x0 k0 + x1 k1 + ... into a product and FMAs, the first product becoming
