@@ -529,6 +529,7 @@ cdef void _forward_rows(floating* tag, Dims* d, CallArrays* a, Py_ssize_t r0, Py
     cdef floating* c_prev
     cdef floating* h_out
     cdef floating* c_out
+    cdef bint product, fused
     for s in range(s0, s1):
         n = _active_rows(lengths, n, s)
         if n <= r0:
@@ -542,23 +543,24 @@ cdef void _forward_rows(floating* tag, Dims* d, CallArrays* a, Py_ssize_t r0, Py
         else:
             h_prev = h_out = hs
             c_prev = c_out = cs
-        if (floating is float and narrow != NULL and not d.bf16
-                and not (s == 0 and d.skip_step0_product)):
-            # the projection and the product in one pass over the gates (lstm_narrow_inputs.h)
-            lc_gemm_packed_narrow_f(<int>(n - r0), <int>H, <int>G, <int>G, h_prev + r0 * H, <int>H, packed,
-                                    gates_s + r0 * G, narrow + ((s - s0) * B + r0) * d.D, <int>d.D, kernel)
-        elif narrow != NULL:
-            _project_narrow(n - r0, G, d.D, narrow + ((s - s0) * B + r0) * d.D, kernel, gates_s + r0 * G)
-        if (floating is float and narrow != NULL and not d.bf16
-                and not (s == 0 and d.skip_step0_product)):
-            pass
-        elif s == 0 and d.skip_step0_product:
-            pass
-        elif floating is float and d.bf16:
-            lc_gemm_packed_bf16(d.bf16, <int>(n - r0), <int>H, <int>G, h_prev + r0 * H, <int>H, packed,
-                                gates_s + r0 * G, <int>G, 1)
-        else:
-            _recurrent_product(False, n - r0, H, h_prev + r0 * H, packed, rkernel, gates_s + r0 * G)
+        product = not (s == 0 and d.skip_step0_product)
+        fused = False
+        if floating is float:
+            fused = narrow != NULL and product and not d.bf16
+            if fused:       # the projection inside the product: one pass over the gates, same bits
+                lc_gemm_packed_narrow_f(<int>(n - r0), <int>H, <int>G, <int>G, h_prev + r0 * H, <int>H,
+                                        packed, gates_s + r0 * G, narrow + ((s - s0) * B + r0) * d.D,
+                                        <int>d.D, kernel)
+        if not fused:
+            if narrow != NULL:
+                _project_narrow(n - r0, G, d.D, narrow + ((s - s0) * B + r0) * d.D, kernel, gates_s + r0 * G)
+            if not product:
+                pass
+            elif floating is float and d.bf16:
+                lc_gemm_packed_bf16(d.bf16, <int>(n - r0), <int>H, <int>G, h_prev + r0 * H, <int>H, packed,
+                                    gates_s + r0 * G, <int>G, 1)
+            else:
+                _recurrent_product(False, n - r0, H, h_prev + r0 * H, packed, rkernel, gates_s + r0 * G)
         for i in range(r0, n):
             _cell_forward(<int>H, gates_s + i * G, bias, c_prev + i * H, c_out + i * H, h_out + i * H,
                           y + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * d.ldy)
