@@ -169,14 +169,15 @@ static void lc_forward_step_units(const lc_unit_job *job, int64_t s0, int64_t s,
     lc_prefetch_rows(h_prev, n * H);
     int product = s > 0 || !job->skip_step0_product;
     const float *x_s = job->x_steps ? job->x_steps + (s - s0) * B * job->D : NULL;
-    if (x_s && !(product && !job->bf16))
+    int fused = x_s && product && !job->bf16;    /* the projection inside the product: same bits */
+    if (x_s && !fused)
         for (int64_t q = 0; q < 4; q++)
             lc_project_narrow_f(n, (int)G, (int)(u1 - u0), job->D, x_s, job->kernel + q * H + u0,
                                 gates_s + q * H + u0);
     for (int64_t q = 0; q < 4 && product; q++) {
         /* H % LC_NR == 0 here: a panel is H floats of LC_NR, or H / 2 pairs of them */
         size_t panel = (size_t)(q * H + u0) / LC_NR * H * LC_NR;
-        if (x_s && !job->bf16)          /* the projection inside the product: the same bits */
+        if (fused)
             lc_gemm_packed_narrow_f((int)n, (int)H, (int)(u1 - u0), (int)G, h_prev, (int)H, job->packed + panel,
                                     gates_s + q * H + u0, x_s, job->D, job->kernel + q * H + u0);
         else if (job->bf16 == LC_BF16_NATIVE)
