@@ -58,17 +58,23 @@ def _sgemm_seconds(sgemm, a, b, repeats):
     return (time.perf_counter() - start) / repeats
 
 
-def measure(rows, units, kernels):
-    """(micro-kernel seconds, sgemm seconds) per product of (rows, units) @ (units, 4 units)."""
+def _micro_and_sgemm(rows, depth, columns, kernels, flops_per_timing, projection=False):
+    """(micro-kernel seconds, sgemm seconds) per (rows, depth) @ (depth, columns), the micro-kernel
+    as the recurrence calls it or, with `projection`, in the input projection's blocks of rows."""
     from scipy.linalg.blas import sgemm
 
     rng = np.random.default_rng(0)
-    a = rng.standard_normal((rows, units), dtype=np.float32)
-    b = rng.standard_normal((units, 4 * units), dtype=np.float32)
-    repeats = max(3, int(2e8 / (2 * rows * units * 4 * units)))
-    ours = statistics.median(kernels._time_packed_product(a, b, repeats) for _ in range(7))
+    a = rng.standard_normal((rows, depth), dtype=np.float32)
+    b = rng.standard_normal((depth, columns), dtype=np.float32)
+    repeats = max(3, int(flops_per_timing / (2 * rows * depth * columns)))
+    ours = statistics.median(kernels._time_packed_product(a, b, repeats, projection) for _ in range(7))
     blas = statistics.median(_sgemm_seconds(sgemm, a, b, repeats) for _ in range(7))
     return ours, blas
+
+
+def measure(rows, units, kernels):
+    """(micro-kernel seconds, sgemm seconds) per product of (rows, units) @ (units, 4 units)."""
+    return _micro_and_sgemm(rows, units, 4 * units, kernels, 2e8)
 
 
 # name: (rows, D, 4H) of input projections
@@ -84,15 +90,7 @@ PROJECTIONS = {
 
 def measure_projection(rows, inputs, columns, kernels):
     """(packed micro-kernel seconds, sgemm seconds) per input projection (rows, inputs) @ (inputs, columns)."""
-    from scipy.linalg.blas import sgemm
-
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((rows, inputs), dtype=np.float32)
-    b = rng.standard_normal((inputs, columns), dtype=np.float32)
-    repeats = max(3, int(1e9 / (2 * rows * inputs * columns)))
-    ours = statistics.median(kernels._time_packed_product(a, b, repeats, True) for _ in range(7))
-    blas = statistics.median(_sgemm_seconds(sgemm, a, b, repeats) for _ in range(7))
-    return ours, blas
+    return _micro_and_sgemm(rows, inputs, columns, kernels, 1e9, projection=True)
 
 
 def _projection_rows(kernels):
