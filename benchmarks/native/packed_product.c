@@ -24,7 +24,7 @@ int main(int argc, char **argv)
     double seconds;
     /* the h update keeps the compiler from hoisting the product out of the loop */
     LC_BEST_SECONDS(seconds, 7, (long)(2e9 / (H * G * 4.0)) + 1,
-                    lc_gemm_packed_f(M, H, G, h, H, packed, gates, G, 0); h[0] += gates[5] * 1e-30f);
+                    lc_gemm_packed_f(M, H, G, h, H, packed, gates, G, 0, lc_k_splits(M)); h[0] += gates[5] * 1e-30f);
     printf("H=%d rows=%d: %.3f us, weights %.1f GB/s, %.1f GFLOP/s\n", H, M, seconds * 1e6,
            (double)H * G * 4 / seconds / 1e9, 2.0 * M * H * G / seconds / 1e9);
     return 0;

@@ -43,7 +43,10 @@ static inline float lc_expf(float x)
  * inf where the reference gives NaN (inf * 0).  So such x give 0 (NaN compares false: kept). */
 #define LC_SIGMOID_ZERO (-88.7228394f)
 static inline float lc_sigmoidf(float x) { return x < LC_SIGMOID_ZERO ? 0.0f : 1.0f / (1.0f + lc_expf(-x)); }
-static inline float lc_tanhf(float x) { return 1.0f - 2.0f / (1.0f + lc_expf(2.0f * x)); }
+/* tanh(x) = 2 sigmoid(2x) - 1: the vector cells compute tanh this way too, so a gate block that
+ * ends inside a vector (lanes of both kinds, each scaled by 2 or 1) gives each lane what a vector
+ * of one kind gives it, whatever the vector width. */
+static inline float lc_tanhf(float x) { return 2.0f * lc_sigmoidf(2.0f * x) - 1.0f; }
 
 static inline double lc_sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 static inline double lc_tanh(double x) { return tanh(x); }
@@ -105,11 +108,13 @@ static inline void NAME(int W, int S, T *restrict z, const T *restrict c,       
 #define LC_CELL_SIMD 1
 #include "lstm_cell_avx512.h"
 #elif defined(__AVX2__) && defined(__FMA__)
-/* Eight lanes at a time with intrinsics.  The division in sigmoid and tanh
- * was the cell's bottleneck (five vdivps per 8 cells); a reciprocal estimate
- * refined by one Newton step is accurate to about 2 ulp and several times
- * cheaper.  The scalar functions above finish a row whose width is not a
- * multiple of 8. */
+/* Eight lanes at a time with intrinsics, the same operations as the AVX-512 cell
+ * (lstm_cell_avx512.h) in the same order, so both give the same bits: the exp polynomial's
+ * FMAs, an IEEE division for the sigmoid (a reciprocal estimate refined by a Newton step, as
+ * this cell had, was within an ulp of it but not always the same float, and vrcpps's table
+ * differs between AMD and Intel), tanh as 2 sigmoid(2x) - 1.  A row's last n % 8 values go
+ * through the same vector code, loaded masked and stored through a buffer (AMD microcodes
+ * vmaskmovps stores), not through scalar code, whose contractions gcc chooses. */
 #include <immintrin.h>
 #define LC_CELL_SIMD 1
 
@@ -133,63 +138,84 @@ static inline __m256 lc_exp8(__m256 x)
     return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
 }
 
-/* 1/d from the 12-bit estimate r by one third-order step, r (1 + e + e^2) with e = 1 - d r
- * (error about 2^-36, so about correctly rounded; 3 operations).  The Newton step r (2 - d r)
- * (2 operations) left 1/1 at 1 - 2^-24, so a saturated gate's derivative g (1 - g) was 6e-8
- * instead of 0, and inf times it gave inf where the reference has inf * 0 = NaN; tanh(0) was
- * 6e-8.  Two Newton steps in the error form were exact too but cost 4 operations (the AVX2 cell
- * 3-7 % slower, against about half that for this). */
-static inline __m256 lc_recip8(__m256 d)
-{
-    __m256 r = _mm256_rcp_ps(d);
-    __m256 e = _mm256_fnmadd_ps(d, r, _mm256_set1_ps(1.0f));
-    return _mm256_fmadd_ps(r, _mm256_fmadd_ps(e, e, e), r);
-}
-
 static inline __m256 lc_sigmoid8(__m256 x)
 {
     /* lanes below LC_SIGMOID_ZERO are 0 (see lc_sigmoidf); "not less than" is true for NaN */
     __m256 keep = _mm256_cmp_ps(x, _mm256_set1_ps(LC_SIGMOID_ZERO), _CMP_NLT_UQ);
-    return _mm256_and_ps(keep, lc_recip8(_mm256_add_ps(_mm256_set1_ps(1.0f),
-                                                       lc_exp8(_mm256_sub_ps(_mm256_setzero_ps(), x)))));
+    __m256 d = _mm256_add_ps(_mm256_set1_ps(1.0f), lc_exp8(_mm256_sub_ps(_mm256_setzero_ps(), x)));
+    return _mm256_and_ps(keep, _mm256_div_ps(_mm256_set1_ps(1.0f), d));
 }
 
 static inline __m256 lc_tanh8(__m256 x)
 {
-    __m256 e = lc_exp8(_mm256_add_ps(x, x));
-    return _mm256_fnmadd_ps(_mm256_set1_ps(2.0f), lc_recip8(_mm256_add_ps(_mm256_set1_ps(1.0f), e)),
-                            _mm256_set1_ps(1.0f));
+    return _mm256_fmsub_ps(_mm256_set1_ps(2.0f), lc_sigmoid8(_mm256_add_ps(x, x)), _mm256_set1_ps(1.0f));
 }
 
-/* z[j] = activation(z[j] + bias[j]) for j in [0, n): tanh for j in
- * [tanh_from, tanh_to), the sigmoid elsewhere.  tanh(x) = 2 sigmoid(2x) - 1,
- * so one vector may hold lanes of both kinds (a gate block of a width that
- * is not a multiple of 8 ends inside a vector): each lane's scale is 2 or 1. */
+/* The first n (1..8) floats from p, the rest zero; and the first n lanes of v stored to p. */
+static inline __m256 lc_load8(const float *p, int n)
+{
+    if (n >= 8)
+        return _mm256_loadu_ps(p);
+    __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_maskload_ps(p, lanes);
+}
+
+static inline void lc_store8(float *p, __m256 v, int n)
+{
+    if (n >= 8) {
+        _mm256_storeu_ps(p, v);
+        return;
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, v);
+    memcpy(p, lanes, (size_t)n * sizeof(float));
+}
+
+/* The activation of the gates [j, j + n) (n <= 8): tanh for positions in [tanh_from, tanh_to),
+ * the sigmoid elsewhere.  A vector holding lanes of both kinds (a gate block of a width that is
+ * not a multiple of 8 ends inside it) scales each lane by 2 or 1: tanh(x) = 2 sigmoid(2x) - 1. */
+static inline void lc_activate8(float *restrict z, const float *restrict bias, int j, int n,
+                                int tanh_from, int tanh_to)
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 x = _mm256_add_ps(lc_load8(z + j, n), lc_load8(bias + j, n));
+    __m256 a;
+    if (j + 8 <= tanh_from || j >= tanh_to) {
+        a = lc_sigmoid8(x);
+    } else if (j >= tanh_from && j + 8 <= tanh_to) {
+        a = lc_tanh8(x);
+    } else {
+        __m256i index = _mm256_add_epi32(_mm256_set1_epi32(j), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        __m256i is_tanh = _mm256_and_si256(_mm256_cmpgt_epi32(index, _mm256_set1_epi32(tanh_from - 1)),
+                                           _mm256_cmpgt_epi32(_mm256_set1_epi32(tanh_to), index));
+        __m256 scale = _mm256_add_ps(one, _mm256_and_ps(_mm256_castsi256_ps(is_tanh), one));
+        a = _mm256_fmsub_ps(scale, lc_sigmoid8(_mm256_mul_ps(scale, x)), _mm256_sub_ps(scale, one));
+    }
+    lc_store8(z + j, a, n);
+}
+
+/* z[j] = activation(z[j] + bias[j]) for j in [0, n): whole vectors, then the last n % 8. */
 static inline void lc_activate_f(int n, float *restrict z, const float *restrict bias,
                                  int tanh_from, int tanh_to)
 {
-    const __m256 one = _mm256_set1_ps(1.0f);
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i before = _mm256_set1_epi32(tanh_from - 1), end = _mm256_set1_epi32(tanh_to);
     int j = 0;
-    for (; j + 8 <= n; j += 8) {
-        __m256 x = _mm256_add_ps(_mm256_loadu_ps(z + j), _mm256_loadu_ps(bias + j));
-        if (j + 8 <= tanh_from || j >= tanh_to) {            /* all sigmoid lanes: no scale */
-            _mm256_storeu_ps(z + j, lc_sigmoid8(x));
-        } else if (j >= tanh_from && j + 8 <= tanh_to) {     /* all tanh lanes */
-            _mm256_storeu_ps(z + j, lc_tanh8(x));
-        } else {                                             /* a gate block ends inside */
-            __m256i index = _mm256_add_epi32(_mm256_set1_epi32(j), lane);
-            __m256i is_tanh = _mm256_and_si256(_mm256_cmpgt_epi32(index, before), _mm256_cmpgt_epi32(end, index));
-            __m256 scale = _mm256_add_ps(one, _mm256_and_ps(_mm256_castsi256_ps(is_tanh), one));
-            _mm256_storeu_ps(z + j, _mm256_fmsub_ps(scale, lc_sigmoid8(_mm256_mul_ps(scale, x)),
-                                                    _mm256_sub_ps(scale, one)));
-        }
-    }
-    for (; j < n; j++) {
-        float x = z[j] + bias[j];
-        z[j] = (j >= tanh_from && j < tanh_to) ? lc_tanhf(x) : lc_sigmoidf(x);
-    }
+    for (; j + 8 <= n; j += 8)
+        lc_activate8(z, bias, j, 8, tanh_from, tanh_to);
+    if (j < n)
+        lc_activate8(z, bias, j, n - j, tanh_from, tanh_to);
+}
+
+/* c, tanh(c) and h of the cells [j, j + n) (n <= 8). */
+static inline void lc_cell8(const float *restrict zi, const float *restrict zf, const float *restrict zg,
+                            const float *restrict zo, const float *c_prev, float *c_out,
+                            float *restrict h_out, float *restrict y, int j, int n)
+{
+    __m256 c = _mm256_fmadd_ps(lc_load8(zf + j, n), lc_load8(c_prev + j, n),
+                               _mm256_mul_ps(lc_load8(zi + j, n), lc_load8(zg + j, n)));
+    __m256 h = _mm256_mul_ps(lc_load8(zo + j, n), lc_tanh8(c));
+    lc_store8(c_out + j, c, n);
+    lc_store8(h_out + j, h, n);
+    if (y) lc_store8(y + j, h, n);
 }
 
 /* Two passes, each with short independent iterations: the activations of all
@@ -212,53 +238,40 @@ static inline void lc_cell_forward_f(int W, int S, float *restrict z, const floa
     }
     const float *zi = z, *zf = z + S, *zg = z + 2 * S, *zo = z + 3 * S;
     int j = 0;
-    for (; j + 8 <= W; j += 8) {
-        __m256 c = _mm256_fmadd_ps(_mm256_loadu_ps(zf + j), _mm256_loadu_ps(c_prev + j),
-                                   _mm256_mul_ps(_mm256_loadu_ps(zi + j), _mm256_loadu_ps(zg + j)));
-        __m256 h = _mm256_mul_ps(_mm256_loadu_ps(zo + j), lc_tanh8(c));
-        _mm256_storeu_ps(c_out + j, c);
-        _mm256_storeu_ps(h_out + j, h);
-        if (y) _mm256_storeu_ps(y + j, h);
-    }
-    for (; j < W; j++) {            /* scalar tail: AMD's masked stores are microcoded and slow */
-        float c = zf[j] * c_prev[j] + zi[j] * zg[j];
-        float h = zo[j] * lc_tanhf(c);
-        c_out[j] = c;
-        h_out[j] = h;
-        if (y) y[j] = h;
-    }
+    for (; j + 8 <= W; j += 8)
+        lc_cell8(zi, zf, zg, zo, c_prev, c_out, h_out, y, j, 8);
+    if (j < W)
+        lc_cell8(zi, zf, zg, zo, c_prev, c_out, h_out, y, j, W - j);
+}
+
+/* The gate gradients (into z) and dc of the cells [j, j + n) (n <= 8). */
+static inline void lc_cell_backward8(int S, float *restrict z, const float *restrict c,
+                                     const float *restrict c_prev, const float *restrict dh,
+                                     float *restrict dc, int j, int n)
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 gi = lc_load8(z + j, n), gf = lc_load8(z + S + j, n);
+    __m256 gg = lc_load8(z + 2 * S + j, n), go = lc_load8(z + 3 * S + j, n);
+    __m256 tc = lc_tanh8(lc_load8(c + j, n));
+    __m256 dhj = lc_load8(dh + j, n);
+    __m256 dct = _mm256_fmadd_ps(_mm256_mul_ps(dhj, go), _mm256_fnmadd_ps(tc, tc, one), lc_load8(dc + j, n));
+    lc_store8(z + j, _mm256_mul_ps(_mm256_mul_ps(dct, gg), _mm256_mul_ps(gi, _mm256_sub_ps(one, gi))), n);
+    lc_store8(z + S + j, _mm256_mul_ps(_mm256_mul_ps(dct, lc_load8(c_prev + j, n)),
+                                       _mm256_mul_ps(gf, _mm256_sub_ps(one, gf))), n);
+    lc_store8(z + 2 * S + j, _mm256_mul_ps(_mm256_mul_ps(dct, gi), _mm256_fnmadd_ps(gg, gg, one)), n);
+    lc_store8(z + 3 * S + j, _mm256_mul_ps(_mm256_mul_ps(dhj, tc), _mm256_mul_ps(go, _mm256_sub_ps(one, go))), n);
+    lc_store8(dc + j, _mm256_mul_ps(dct, gf), n);
 }
 
 static inline void lc_cell_backward_f(int W, int S, float *restrict z, const float *restrict c,
                                       const float *restrict c_prev, const float *restrict dh,
                                       float *restrict dc)
 {
-    const __m256 one = _mm256_set1_ps(1.0f);
     int j = 0;
-    for (; j + 8 <= W; j += 8) {
-        __m256 gi = _mm256_loadu_ps(z + j), gf = _mm256_loadu_ps(z + S + j);
-        __m256 gg = _mm256_loadu_ps(z + 2 * S + j), go = _mm256_loadu_ps(z + 3 * S + j);
-        __m256 tc = lc_tanh8(_mm256_loadu_ps(c + j));
-        __m256 dhj = _mm256_loadu_ps(dh + j);
-        __m256 dct = _mm256_fmadd_ps(_mm256_mul_ps(dhj, go), _mm256_fnmadd_ps(tc, tc, one),
-                                     _mm256_loadu_ps(dc + j));
-        _mm256_storeu_ps(z + j, _mm256_mul_ps(_mm256_mul_ps(dct, gg), _mm256_mul_ps(gi, _mm256_sub_ps(one, gi))));
-        _mm256_storeu_ps(z + S + j, _mm256_mul_ps(_mm256_mul_ps(dct, _mm256_loadu_ps(c_prev + j)),
-                                                  _mm256_mul_ps(gf, _mm256_sub_ps(one, gf))));
-        _mm256_storeu_ps(z + 2 * S + j, _mm256_mul_ps(_mm256_mul_ps(dct, gi), _mm256_fnmadd_ps(gg, gg, one)));
-        _mm256_storeu_ps(z + 3 * S + j, _mm256_mul_ps(_mm256_mul_ps(dhj, tc), _mm256_mul_ps(go, _mm256_sub_ps(one, go))));
-        _mm256_storeu_ps(dc + j, _mm256_mul_ps(dct, gf));
-    }
-    for (; j < W; j++) {
-        float gi = z[j], gf = z[S + j], gg = z[2 * S + j], go = z[3 * S + j];
-        float tc = lc_tanhf(c[j]);
-        float dct = dc[j] + dh[j] * go * (1 - tc * tc);
-        z[j] = dct * gg * gi * (1 - gi);
-        z[S + j] = dct * c_prev[j] * gf * (1 - gf);
-        z[2 * S + j] = dct * gi * (1 - gg * gg);
-        z[3 * S + j] = dh[j] * tc * go * (1 - go);
-        dc[j] = dct * gf;
-    }
+    for (; j + 8 <= W; j += 8)
+        lc_cell_backward8(S, z, c, c_prev, dh, dc, j, 8);
+    if (j < W)
+        lc_cell_backward8(S, z, c, c_prev, dh, dc, j, W - j);
 }
 #else
 #define LC_CELL_SIMD 0

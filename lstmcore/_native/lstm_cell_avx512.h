@@ -4,7 +4,7 @@
  * exp polynomial and clamps (so NaN propagates as in the reference), 2^n
  * applied with vscalefps instead of building the exponent bits (exact for
  * the clamped range, so the same value in one instruction instead of four),
- * a 14-bit reciprocal estimate refined by one Newton step (error form), and a row's last
+ * the same IEEE division and tanh formula (so the same bits), and a row's last
  * units done by masked loads and stores instead of a scalar loop (AVX-512
  * masked stores are not microcoded on Zen 4, unlike AVX2's vmaskmovps).  Each
  * pass runs its whole vectors with a constant mask (plain loads and stores once
@@ -33,27 +33,22 @@ static inline __m512 lc_exp16(__m512 x)
     return _mm512_scalef_ps(p, n);
 }
 
-/* One Newton step in the error form (see lc_recip8): exact at 1 and 2, so saturated gates are. */
-static inline __m512 lc_recip16(__m512 d)
-{
-    __m512 r = _mm512_rcp14_ps(d);
-    return _mm512_fmadd_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(1.0f)), r);
-}
-
+/* 1 / (1 + exp(-x)) with an IEEE division, 0 below LC_SIGMOID_ZERO ("not less than" is true for
+ * NaN, which propagates).  Every operation of the activations is a correctly rounded IEEE one (the
+ * exp polynomial's FMAs, this division), so the AVX2 cell, this one and any CPU running either
+ * give the same bits: a reciprocal estimate (vrcp14ps here, vrcpps in AVX2, each CPU's own table)
+ * refined by Newton steps was within an ulp, not the same float (lstm_cell.h says more). */
 static inline __m512 lc_sigmoid16(__m512 x)
 {
-    /* lanes below LC_SIGMOID_ZERO are 0 (see lc_sigmoidf); "not less than" is true for NaN */
     __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(LC_SIGMOID_ZERO), _CMP_NLT_UQ);
     __m512 d = _mm512_add_ps(_mm512_set1_ps(1.0f), lc_exp16(_mm512_sub_ps(_mm512_setzero_ps(), x)));
-    __m512 r = _mm512_rcp14_ps(d);
-    return _mm512_maskz_fmadd_ps(keep, r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(1.0f)), r);
+    return _mm512_maskz_div_ps(keep, _mm512_set1_ps(1.0f), d);
 }
 
+/* tanh(x) = 2 sigmoid(2x) - 1, one rounding after the sigmoid's (see lc_tanhf). */
 static inline __m512 lc_tanh16(__m512 x)
 {
-    __m512 e = lc_exp16(_mm512_add_ps(x, x));
-    return _mm512_fnmadd_ps(_mm512_set1_ps(2.0f), lc_recip16(_mm512_add_ps(_mm512_set1_ps(1.0f), e)),
-                            _mm512_set1_ps(1.0f));
+    return _mm512_fmsub_ps(_mm512_set1_ps(2.0f), lc_sigmoid16(_mm512_add_ps(x, x)), _mm512_set1_ps(1.0f));
 }
 
 /* The lanes [0, n) of a vector, for a row's last (n < 16) units. */

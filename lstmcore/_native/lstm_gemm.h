@@ -46,6 +46,26 @@
     LC_TILE_CASE(12, CALL) LC_TILE_CASE(11, CALL) LC_TILE_CASE(10, CALL) LC_TILE_CASE(9, CALL) \
     LC_TILE_CASE(8, CALL) LC_TILE_CASE(7, CALL) LC_TILE_CASE(6, CALL) LC_TILE_CASE(5, CALL)
 
+/* How many partial sums over k each row of a product keeps (KU in the tiles): 4 for a batch of
+ * one row, 2 for two, 1 from three on, whatever the tile, the vector width or the thread that
+ * computes the row.  Few rows give few accumulators, and FMA latency then bounds the loop unless
+ * k is split (batch 1 with one chain per panel ran at two thirds of the speed); the split used to
+ * follow each tile's height, so a batch of 7 cut 4 + 3 by two threads (or 6 + 1 by the AVX2
+ * tiles) summed its last rows in another order than one thread's tile of 7, and the avx2 and
+ * avx512 variants, and 1 and 2 threads, gave different bits.  `batch`: the rows of the whole
+ * call (not the rows still running at a step, nor a thread's share). */
+static inline int lc_k_splits(long long batch)
+{
+    return batch <= 1 ? 4 : batch == 2 ? 2 : 1;
+}
+
+/* The split a tile of `rows` rows can keep: the kernels exist for KU 4 at one row and KU 2 at up
+ * to two (lc_k_splits never asks more of them). */
+static inline int lc_tile_splits(int splits, int rows)
+{
+    return rows > 2 ? 1 : rows == 2 && splits > 2 ? 2 : splits;
+}
+
 static inline size_t lc_packed_size(int K, int N)
 {
     return (size_t)K * (size_t)((N + LC_NR - 1) / LC_NR) * LC_NR;
@@ -122,7 +142,7 @@ static void lc_pack_f(int K, int N, const float *B, int ldb, int transpose, floa
 #define LC_LOADS_4 LC_LOADS_2 LC_LOAD_B(2) LC_LOAD_B(3)
 
 #define LC_KERNEL(R, KU)                                                               \
-static inline void lc_kernel_##R(int K, const float *A, int lda, const float *panel,   \
+static inline void lc_kernel_##R##_##KU(int K, const float *A, int lda, const float *panel, \
                                  float *C, int ldc, int accumulate)                    \
 {                                                                                      \
     const int kernel_rows = R;                                                         \
@@ -141,7 +161,7 @@ static inline void lc_kernel_##R(int K, const float *A, int lda, const float *pa
 }
 #else
 #define LC_KERNEL(R, KU)                                                               \
-static inline void lc_kernel_##R(int K, const float *A, int lda, const float *panel,   \
+static inline void lc_kernel_##R##_##KU(int K, const float *A, int lda, const float *panel, \
                                  float *C, int ldc, int accumulate)                    \
 {                                                                                      \
     if (!accumulate)                                                                   \
@@ -155,23 +175,28 @@ static inline void lc_kernel_##R(int K, const float *A, int lda, const float *pa
 }
 #endif
 LC_KERNEL(1, 4)
+LC_KERNEL(1, 2)
 LC_KERNEL(2, 2)
+LC_KERNEL(1, 1)
+LC_KERNEL(2, 1)
 LC_KERNEL(3, 1)
 LC_KERNEL(4, 1)
 LC_KERNEL(5, 1)
 LC_KERNEL(6, 1)
 
-static inline void lc_kernel_rows(int rows, int K, const float *A, int lda, const float *panel,
+static inline void lc_kernel_rows(int rows, int splits, int K, const float *A, int lda, const float *panel,
                                   float *C, int ldc, int accumulate)
 {
-#define LC_KERNEL_CALL(R) lc_kernel_##R(K, A, lda, panel, C, ldc, accumulate)
-    switch (rows) { LC_TILE_CASES_2_6(LC_KERNEL_CALL) default: LC_KERNEL_CALL(1); }
+#define LC_KERNEL_CALL(R, KU) lc_kernel_##R##_##KU(K, A, lda, panel, C, ldc, accumulate)
+    if (splits == 4) { LC_KERNEL_CALL(1, 4); }
+    else if (splits == 2) { if (rows == 2) { LC_KERNEL_CALL(2, 2); } else { LC_KERNEL_CALL(1, 2); } }
+    else switch (rows) {
+        case 6: LC_KERNEL_CALL(6, 1); break; case 5: LC_KERNEL_CALL(5, 1); break;
+        case 4: LC_KERNEL_CALL(4, 1); break; case 3: LC_KERNEL_CALL(3, 1); break;
+        case 2: LC_KERNEL_CALL(2, 1); break; default: LC_KERNEL_CALL(1, 1); }
 #undef LC_KERNEL_CALL
 }
 
-/* C (M x N, leading dimension ldc) = [C +] A (M x K, lda) @ packed op(B).
- * Full panels read and write C in place; the last, narrower panel goes
- * through a small tile so nothing past column N is touched. */
 /* A tile of C narrower than the kernel's width: its `width` valid columns of `rows` rows copied
  * into `tile` (rows `stride` apart, the rest zero) when accumulating, and copied back out after,
  * so nothing past column N is written. */
@@ -193,11 +218,15 @@ static inline void lc_tile_out(int rows, int stride, const float *tile, float *c
 #if LC_HAVE_AVX512
 #include "lstm_gemm_avx512.h"
 #endif
+/* C (M x N, leading dimension ldc) = [C +] A (M x K, lda) @ packed op(B), each row's sums split
+ * in `splits` (lc_k_splits of the call's batch).  Full panels read and write C in place; the last,
+ * narrower panel goes through a small tile so nothing past column N is touched. */
 static void lc_gemm_packed_f(int M, int K, int N, const float *A, int lda, const float *P,
-                             float *C, int ldc, int accumulate)
+                             float *C, int ldc, int accumulate, int splits)
 {
+    splits = lc_tile_splits(splits, M);
 #if LC_HAVE_AVX512
-    lc_gemm_packed_z(M, K, N, A, lda, P, C, ldc, accumulate);
+    lc_gemm_packed_z(M, K, N, A, lda, P, C, ldc, accumulate, splits);
     return;
 #endif
     float tile[LC_MR * LC_NR];
@@ -214,11 +243,11 @@ static void lc_gemm_packed_f(int M, int K, int N, const float *A, int lda, const
             const float *a = A + (size_t)i * lda;
             float *c = C + (size_t)i * ldc + c0;
             if (width == LC_NR) {
-                lc_kernel_rows(rows, K, a, lda, panel, c, ldc, accumulate);
+                lc_kernel_rows(rows, lc_tile_splits(splits, rows), K, a, lda, panel, c, ldc, accumulate);
                 continue;
             }
             lc_tile_in(rows, LC_NR, c, ldc, width, accumulate, tile);
-            lc_kernel_rows(rows, K, a, lda, panel, tile, LC_NR, 1);
+            lc_kernel_rows(rows, lc_tile_splits(splits, rows), K, a, lda, panel, tile, LC_NR, 1);
             lc_tile_out(rows, LC_NR, tile, c, ldc, width);
         }
     }
@@ -273,7 +302,7 @@ static int lc_project_padded_f(int M, int K, int N, const float *A, const float 
         return 0;
     float *c = a + (size_t)LC_ZMR_MIN * K;
     memcpy(a, A, (size_t)M * K * sizeof(float));
-    lc_gemm_packed_f(LC_ZMR_MIN, K, N, a, K, P, c, N, 0);
+    lc_gemm_packed_f(LC_ZMR_MIN, K, N, a, K, P, c, N, 0, 1);
     memcpy(C, c, (size_t)M * N * sizeof(float));
     free(a);
     return 1;
@@ -288,7 +317,7 @@ static void lc_project_packed_f(int M, int K, int N, const float *A, const float
     if (block < 3 * LC_ZMR_MIN) block = 3 * LC_ZMR_MIN;
     for (int i = 0; i < M;) {
         int rows = M - i <= block + LC_ZMR_MIN ? M - i : block;   /* no short last block */
-        lc_gemm_packed_f(rows, K, N, A + (size_t)i * K, K, P, C + (size_t)i * N, N, 0);
+        lc_gemm_packed_f(rows, K, N, A + (size_t)i * K, K, P, C + (size_t)i * N, N, 0, 1);
         i += rows;
     }
 }

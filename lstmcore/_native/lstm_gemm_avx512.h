@@ -10,10 +10,12 @@
  * pipes) that doubles the arithmetic rate; on AMD Zen 4 (512-bit operations
  * in two halves) the rate is the same and only the instruction count falls.
  *
- * Few rows give few accumulators: KU independent partial sums over k keep at
- * least 8 FMAs in flight (FMA latency 4, two pipes).  Sums are folded in a
- * fixed order, so a result does not depend on the tile a row fell in other
- * than through KU (which depends on the tile's height): rounding only.
+ * Few rows give few accumulators: KU independent partial sums over k keep
+ * more FMAs in flight (FMA latency 4, two pipes).  KU comes from the batch,
+ * not from the tile (lc_k_splits in lstm_gemm.h), and the sums are folded in
+ * a fixed order, so a row's bits do not depend on the tile it fell in, on
+ * how the threads shared the rows, or on the vector width (the AVX2 kernel
+ * sums in the same order).
  *
  * Every accumulator is a named variable, spelled out by macros, for the
  * reason lstm_gemm.h gives (gcc kept indexed arrays of vectors in memory).
@@ -64,10 +66,22 @@
     LC_##P##_FOLDS_##KU(R)                                                             \
     LC_Z_ROWS_##R(LC_##P##_STORE, 0)
 
-/* Every tile height with its KU, one list for all families: a row's elements are summed in
- * the same order whichever family's kernel computes them. */
-#define LC_TILE_HEIGHTS(DEFINE) DEFINE(1, 4) DEFINE(2, 2) DEFINE(3, 2) DEFINE(4, 1) DEFINE(5, 1) \
-    DEFINE(6, 1) DEFINE(7, 1) DEFINE(8, 1) DEFINE(9, 1) DEFINE(10, 1) DEFINE(11, 1) DEFINE(12, 1)
+/* The tile heights and k-splits that lc_k_splits allows (KU 4: batch 1, so one row; KU 2: batch
+ * 2, at most two rows), one list for all families: a row's elements are summed in the same order
+ * whichever family's kernel computes them. */
+#define LC_TILE_HEIGHTS(DEFINE) DEFINE(1, 4) DEFINE(1, 2) DEFINE(2, 2) DEFINE(1, 1) DEFINE(2, 1)      \
+    DEFINE(3, 1) DEFINE(4, 1) DEFINE(5, 1) DEFINE(6, 1) DEFINE(7, 1) DEFINE(8, 1) DEFINE(9, 1) \
+    DEFINE(10, 1) DEFINE(11, 1) DEFINE(12, 1)
+
+/* A switch over (KU, rows) that calls CALL(R, KU) for the kernel of that tile. */
+#define LC_TILE_SWITCH(splits, rows, CALL)                                              \
+    if ((splits) == 4) { CALL(1, 4); }                                                  \
+    else if ((splits) == 2) { if ((rows) == 2) { CALL(2, 2); } else { CALL(1, 2); } }    \
+    else switch (rows) {                                                                \
+        case 12: CALL(12, 1); break; case 11: CALL(11, 1); break; case 10: CALL(10, 1); break; \
+        case 9: CALL(9, 1); break; case 8: CALL(8, 1); break; case 7: CALL(7, 1); break;      \
+        case 6: CALL(6, 1); break; case 5: CALL(5, 1); break; case 4: CALL(4, 1); break;      \
+        case 3: CALL(3, 1); break; case 2: CALL(2, 1); break; default: CALL(1, 1); }
 
 /* Two panels (32 columns): accumulators z<u>_<r>_0 (first panel) and _1 (second). */
 #define LC_Z_DECLARE(u, r)                                                              \
@@ -92,18 +106,18 @@
 
 /* C[r, 0:32] = [C +] A[r, :] @ [panel p0 | panel p1] for R rows. */
 #define LC_Z_KERNEL(R, KU)                                                             \
-static inline void lc_zkernel_##R(int K, const float *A, int lda, const float *p0,      \
+static inline void lc_zkernel_##R##_##KU(int K, const float *A, int lda, const float *p0,      \
                                   const float *p1, float *C, int ldc, int accumulate)  \
 {                                                                                      \
     LC_TILE_BODY(Z, R, KU, K)                                                          \
 }
 LC_TILE_HEIGHTS(LC_Z_KERNEL)
 
-static inline void lc_zkernel_rows(int rows, int K, const float *A, int lda, const float *p0,
+static inline void lc_zkernel_rows(int rows, int splits, int K, const float *A, int lda, const float *p0,
                                    const float *p1, float *C, int ldc, int accumulate)
 {
-#define LC_Z_CALL(R) lc_zkernel_##R(K, A, lda, p0, p1, C, ldc, accumulate)
-    switch (rows) { LC_TILE_CASES_5_12(LC_Z_CALL) LC_TILE_CASES_2_4(LC_Z_CALL) default: LC_Z_CALL(1); }
+#define LC_Z_CALL(R, KU) lc_zkernel_##R##_##KU(K, A, lda, p0, p1, C, ldc, accumulate)
+    LC_TILE_SWITCH(splits, rows, LC_Z_CALL)
 #undef LC_Z_CALL
 }
 
@@ -153,7 +167,7 @@ static inline __m512 lc_project16(int D, const float *x, const float *W, int ldw
 
 /* C[r, 0:32] = X[r, :D] @ W[:, 0:32] + A[r, :] @ [panel p0 | panel p1] for R rows. */
 #define LC_N_KERNEL(R, KU)                                                             \
-static inline void lc_nkernel_##R(int K, const float *A, int lda, const float *p0,      \
+static inline void lc_nkernel_##R##_##KU(int K, const float *A, int lda, const float *p0,      \
                                   const float *p1, float *C, int ldc, const float *X,  \
                                   int ldx, int D, const float *W, int ldw)             \
 {                                                                                      \
@@ -161,12 +175,12 @@ static inline void lc_nkernel_##R(int K, const float *A, int lda, const float *p
 }
 LC_TILE_HEIGHTS(LC_N_KERNEL)
 
-static inline void lc_nkernel_rows(int rows, int K, const float *A, int lda, const float *p0,
+static inline void lc_nkernel_rows(int rows, int splits, int K, const float *A, int lda, const float *p0,
                                    const float *p1, float *C, int ldc, const float *X, int ldx,
                                    int D, const float *W, int ldw)
 {
-#define LC_N_CALL(R) lc_nkernel_##R(K, A, lda, p0, p1, C, ldc, X, ldx, D, W, ldw)
-    switch (rows) { LC_TILE_CASES_5_12(LC_N_CALL) LC_TILE_CASES_2_4(LC_N_CALL) default: LC_N_CALL(1); }
+#define LC_N_CALL(R, KU) lc_nkernel_##R##_##KU(K, A, lda, p0, p1, C, ldc, X, ldx, D, W, ldw)
+    LC_TILE_SWITCH(splits, rows, LC_N_CALL)
 #undef LC_N_CALL
 }
 
@@ -191,18 +205,18 @@ static inline void lc_nkernel_rows(int rows, int K, const float *A, int lda, con
 #define LC_Y_FOLDS_4(R) LC_Y_FOLDS_2(R) LC_Z_ROWS_##R(LC_Y_FOLD, 2) LC_Z_ROWS_##R(LC_Y_FOLD, 3)
 
 #define LC_Y_KERNEL(R, KU)                                                             \
-static inline void lc_ykernel_##R(int K, const float *A, int lda, const float *p0,      \
+static inline void lc_ykernel_##R##_##KU(int K, const float *A, int lda, const float *p0,      \
                                   float *C, int ldc, __mmask16 mask, int accumulate)  \
 {                                                                                      \
     LC_TILE_BODY(Y, R, KU, K)                                                          \
 }
 LC_TILE_HEIGHTS(LC_Y_KERNEL)
 
-static inline void lc_ykernel_rows(int rows, int K, const float *A, int lda, const float *p0,
+static inline void lc_ykernel_rows(int rows, int splits, int K, const float *A, int lda, const float *p0,
                                    float *C, int ldc, __mmask16 mask, int accumulate)
 {
-#define LC_Y_CALL(R) lc_ykernel_##R(K, A, lda, p0, C, ldc, mask, accumulate)
-    switch (rows) { LC_TILE_CASES_5_12(LC_Y_CALL) LC_TILE_CASES_2_4(LC_Y_CALL) default: LC_Y_CALL(1); }
+#define LC_Y_CALL(R, KU) lc_ykernel_##R##_##KU(K, A, lda, p0, C, ldc, mask, accumulate)
+    LC_TILE_SWITCH(splits, rows, LC_Y_CALL)
 #undef LC_Y_CALL
 }
 
@@ -214,12 +228,13 @@ static inline int lc_ztile_rows(int left)
     return (left + tiles - 1) / tiles;
 }
 
-/* C (M x N, ldc) = [C +] A (M x K, lda) @ packed op(B), two panels at a time.
+/* C (M x N, ldc) = [C +] A (M x K, lda) @ packed op(B), two panels at a time, each row's sums
+ * split in `splits` (lc_k_splits of the batch the rows belong to).
  * A lone last panel goes through the one-panel kernel (masked to its columns);
  * 17 to 31 columns left go through a tile: C's columns copied in, the valid
  * ones copied out, so nothing past column N is written. */
 static void lc_gemm_packed_z(int M, int K, int N, const float *A, int lda, const float *P,
-                             float *C, int ldc, int accumulate)
+                             float *C, int ldc, int accumulate, int splits)
 {
     float tile[LC_ZMR * 2 * LC_NR];
     int panels = (N + LC_NR - 1) / LC_NR;
@@ -233,15 +248,15 @@ static void lc_gemm_packed_z(int M, int K, int N, const float *A, int lda, const
             const float *a = A + (size_t)i * lda;
             float *c = C + (size_t)i * ldc + c0;
             if (width <= LC_NR) {
-                lc_ykernel_rows(rows, K, a, lda, p0, c, ldc, (__mmask16)((1u << width) - 1u), accumulate);
+                lc_ykernel_rows(rows, lc_tile_splits(splits, rows), K, a, lda, p0, c, ldc, (__mmask16)((1u << width) - 1u), accumulate);
                 continue;
             }
             if (width == 2 * LC_NR) {
-                lc_zkernel_rows(rows, K, a, lda, p0, p1, c, ldc, accumulate);
+                lc_zkernel_rows(rows, lc_tile_splits(splits, rows), K, a, lda, p0, p1, c, ldc, accumulate);
                 continue;
             }
             lc_tile_in(rows, 2 * LC_NR, c, ldc, width, accumulate, tile);
-            lc_zkernel_rows(rows, K, a, lda, p0, p1, tile, 2 * LC_NR, 1);
+            lc_zkernel_rows(rows, lc_tile_splits(splits, rows), K, a, lda, p0, p1, tile, 2 * LC_NR, 1);
             lc_tile_out(rows, 2 * LC_NR, tile, c, ldc, width);
         }
     }

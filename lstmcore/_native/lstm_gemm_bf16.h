@@ -141,7 +141,7 @@ static inline int lc_bf16_block_rows(int M, size_t row_bytes)
 #define LC_B_FOLDS_4(R) LC_B_FOLDS_2(R) LC_Z_ROWS_##R(LC_B_FOLD, 2) LC_Z_ROWS_##R(LC_B_FOLD, 3)
 
 #define LC_B_KERNEL(R, KU)                                                             \
-LC_BF16_TARGET static void lc_bkernel_##R(int pairs, const uint32_t *A2, int lda2,     \
+LC_BF16_TARGET static void lc_bkernel_##R##_##KU(int pairs, const uint32_t *A2, int lda2,     \
                                           const uint16_t *p0, const uint16_t *p1,      \
                                           float *C, int ldc, int accumulate)           \
 {                                                                                      \
@@ -149,11 +149,13 @@ LC_BF16_TARGET static void lc_bkernel_##R(int pairs, const uint32_t *A2, int lda
 }
 LC_TILE_HEIGHTS(LC_B_KERNEL)
 
-typedef void (*lc_bkernel_fn)(int, const uint32_t *, int, const uint16_t *, const uint16_t *,
-                              float *, int, int);
-static const lc_bkernel_fn lc_bkernels[13] = {
-    NULL, lc_bkernel_1, lc_bkernel_2, lc_bkernel_3, lc_bkernel_4, lc_bkernel_5, lc_bkernel_6,
-    lc_bkernel_7, lc_bkernel_8, lc_bkernel_9, lc_bkernel_10, lc_bkernel_11, lc_bkernel_12};
+static void lc_bkernel_rows(int rows, int splits, int pairs, const uint32_t *A2, int lda2,
+                            const uint16_t *p0, const uint16_t *p1, float *C, int ldc, int accumulate)
+{
+#define LC_B_CALL(R, KU) lc_bkernel_##R##_##KU(pairs, A2, lda2, p0, p1, C, ldc, accumulate)
+    LC_TILE_SWITCH(splits, rows, LC_B_CALL)
+#undef LC_B_CALL
+}
 
 /* The rows of A as bfloat16 pairs, an odd K padded with zero. */
 LC_BF16_TARGET static void lc_rows_to_bf16(int M, int K, const float *A, int lda, uint16_t *A2)
@@ -170,9 +172,9 @@ LC_BF16_TARGET static void lc_rows_to_bf16(int M, int K, const float *A, int lda
     }
 }
 
-/* One block of rows (M <= block), A2 their bfloat16 pairs. */
+/* One block of rows (M <= block), A2 their bfloat16 pairs; `splits` as lc_gemm_packed_f's. */
 static void lc_gemm_bf16_block(int M, int pairs, int N, const uint16_t *A2, const uint16_t *P,
-                               float *C, int ldc, int accumulate)
+                               float *C, int ldc, int accumulate, int splits)
 {
 #if LC_HAVE_AMX
     if (lc_amx_takes(M, pairs, N)) {
@@ -192,18 +194,18 @@ static void lc_gemm_bf16_block(int M, int pairs, int N, const uint16_t *A2, cons
             const uint32_t *a = (const uint32_t *)(A2 + (size_t)i * 2 * pairs);
             float *c = C + (size_t)i * ldc + c0;
             if (width == 2 * LC_NR) {
-                lc_bkernels[rows](pairs, a, pairs, p0, p1, c, ldc, accumulate);
+                lc_bkernel_rows(rows, lc_tile_splits(splits, rows), pairs, a, pairs, p0, p1, c, ldc, accumulate);
                 continue;
             }
             lc_tile_in(rows, 2 * LC_NR, c, ldc, width, accumulate, tile);
-            lc_bkernels[rows](pairs, a, pairs, p0, p1, tile, 2 * LC_NR, 1);
+            lc_bkernel_rows(rows, lc_tile_splits(splits, rows), pairs, a, pairs, p0, p1, tile, 2 * LC_NR, 1);
             lc_tile_out(rows, 2 * LC_NR, tile, c, ldc, width);
         }
     }
 }
 
 static void lc_gemm_packed_bf16_native(int M, int K, int N, const float *A, int lda,
-                                       const uint16_t *P, float *C, int ldc, int accumulate)
+                                       const uint16_t *P, float *C, int ldc, int accumulate, int splits)
 {
     uint16_t A2[LC_BF16_BLOCK_BYTES / sizeof(uint16_t)] __attribute__((aligned(64)));
     int pairs = (K + 1) / 2;
@@ -211,7 +213,7 @@ static void lc_gemm_packed_bf16_native(int M, int K, int N, const float *A, int 
     for (int i = 0; i < M; i += block) {
         int rows = M - i < block ? M - i : block;
         lc_rows_to_bf16(rows, K, A + (size_t)i * lda, lda, A2);
-        lc_gemm_bf16_block(rows, pairs, N, A2, P, C + (size_t)i * ldc, ldc, accumulate);
+        lc_gemm_bf16_block(rows, pairs, N, A2, P, C + (size_t)i * ldc, ldc, accumulate, splits);
     }
 }
 #endif
@@ -228,7 +230,7 @@ static int lc_bf16_native_available(void)
 }
 
 static void lc_gemm_packed_bf16_emulated(int M, int K, int N, const float *A, int lda,
-                                         const float *P, float *C, int ldc, int accumulate)
+                                         const float *P, float *C, int ldc, int accumulate, int splits)
 {
     float rounded[LC_BF16_BLOCK_BYTES / sizeof(float)] __attribute__((aligned(64)));
     int block = lc_bf16_block_rows(M, (size_t)K * sizeof(float));
@@ -237,22 +239,22 @@ static void lc_gemm_packed_bf16_emulated(int M, int K, int N, const float *A, in
         for (int r = 0; r < rows; r++)
             for (int k = 0; k < K; k++)
                 rounded[(size_t)r * K + k] = lc_bf16_round(A[(size_t)(i + r) * lda + k]);
-        lc_gemm_packed_f(rows, K, N, rounded, K, P, C + (size_t)i * ldc, ldc, accumulate);
+        lc_gemm_packed_f(rows, K, N, rounded, K, P, C + (size_t)i * ldc, ldc, accumulate, splits);
     }
 }
 
 /* C = [C +] A @ packed op(B) with the weights and A's rows in bfloat16 (`mode` native or
- * emulated, P packed by the matching function).  K <= LC_BF16_MAX_K. */
+ * emulated, P packed by the matching function), `splits` as lc_gemm_packed_f's.  K <= LC_BF16_MAX_K. */
 static void lc_gemm_packed_bf16(int mode, int M, int K, int N, const float *A, int lda,
-                                const void *P, float *C, int ldc, int accumulate)
+                                const void *P, float *C, int ldc, int accumulate, int splits)
 {
 #if LC_HAVE_BF16_KERNEL
     if (mode == LC_BF16_NATIVE) {
-        lc_gemm_packed_bf16_native(M, K, N, A, lda, (const uint16_t *)P, C, ldc, accumulate);
+        lc_gemm_packed_bf16_native(M, K, N, A, lda, (const uint16_t *)P, C, ldc, accumulate, splits);
         return;
     }
 #endif
-    lc_gemm_packed_bf16_emulated(M, K, N, A, lda, (const float *)P, C, ldc, accumulate);
+    lc_gemm_packed_bf16_emulated(M, K, N, A, lda, (const float *)P, C, ldc, accumulate, splits);
 }
 
 #endif

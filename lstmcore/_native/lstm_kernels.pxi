@@ -60,7 +60,7 @@ cimport numpy as cnp
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemm, sgemv
 
@@ -89,6 +89,14 @@ DEF MIN_ROWS_PER_THREAD = 6
 # The input-gradient pass (lstm_narrow_inputs.h) splits its rows across the
 # team from this many elements of gate gradients and partial sums on.
 DEF GRADIENT_PASS_MIN_ELEMENTS = 524288
+# The rows of that pass, and the k rows of a BLAS weight gradient, go in fixed blocks of this
+# many, whose partial sums are added in block order: blocks that do not depend on the team
+# give the same bits at any thread count.
+DEF GRADIENT_ROWS_CHUNK = 1024
+DEF K_CHUNK = 2048
+# Blocks of the products _parallel_gemm shares (fixed for the same reason).
+DEF GEMM_ROWS_CHUNK = 2048
+DEF GEMM_COLUMNS_CHUNK = 512
 # Inputs at most this wide are projected inside each thread's step loop, and
 # get d_kernel, dx and d_bias in one pass over the gate gradients
 # (lstm_narrow_inputs.h), instead of BLAS products that each pack a whole
@@ -123,9 +131,10 @@ def built_for():
     return frozenset(lc_feature_names[i].decode() for i in range(LC_FEATURE_COUNT) if lc_built_for(i))
 
 
-cdef inline void _recurrent_product(bint backward, Py_ssize_t m, Py_ssize_t H, floating* a,
+cdef inline void _recurrent_product(bint backward, Py_ssize_t m, Py_ssize_t B, Py_ssize_t H, floating* a,
                                     floating* packed, floating* rkernel, floating* c) noexcept nogil:
-    """One step's recurrent product for m rows.
+    """One step's recurrent product for m rows of a batch of B (which fixes each row's order of
+    summation, lc_k_splits: the same bits whatever rows a thread was given).
 
     forward:  c (m, 4H) += a (m, H) @ recurrent_kernel
     backward: c (m, H)   = a (m, 4H) @ recurrent_kernel^T
@@ -137,9 +146,9 @@ cdef inline void _recurrent_product(bint backward, Py_ssize_t m, Py_ssize_t H, f
     cdef Py_ssize_t G = 4 * H
     if floating is float:
         if backward:
-            lc_gemm_packed_f(<int>m, <int>G, <int>H, a, <int>G, packed, c, <int>H, 0)
+            lc_gemm_packed_f(<int>m, <int>G, <int>H, a, <int>G, packed, c, <int>H, 0, lc_k_splits(B))
         else:
-            lc_gemm_packed_f(<int>m, <int>H, <int>G, a, <int>H, packed, c, <int>G, 1)
+            lc_gemm_packed_f(<int>m, <int>H, <int>G, a, <int>H, packed, c, <int>G, 1, lc_k_splits(B))
     else:
         if backward:
             _rows_times(True, <int>m, <int>H, <int>G, a, rkernel, <int>G, <floating>0, c)
@@ -164,19 +173,20 @@ cdef void _project_bf16(Dims* d, CallArrays* a, Py_ssize_t rows, int threads) no
     """gates (rows, 4H) = x_steps (rows, D) @ kernel with both in bfloat16 (packed once per call), the
     rows split over the team: the input kernel is packed once, so no thread repacks it per block
     (torch's bfloat16 autocast rounds this product too; float32 for wide inputs, it was the half of
-    big inference's time that bfloat16 did not touch)."""
+    big inference's time that bfloat16 did not touch).  Every row's sum is one chain (no k-split),
+    so the bits do not depend on how the rows were cut."""
     cdef Py_ssize_t t, lo, hi, G = 4 * d.H
     cdef float* x_steps = <float*>a.x_steps
     cdef float* gates = <float*>a.gates
     if threads < 2 or rows < 2 * threads:
         lc_gemm_packed_bf16(d.bf16, <int>rows, <int>d.D, <int>G, x_steps, <int>d.D, a.packed_in, gates,
-                            <int>G, 0)
+                            <int>G, 0, 1)
         return
     for t in prange(threads, num_threads=threads, schedule="static", chunksize=1):
         lo = rows * t // threads
         hi = rows * (t + 1) // threads
         lc_gemm_packed_bf16(d.bf16, <int>(hi - lo), <int>d.D, <int>G, x_steps + lo * d.D, <int>d.D,
-                            a.packed_in, gates + lo * G, <int>G, 0)
+                            a.packed_in, gates + lo * G, <int>G, 0, 1)
 
 
 cdef void _project_packed(Dims* d, CallArrays* a, Py_ssize_t rows, int threads) noexcept nogil:
@@ -413,26 +423,31 @@ cdef void _parallel_gemm(int threads, bint split_columns, bint trans_a, bint tra
                          Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                          floating* a, Py_ssize_t lda, floating* b, Py_ssize_t ldb,
                          floating beta, floating* c, Py_ssize_t ldc) noexcept nogil:
-    """Row-major C = op(A) @ op(B) + beta C, cut into row (or column) blocks, one per thread.
+    """Row-major C = op(A) @ op(B) + beta C, cut into blocks of GEMM_ROWS_CHUNK rows (or
+    GEMM_COLUMNS_CHUNK columns) that the team shares.
 
-    Every BLAS call is single-threaded (lstmcore pins the kernels' BLAS to one
-    thread), so the team never oversubscribes the cores.
+    The blocks do not depend on the team, so neither do the bits: OpenBLAS picks its kernels by
+    a call's shape, and one block per thread gave 2 threads other bits than 1 (dx of wide inputs).
+    Every BLAS call is single-threaded (lstmcore pins the kernels' BLAS to one thread), so the
+    team never oversubscribes the cores.
     """
-    cdef Py_ssize_t t, lo, hi, extent = n if split_columns else m
+    cdef Py_ssize_t i, lo, hi, extent = n if split_columns else m
+    cdef Py_ssize_t chunk = GEMM_COLUMNS_CHUNK if split_columns else GEMM_ROWS_CHUNK
+    cdef Py_ssize_t chunks = (extent + chunk - 1) // chunk
     # Below 1M multiply-adds (tens of microseconds on one core) waking the team costs more
     # than it saves; the seed model's second layer (3.2M each) must be split (measured:
     # benchmarks/results/kernel_design_measurements.md, "team bars").
     if m * n * k < 1048576 or threads < 2:
         threads = 1
-    if threads > extent:
-        threads = <int>max(extent, 1)
-    if threads == 1:
+    if threads > chunks:
+        threads = <int>max(chunks, 1)
+    if chunks <= 1:
         _gemm(trans_a, trans_b, <int>m, <int>n, <int>k, <floating>1, a, <int>lda, b, <int>ldb,
               beta, c, <int>ldc)
         return
-    for t in prange(threads, num_threads=threads, schedule="static", chunksize=1):
-        lo = extent * t // threads
-        hi = extent * (t + 1) // threads
+    for i in prange(chunks, num_threads=threads, schedule="static", chunksize=1):
+        lo = i * chunk
+        hi = lo + chunk if lo + chunk < extent else extent
         if split_columns:
             _gemm(trans_a, trans_b, <int>m, <int>(hi - lo), <int>k, <floating>1, a, <int>lda,
                   b + (lo * ldb if trans_b else lo), <int>ldb, beta, c + lo, <int>ldc)
@@ -472,37 +487,87 @@ cdef bint _no_first_product(Py_ssize_t n_state, floating* state, Py_ssize_t n_ot
     return not not_finite
 
 
+cdef inline bint _own_weight_gradient_kernel(Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    """Whether _gemm computes C = A^T B (m x n) in lstm_gemm_tn.h (float32, this build has it)."""
+    return LC_HAVE_GEMM_TN and m >= LC_TN_MIN_M and n <= LC_TN_MAX_N
+
+
+cdef void _chunked_k_gemm(int threads, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                          floating* a, Py_ssize_t lda, floating* b, Py_ssize_t ldb,
+                          floating beta, floating* c) noexcept nogil:
+    """C = beta C + A^T B by the BLAS, k cut into blocks of K_CHUNK rows whose products are added
+    in block order: the blocks, and so the bits, are the same at any thread count."""
+    cdef Py_ssize_t i, lo, hi, size = m * n, chunks = (k + K_CHUNK - 1) // K_CHUNK
+    cdef floating* partials = NULL
+    if chunks > 1:
+        partials = <floating*>malloc((chunks - 1) * size * sizeof(floating))
+    if partials == NULL:
+        _gemm(True, False, <int>m, <int>n, <int>(k if chunks <= 1 else K_CHUNK), <floating>1, a, <int>lda,
+              b, <int>ldb, beta, c, <int>n)
+        if chunks > 1:
+            _chunks_one_by_one(m, n, k, a, lda, b, ldb, c)
+        return
+    for i in prange(chunks, num_threads=threads, schedule="static", chunksize=1):
+        lo = i * K_CHUNK
+        hi = lo + K_CHUNK if lo + K_CHUNK < k else k
+        if i == 0:
+            _gemm(True, False, <int>m, <int>n, <int>hi, <floating>1, a, <int>lda, b, <int>ldb, beta, c, <int>n)
+        else:
+            _gemm(True, False, <int>m, <int>n, <int>(hi - lo), <floating>1, a + lo * lda, <int>lda,
+                  b + lo * ldb, <int>ldb, <floating>0, partials + (i - 1) * size, <int>n)
+    _add_partials(c, partials, chunks - 1, size, size)
+    free(partials)
+
+
+cdef void _chunks_one_by_one(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating* a, Py_ssize_t lda,
+                             floating* b, Py_ssize_t ldb, floating* c) noexcept nogil:
+    """_chunked_k_gemm's blocks after the first, on one thread through one buffer (when the
+    buffers for all of them could not be had): the same sums in the same order."""
+    cdef Py_ssize_t lo, hi, size = m * n
+    cdef floating* partial = <floating*>malloc(size * sizeof(floating))
+    lo = K_CHUNK
+    while lo < k:
+        hi = lo + K_CHUNK if lo + K_CHUNK < k else k
+        if partial == NULL:     # no memory at all: accumulate in place (other bits, still the sum)
+            _gemm(True, False, <int>m, <int>n, <int>(hi - lo), <floating>1, a + lo * lda, <int>lda,
+                  b + lo * ldb, <int>ldb, <floating>1, c, <int>n)
+        else:
+            _gemm(True, False, <int>m, <int>n, <int>(hi - lo), <floating>1, a + lo * lda, <int>lda,
+                  b + lo * ldb, <int>ldb, <floating>0, partial, <int>n)
+            _add_partials(c, partial, 1, size, size)
+        lo = hi
+    free(partial)
+
+
 cdef void _split_k_gemm(int threads, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                         floating* a, Py_ssize_t lda, floating* b, Py_ssize_t ldb,
                         floating beta, floating* c) noexcept nogil:
-    """C (m, n; contiguous) = beta C + A^T B for row-major A (k, m) and B (k, n), with the k rows
-    cut into one block per thread and the blocks' products added in thread order.
+    """C (m, n; contiguous) = beta C + A^T B for row-major A (k, m) and B (k, n), the weight
+    gradients' product, shared by the team with the same bits at any thread count.
 
-    For the recurrent-kernel gradient (m x n = H x 4H, k = steps x batch): cutting m or n
-    instead made every thread pack the whole of A or B (OpenBLAS itcopy/otcopy 11 % of dna
-    training at 2 threads, half of it duplicated); a k block packs only its own rows.
+    lstmcore's own kernel (lstm_gemm_tn.h) sums each element over k in order, so the team cuts
+    the columns of C: each thread packs its columns of B (the gate gradients, the wider operand)
+    and all of A.  The BLAS (float64, layers wider than LC_TN_MAX_N / 4 units) gets fixed blocks
+    of k (_chunked_k_gemm).  Cutting k into one block per thread, as this did, packed each row
+    once but added the threads' partial sums: 2 threads gave other bits than 1.
     """
-    cdef Py_ssize_t t, lo, hi, size = m * n
-    cdef floating* partials = NULL
-    # From 1M multiply-adds on, as _parallel_gemm: a k block packs only its own rows, so
-    # even the seed model's 2.9M pays for the team ("team bars" in
+    cdef Py_ssize_t t, lo, hi, spans
+    # From 1M multiply-adds on, as _parallel_gemm ("team bars" in
     # benchmarks/results/kernel_design_measurements.md).
-    if m * n * k >= 1048576 and threads >= 2 and k >= threads:
-        partials = <floating*>calloc((threads - 1) * size, sizeof(floating))
-    if partials == NULL:
+    if m * n * k < 1048576 or threads < 2:
+        threads = 1
+    if floating is double or not _own_weight_gradient_kernel(m, n):
+        _chunked_k_gemm(threads, m, n, k, a, lda, b, ldb, beta, c)
+        return
+    spans = (n + 15) // 16 if threads > (n + 15) // 16 else threads
+    if spans < 2:
         _gemm(True, False, <int>m, <int>n, <int>k, <floating>1, a, <int>lda, b, <int>ldb, beta, c, <int>n)
         return
-    for t in prange(threads, num_threads=threads, schedule="static", chunksize=1):
-        lo = k * t // threads
-        hi = k * (t + 1) // threads
-        if t == 0:
-            _gemm(True, False, <int>m, <int>n, <int>(hi - lo), <floating>1, a, <int>lda, b, <int>ldb,
-                  beta, c, <int>n)
-        else:
-            _gemm(True, False, <int>m, <int>n, <int>(hi - lo), <floating>1, a + lo * lda, <int>lda,
-                  b + lo * ldb, <int>ldb, <floating>0, partials + (t - 1) * size, <int>n)
-    _add_partials(c, partials, threads - 1, size, size)
-    free(partials)
+    for t in prange(spans, num_threads=spans, schedule="static", chunksize=1):
+        lo = n * t // spans
+        hi = n * (t + 1) // spans
+        _gemm(True, False, <int>m, <int>(hi - lo), <int>k, <floating>1, a, <int>lda, b + lo, <int>ldb,
+              beta, c + lo, <int>n)
 
 
 cdef void _forward_rows(floating* tag, Dims* d, CallArrays* a, Py_ssize_t r0, Py_ssize_t r1,
@@ -550,7 +615,7 @@ cdef void _forward_rows(floating* tag, Dims* d, CallArrays* a, Py_ssize_t r0, Py
             if fused:       # the projection inside the product: one pass over the gates, same bits
                 lc_gemm_packed_narrow_f(<int>(n - r0), <int>H, <int>G, <int>G, h_prev + r0 * H, <int>H,
                                         packed, gates_s + r0 * G, narrow + ((s - s0) * B + r0) * d.D,
-                                        <int>d.D, kernel)
+                                        <int>d.D, kernel, lc_k_splits(B))
         if not fused:
             if narrow != NULL:
                 _project_narrow(n - r0, G, d.D, narrow + ((s - s0) * B + r0) * d.D, kernel, gates_s + r0 * G)
@@ -558,9 +623,9 @@ cdef void _forward_rows(floating* tag, Dims* d, CallArrays* a, Py_ssize_t r0, Py
                 pass
             elif floating is float and d.bf16:
                 lc_gemm_packed_bf16(d.bf16, <int>(n - r0), <int>H, <int>G, h_prev + r0 * H, <int>H, packed,
-                                    gates_s + r0 * G, <int>G, 1)
+                                    gates_s + r0 * G, <int>G, 1, lc_k_splits(B))
             else:
-                _recurrent_product(False, n - r0, H, h_prev + r0 * H, packed, rkernel, gates_s + r0 * G)
+                _recurrent_product(False, n - r0, B, H, h_prev + r0 * H, packed, rkernel, gates_s + r0 * G)
         for i in range(r0, n):
             _cell_forward(<int>H, gates_s + i * G, bias, c_prev + i * H, c_out + i * H, h_out + i * H,
                           y + (order[i] * d.T + _position(d.reverse, lengths[i], s)) * d.ldy)
@@ -682,7 +747,7 @@ cdef void _backward_rows(floating* tag, Dims* d, CallArrays* a, Py_ssize_t r0, P
             _cell_backward(<int>H, gates_s + i * G, cs + (s * B + i) * H, c_prev + i * H,
                            dh + i * H, dc + i * H)
         if s > 0 or not d.skip_step0_product:
-            _recurrent_product(True, n - r0, H, gates_s + r0 * G, packed, rkernel, dh + r0 * H)
+            _recurrent_product(True, n - r0, B, H, gates_s + r0 * G, packed, rkernel, dh + r0 * H)
 
 
 cdef void _run_backward(floating* tag, Dims* d, CallArrays* a) noexcept nogil:
@@ -723,27 +788,37 @@ cdef void _input_gradients(int threads, Py_ssize_t rows, Py_ssize_t G, Py_ssize_
                            floating* x, floating* kernel, floating* dx, floating* d_kernel,
                            floating* d_bias) noexcept nogil:
     """d_bias, and for D > 0 d_kernel and dx, from the (rows, G) gate gradients in one pass
-    (lstm_narrow_inputs.h).  Threads take blocks of rows, each with its own d_kernel and d_bias,
-    added in thread order afterwards: the same thread count gives the same bits."""
-    cdef Py_ssize_t per = (D + 1) * G, t, lo, hi
+    (lstm_narrow_inputs.h).  The rows go in blocks of GRADIENT_ROWS_CHUNK, each with its own
+    d_kernel and d_bias, added in block order afterwards; threads take blocks.  The blocks do not
+    depend on the team, so neither do the bits (blocks of one per thread did: 2 threads summed
+    d_kernel in another order than 1)."""
+    cdef Py_ssize_t per = (D + 1) * G, i, lo, hi
+    cdef Py_ssize_t chunks = (rows + GRADIENT_ROWS_CHUNK - 1) // GRADIENT_ROWS_CHUNK
     cdef floating* partials = NULL
     memset(d_bias, 0, G * sizeof(floating))
     if D > 0:
         memset(d_kernel, 0, D * G * sizeof(floating))
-    if rows * per < GRADIENT_PASS_MIN_ELEMENTS or threads < 2 or rows < threads:
+    if rows * per < GRADIENT_PASS_MIN_ELEMENTS or threads < 2:
         threads = 1
-    else:
-        partials = <floating*>calloc(threads * per, sizeof(floating))
+    if chunks > 1:
+        partials = <floating*>calloc((chunks - 1) * per, sizeof(floating))
     if partials == NULL:
-        _input_gradient_rows(rows, G, D, gates, x, kernel, dx, d_kernel, d_bias)
+        for i in range(chunks if chunks > 0 else 1):
+            lo = i * GRADIENT_ROWS_CHUNK
+            hi = lo + GRADIENT_ROWS_CHUNK if lo + GRADIENT_ROWS_CHUNK < rows else rows
+            _input_gradient_rows(hi - lo, G, D, gates + lo * G, x + lo * D, kernel, dx + lo * D,
+                                 d_kernel, d_bias)    # no buffers: accumulated in place (other bits)
         return
-    for t in prange(threads, num_threads=threads, schedule="static", chunksize=1):
-        lo = rows * t // threads
-        hi = rows * (t + 1) // threads
-        _input_gradient_rows(hi - lo, G, D, gates + lo * G, x + lo * D, kernel, dx + lo * D,
-                             partials + t * per + G, partials + t * per)
-    _add_partials(d_bias, partials, threads, G, per)
-    _add_partials(d_kernel, partials + G, threads, D * G, per)
+    for i in prange(chunks, num_threads=threads, schedule="static", chunksize=1):
+        lo = i * GRADIENT_ROWS_CHUNK
+        hi = lo + GRADIENT_ROWS_CHUNK if lo + GRADIENT_ROWS_CHUNK < rows else rows
+        if i == 0:
+            _input_gradient_rows(hi - lo, G, D, gates, x, kernel, dx, d_kernel, d_bias)
+        else:
+            _input_gradient_rows(hi - lo, G, D, gates + lo * G, x + lo * D, kernel, dx + lo * D,
+                                 partials + (i - 1) * per + G, partials + (i - 1) * per)
+    _add_partials(d_bias, partials, chunks - 1, G, per)
+    _add_partials(d_kernel, partials + G, chunks - 1, D * G, per)
     free(partials)
 
 
@@ -762,8 +837,7 @@ cdef void _parameter_gradients(Dims* d, int threads, floating* kernel, floating*
     if D <= NARROW_INPUTS:
         _input_gradients(threads, S * B, G, D, gates, x_steps, kernel, dx_steps, d_kernel, d_bias)
         return
-    _parallel_gemm(threads, True, True, False, D, G, S * B, x_steps, D, gates, G,
-                   <floating>0, d_kernel, G)
+    _split_k_gemm(threads, D, G, S * B, x_steps, D, gates, G, <floating>0, d_kernel)
     _parallel_gemm(threads, False, False, True, S * B, D, G, gates, G, kernel, G,
                    <floating>0, dx_steps, D)
     _input_gradients(threads, S * B, G, 0, gates, x_steps, kernel, dx_steps, d_kernel, d_bias)
@@ -861,19 +935,22 @@ cdef _sorted_state(bint aligned, given, cnp.ndarray order, tuple shape, dtype):
     return rows
 
 
-def _packed_product(cnp.ndarray a, cnp.ndarray b, bint transpose, cnp.ndarray c, bint accumulate):
+def _packed_product(cnp.ndarray a, cnp.ndarray b, bint transpose, cnp.ndarray c, bint accumulate,
+                    batch=None):
     """c[:, :N] = [c[:, :N] +] a @ op(b) through the packed micro-kernel of this variant.
 
     For tests only: the recurrence calls lc_gemm_packed_f on its own buffers.
     a (M, K), b (K, N), or (N, K) when `transpose`, and c (M, >= N) are
-    C-contiguous float32; columns of c past N must be left as they are.
+    C-contiguous float32; columns of c past N must be left as they are.  `batch`: the rows
+    of the call a's rows belong to (default M), which fixes each row's summation order.
     """
     cdef int M = a.shape[0], K = a.shape[1]
     cdef int N = b.shape[0] if transpose else b.shape[1]
     cdef cnp.ndarray buffer = _packed_buffer(K, N, np.float32)
     cdef float* packed = _on_cache_line(<float*>_ptr(buffer))
     lc_pack_f(K, N, <float*>_ptr(b), <int>b.shape[1], transpose, packed)
-    lc_gemm_packed_f(M, K, N, <float*>_ptr(a), K, packed, <float*>_ptr(c), <int>c.shape[1], accumulate)
+    lc_gemm_packed_f(M, K, N, <float*>_ptr(a), K, packed, <float*>_ptr(c), <int>c.shape[1], accumulate,
+                     lc_k_splits(M if batch is None else batch))
 
 
 HAS_WEIGHT_GRADIENT_KERNEL = bool(LC_HAVE_GEMM_TN)   # lstm_gemm_tn.h in this variant (else BLAS)
@@ -925,7 +1002,7 @@ def _time_packed_product(cnp.ndarray a, cnp.ndarray b, int repeats, bint project
             if projection:
                 lc_project_packed_f(M, K, N, pa, packed, pc)
             else:
-                lc_gemm_packed_f(M, K, N, pa, K, packed, pc, N, 0)
+                lc_gemm_packed_f(M, K, N, pa, K, packed, pc, N, 0, lc_k_splits(M))
     return (time.perf_counter() - start) / repeats
 
 
@@ -978,10 +1055,13 @@ def _set_projection_product(str product):
     lc_set_projection_packed({"auto": -1, "blas": 0, "packed": 1}[product])
 
 
-def _packed_narrow_product(cnp.ndarray a, cnp.ndarray b, cnp.ndarray x, cnp.ndarray w, bint fused):
+def _packed_narrow_product(cnp.ndarray a, cnp.ndarray b, cnp.ndarray x, cnp.ndarray w, bint fused,
+                           batch=None):
     """Test hook: x (M, D) @ w (D, N) + a (M, K) @ b (K, N), float32, C order: `fused` through
     lc_gemm_packed_narrow_f (the row split's step), else the projection stored by
-    lc_project_narrow_f and the product accumulated onto it (the unit split's)."""
+    lc_project_narrow_f and the product accumulated onto it (the unit split's).  `batch` as
+    _packed_product's."""
+    cdef int splits = lc_k_splits(a.shape[0] if batch is None else batch)
     cdef int M = a.shape[0], K = a.shape[1], N = b.shape[1], D = x.shape[1]
     cdef cnp.ndarray buffer = _packed_buffer(K, N, np.float32)
     cdef cnp.ndarray c = np.empty((M, N), np.float32)
@@ -989,10 +1069,10 @@ def _packed_narrow_product(cnp.ndarray a, cnp.ndarray b, cnp.ndarray x, cnp.ndar
     lc_pack_f(K, N, <float*>_ptr(b), N, 0, packed)
     if fused:
         lc_gemm_packed_narrow_f(M, K, N, N, <float*>_ptr(a), K, packed, <float*>_ptr(c),
-                                <float*>_ptr(x), D, <float*>_ptr(w))
+                                <float*>_ptr(x), D, <float*>_ptr(w), splits)
     else:
         lc_project_narrow_f(M, N, N, D, <float*>_ptr(x), <float*>_ptr(w), <float*>_ptr(c))
-        lc_gemm_packed_f(M, K, N, <float*>_ptr(a), K, packed, <float*>_ptr(c), N, 1)
+        lc_gemm_packed_f(M, K, N, <float*>_ptr(a), K, packed, <float*>_ptr(c), N, 1, splits)
     return c
 
 

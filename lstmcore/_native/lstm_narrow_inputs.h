@@ -28,6 +28,7 @@
 #ifndef LSTMCORE_LSTM_NARROW_INPUTS_H
 #define LSTMCORE_LSTM_NARROW_INPUTS_H
 
+#include <math.h>
 #include <stddef.h>
 #include "lstm_gemm.h"
 
@@ -101,8 +102,9 @@ LC_DEFINE_PROJECT_NARROW(lc_project_narrow_d, double)
  * narrower pair of panels and the other builds project into C first and accumulate.  The
  * same bits either way, so the unit split (which projects its own columns first) agrees. */
 static void lc_gemm_packed_narrow_f(int M, int K, int N, int G, const float *A, int lda, const float *P,
-                                    float *C, const float *X, int D, const float *kernel)
+                                    float *C, const float *X, int D, const float *kernel, int splits)
 {
+    splits = lc_tile_splits(splits, M);
 #if LC_HAVE_AVX512
     int panels = (N + LC_NR - 1) / LC_NR;
     for (int p = 0; p < panels; p += 2) {
@@ -112,18 +114,18 @@ static void lc_gemm_packed_narrow_f(int M, int K, int N, int G, const float *A, 
         const float *p1 = p0 + (size_t)K * LC_NR;
         if (width < 2 * LC_NR) {
             lc_project_narrow_f(M, G, width, D, X, kernel + c0, C + c0);
-            lc_gemm_packed_z(M, K, width, A, lda, p0, C + c0, G, 1);
+            lc_gemm_packed_z(M, K, width, A, lda, p0, C + c0, G, 1, splits);
             continue;
         }
         for (int i = 0, rows; i < M; i += rows) {
             rows = lc_ztile_rows(M - i);
-            lc_nkernel_rows(rows, K, A + (size_t)i * lda, lda, p0, p1, C + (size_t)i * G + c0, G,
+            lc_nkernel_rows(rows, lc_tile_splits(splits, rows), K, A + (size_t)i * lda, lda, p0, p1, C + (size_t)i * G + c0, G,
                             X + (size_t)i * D, D, D, kernel + c0, G);
         }
     }
 #else
     lc_project_narrow_f(M, G, N, D, X, kernel, C);
-    lc_gemm_packed_f(M, K, N, A, lda, P, C, G, 1);
+    lc_gemm_packed_f(M, K, N, A, lda, P, C, G, 1, splits);
 #endif
 }
 
@@ -159,28 +161,12 @@ LC_DEFINE_INPUT_GRADIENTS(lc_input_gradients_d, double)
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
-/* One vector of the gradient pass: 16 floats with AVX-512, 8 with AVX2. */
-#if defined(__AVX512F__)
+/* The gradient pass goes 16 columns at a time: one vector with AVX-512, two with AVX2.  dx's
+ * dot product keeps 16 lane sums (column j in lane j % 16) whichever the width, folds them by
+ * one tree (lc_fold16) and adds the last G % 16 columns' sum, FMA by FMA: the same operations in
+ * the same order, so the avx2 and avx512 variants give the same bits (8 lane sums in AVX2 and a
+ * 16-column remainder there did not). */
 #define LC_NI_WIDTH 16
-typedef __m512 lc_ni_vec;
-#define lc_ni_zero() _mm512_setzero_ps()
-#define lc_ni_load(p) _mm512_loadu_ps(p)
-#define lc_ni_store(p, v) _mm512_storeu_ps(p, v)
-#define lc_ni_add(a, b) _mm512_add_ps(a, b)
-#define lc_ni_fmadd(a, b, c) _mm512_fmadd_ps(a, b, c)
-#define lc_ni_set1(x) _mm512_set1_ps(x)
-#define lc_ni_hsum(v) _mm512_reduce_add_ps(v)
-#else
-#define LC_NI_WIDTH 8
-typedef __m256 lc_ni_vec;
-#define lc_ni_zero() _mm256_setzero_ps()
-#define lc_ni_load(p) _mm256_loadu_ps(p)
-#define lc_ni_store(p, v) _mm256_storeu_ps(p, v)
-#define lc_ni_add(a, b) _mm256_add_ps(a, b)
-#define lc_ni_fmadd(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define lc_ni_set1(x) _mm256_set1_ps(x)
-#define lc_ni_hsum(v) lc_hsum8(v)
-#endif
 
 static inline float lc_hsum8(__m256 v)
 {
@@ -189,16 +175,51 @@ static inline float lc_hsum8(__m256 v)
     return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
 }
 
+/* Lanes 0-7 and 8-15 of 16 lane sums added lane by lane, then folded in halves. */
+static inline float lc_fold16(__m256 low, __m256 high)
+{
+    return lc_hsum8(_mm256_add_ps(low, high));
+}
+
+#if defined(__AVX512F__)
+typedef __m512 lc_ni_vec;
+#define lc_ni_zero() _mm512_setzero_ps()
+#define lc_ni_load(p) _mm512_loadu_ps(p)
+#define lc_ni_store(p, v) _mm512_storeu_ps(p, v)
+#define lc_ni_add(a, b) _mm512_add_ps(a, b)
+#define lc_ni_fmadd(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define lc_ni_set1(x) _mm512_set1_ps(x)
+#define lc_ni_fold(v) lc_fold16(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1))
+#else
+/* 16 floats as two AVX2 vectors. */
+typedef struct { __m256 low, high; } lc_ni_vec;
+static inline lc_ni_vec lc_ni_pair(__m256 low, __m256 high) { lc_ni_vec v = {low, high}; return v; }
+#define lc_ni_zero() lc_ni_pair(_mm256_setzero_ps(), _mm256_setzero_ps())
+#define lc_ni_load(p) lc_ni_pair(_mm256_loadu_ps(p), _mm256_loadu_ps((p) + 8))
+#define lc_ni_store(p, v) do { lc_ni_vec v_ = (v); _mm256_storeu_ps(p, v_.low);            \
+                               _mm256_storeu_ps((p) + 8, v_.high); } while (0)
+static inline lc_ni_vec lc_ni_add(lc_ni_vec a, lc_ni_vec b)
+{
+    return lc_ni_pair(_mm256_add_ps(a.low, b.low), _mm256_add_ps(a.high, b.high));
+}
+static inline lc_ni_vec lc_ni_fmadd(lc_ni_vec a, lc_ni_vec b, lc_ni_vec c)
+{
+    return lc_ni_pair(_mm256_fmadd_ps(a.low, b.low, c.low), _mm256_fmadd_ps(a.high, b.high, c.high));
+}
+#define lc_ni_set1(x) lc_ni_pair(_mm256_set1_ps(x), _mm256_set1_ps(x))
+#define lc_ni_fold(v) lc_fold16((v).low, (v).high)
+#endif
+
 #define LC_INPUT_BLOCK 4
 
-/* Rows of dgates, a vector of columns at a time, for D <= LC_INPUT_BLOCK input
+/* Rows of dgates, 16 columns at a time, for D <= LC_INPUT_BLOCK input
  * columns: the dgates vector is loaded once and feeds d_bias, the D dot
  * products (one accumulator each) and the D rows of d_kernel.  D and
  * with_bias (0: another block of the row adds d_bias) are constants where
  * this is inlined, so the accumulators are registers and the vector loop has
  * no branch.  x and dx have rows ld apart, so a block of a wider input's
- * columns runs through the same code.  Columns past the last multiple of 8
- * finish in scalar code. */
+ * columns runs through the same code.  Columns past the last multiple of 16
+ * finish in scalar code, with explicit FMAs (the vector loop's operations). */
 static inline __attribute__((always_inline)) void
 lc_input_gradient_rows(ptrdiff_t rows, int G, const int D, const int with_bias, ptrdiff_t ld,
                        const float *restrict gates, const float *restrict x,
@@ -226,11 +247,11 @@ lc_input_gradient_rows(ptrdiff_t rows, int G, const int D, const int with_bias, 
             if (with_bias)
                 d_bias[j] += g[j];
             for (int d = 0; d < D; d++) {
-                tail[d] += g[j] * kernel[(ptrdiff_t)d * G + j];
-                d_kernel[(ptrdiff_t)d * G + j] += xr[d] * g[j];
+                tail[d] = fmaf(g[j], kernel[(ptrdiff_t)d * G + j], tail[d]);
+                d_kernel[(ptrdiff_t)d * G + j] = fmaf(xr[d], g[j], d_kernel[(ptrdiff_t)d * G + j]);
             }
         }
-        for (int d = 0; d < D; d++) dx[r * ld + d] = lc_ni_hsum(dot[d]) + tail[d];
+        for (int d = 0; d < D; d++) dx[r * ld + d] = lc_ni_fold(dot[d]) + tail[d];
     }
 }
 

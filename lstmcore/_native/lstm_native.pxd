@@ -22,7 +22,8 @@ cdef extern from "lstm_gemm.h" nogil:
     size_t lc_packed_size(int K, int N)
     void lc_pack_f(int K, int N, const float* B, int ldb, int transpose, float* P)
     void lc_gemm_packed_f(int M, int K, int N, const float* A, int lda, const float* P,
-                          float* C, int ldc, int accumulate)
+                          float* C, int ldc, int accumulate, int splits)
+    int lc_k_splits(long long batch)
     int LC_HAVE_AVX2
     int LC_HAVE_AVX512
     int LC_ZMR_MIN
@@ -42,7 +43,7 @@ cdef extern from "lstm_gemm_bf16.h" nogil:
     void lc_pack_bf16(int K, int N, const float* B, int ldb, int transpose, unsigned short* P)
     void lc_pack_bf16_emulated(int K, int N, const float* B, int ldb, int transpose, float* P)
     void lc_gemm_packed_bf16(int mode, int M, int K, int N, const float* A, int lda, const void* P,
-                             float* C, int ldc, int accumulate)
+                             float* C, int ldc, int accumulate, int splits)
     int lc_bf16_native_available()
     float lc_bf16_round(float x)
 
@@ -57,7 +58,7 @@ cdef extern from "lstm_narrow_inputs.h" nogil:
     void lc_project_narrow_d(Py_ssize_t rows, int G, int N, int D, const double* x,
                              const double* kernel, double* out)
     void lc_gemm_packed_narrow_f(int M, int K, int N, int G, const float* A, int lda, const float* P,
-                                 float* C, const float* X, int D, const float* kernel)
+                                 float* C, const float* X, int D, const float* kernel, int splits)
     void lc_input_gradients_f(Py_ssize_t rows, int G, int D, const float* gates, const float* x,
                               const float* kernel, float* dx, float* d_kernel, float* d_bias)
     void lc_input_gradients_d(Py_ssize_t rows, int G, int D, const double* gates, const double* x,

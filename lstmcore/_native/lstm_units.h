@@ -170,6 +170,7 @@ static void lc_forward_step_units(const lc_unit_job *job, int64_t s0, int64_t s,
     int product = s > 0 || !job->skip_step0_product;
     const float *x_s = job->x_steps ? job->x_steps + (s - s0) * B * job->D : NULL;
     int fused = x_s && product && !job->bf16;    /* the projection inside the product: same bits */
+    int splits = lc_k_splits(B);
     if (x_s && !fused)
         for (int64_t q = 0; q < 4; q++)
             lc_project_narrow_f(n, (int)G, (int)(u1 - u0), job->D, x_s, job->kernel + q * H + u0,
@@ -179,16 +180,16 @@ static void lc_forward_step_units(const lc_unit_job *job, int64_t s0, int64_t s,
         size_t panel = (size_t)(q * H + u0) / LC_NR * H * LC_NR;
         if (fused)
             lc_gemm_packed_narrow_f((int)n, (int)H, (int)(u1 - u0), (int)G, h_prev, (int)H, job->packed + panel,
-                                    gates_s + q * H + u0, x_s, job->D, job->kernel + q * H + u0);
+                                    gates_s + q * H + u0, x_s, job->D, job->kernel + q * H + u0, splits);
         else if (job->bf16 == LC_BF16_NATIVE)
             lc_gemm_packed_bf16(job->bf16, (int)n, (int)H, (int)(u1 - u0), h_prev, (int)H,
-                                (const uint16_t *)job->packed + panel, gates_s + q * H + u0, (int)G, 1);
+                                (const uint16_t *)job->packed + panel, gates_s + q * H + u0, (int)G, 1, splits);
         else if (job->bf16)
             lc_gemm_packed_bf16(job->bf16, (int)n, (int)H, (int)(u1 - u0), h_prev, (int)H,
-                                job->packed + panel, gates_s + q * H + u0, (int)G, 1);
+                                job->packed + panel, gates_s + q * H + u0, (int)G, 1, splits);
         else
             lc_gemm_packed_f((int)n, (int)H, (int)(u1 - u0), h_prev, (int)H, job->packed + panel,
-                             gates_s + q * H + u0, (int)G, 1);
+                             gates_s + q * H + u0, (int)G, 1, splits);
     }
     for (int64_t i = 0; i < n; i++) {
         int64_t p = lc_position(job->reverse, job->lengths[i], s);
@@ -386,7 +387,8 @@ static void lc_backward_units_f(const lc_unit_job *job, int64_t S)
             lc_prefetch_rows(gates_s, n * G);
             if (u1 > u0)
                 lc_gemm_packed_f((int)n, (int)G, (int)(u1 - u0), gates_s, (int)G,
-                                 job->packed + u0 / LC_NR * G * LC_NR, job->dh + u0, (int)H, 0);
+                                 job->packed + u0 / LC_NR * G * LC_NR, job->dh + u0, (int)H, 0,
+                                 lc_k_splits(B));
         }
     }
 }

@@ -1,0 +1,131 @@
+"""float32 results that do not depend on the kernel variant or on how the threads shared the work.
+
+A result of record (an accuracy, a motif) must be the same on a laptop with AVX2 and on a server
+with AVX-512, and on 2 cores or 16.  The kernels get there by doing the same IEEE operations in
+the same order whatever the vector width: each row's recurrent sums are split by the batch, not
+by the tile or the thread (lc_k_splits in lstm_gemm.h); the cell divides instead of refining a
+CPU's reciprocal estimate (lstm_cell.h); the narrow inputs' dx folds 16 lane sums by one tree
+(lstm_narrow_inputs.h).  And the team shares reductions in blocks fixed by the problem, not by
+the thread count (the weight gradients, lstm_kernels.pxi).  The baseline variant (x86-64 without
+FMA) rounds each product on its own and is left out: it is the fallback for CPUs from before 2013.
+"""
+import numpy as np
+import pytest
+
+from lstmcore import ops
+from lstmcore._native import dispatch
+
+from kernel_cases import forward_args, make_problem, upstream_gradients, varied_lengths
+
+SIMD_VARIANTS = [v for v in dispatch.supported_variants() if v != "baseline"]
+
+# batch 1, 2, 3 (their own k-splits), 7 and 9 (cut unevenly by 2 and 4 threads, and by the AVX2
+# tiles' 6 rows), 64; units 50 (gate blocks ending inside a vector), 128, and 256 (the unit split);
+# one, four (one-hot DNA) and 20 (wide) input features
+SHAPES = [(1, 30, 4, 128), (2, 20, 1, 50), (3, 20, 4, 64), (7, 25, 20, 128), (9, 20, 4, 50),
+          (64, 12, 4, 128), (1, 15, 3, 256), (5, 10, 20, 256)]
+SHAPE_IDS = ["batch1", "batch2-H50", "batch3", "batch7-wide", "batch9-H50", "batch64", "units-split",
+             "units-split-wide"]
+
+
+def _run(problem, threads, reverse=False):
+    """Outputs, final states and every gradient of a training call, as one list of arrays."""
+    args, kwargs = forward_args(problem)
+    result = ops.lstm_forward(*args, **kwargs, reverse=reverse, training=True, threads=threads)
+    grads = ops.lstm_backward(result.cache, *upstream_gradients(problem), threads=threads)
+    return list(result[:3]) + [grads.d_x, grads.d_kernel, grads.d_recurrent_kernel, grads.d_bias,
+                               grads.d_h0, grads.d_c0]
+
+
+def _assert_same_bits(first, second, what):
+    for index, (a, b) in enumerate(zip(first, second)):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        assert np.array_equal(a, b, equal_nan=True), (
+            f"{what}: array {index} differs by up to {np.nanmax(np.abs(a - b)):.3g}")
+
+
+@pytest.mark.skipif(len(SIMD_VARIANTS) < 2, reason="one SIMD kernel variant on this CPU: nothing to compare")
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape", SHAPES, ids=SHAPE_IDS)
+def test_every_simd_variant_trains_to_the_same_bits(shape, threads):
+    batch, steps, features, units = shape
+    problem = make_problem(batch, steps, features, units, np.float32, scale=0.4,
+                           lengths=varied_lengths(batch, steps) if batch > 2 else None,
+                           initial_state=batch % 2 == 1)
+    results = {}
+    for variant in SIMD_VARIANTS:
+        with dispatch.using(variant):
+            results[variant] = _run(problem, threads, reverse=batch == 9)
+    for variant in SIMD_VARIANTS[1:]:
+        _assert_same_bits(results[SIMD_VARIANTS[0]], results[variant], f"{SIMD_VARIANTS[0]} vs {variant}")
+
+
+@pytest.mark.skipif(len(SIMD_VARIANTS) < 2, reason="one SIMD kernel variant on this CPU: nothing to compare")
+def test_saturated_and_special_gates_give_the_same_bits_on_every_simd_variant():
+    """Pre-activations far past exp's range, infinities and NaN: the activations' edge cases
+    (sigmoid exactly 0 and 1, tanh of +-inf, NaN carried) agree too."""
+    problem = make_problem(3, 6, 4, 50, np.float32, scale=40.0)
+    problem["x"][0, 2, 1] = np.inf
+    problem["x"][1, 3, 0] = -np.inf
+    problem["x"][2, 4, 3] = np.nan
+    args, _ = forward_args(problem)
+    outputs = {}
+    for variant in SIMD_VARIANTS:
+        with dispatch.using(variant):
+            outputs[variant] = list(ops.lstm_forward(*args, threads=1)[:3])
+    for variant in SIMD_VARIANTS[1:]:
+        _assert_same_bits(outputs[SIMD_VARIANTS[0]], outputs[variant], variant)
+
+
+@pytest.mark.parametrize("variant", SIMD_VARIANTS)
+@pytest.mark.parametrize("shape", SHAPES, ids=SHAPE_IDS)
+def test_the_forward_gives_the_same_bits_at_any_thread_count(variant, shape):
+    """Rows cut 4 + 3 or 3 + 3 + 3 by the threads used to sum their last rows in tiles of other
+    heights, with other k-splits, than one thread's tile (batch 7: 4.7e-6 apart at 2 threads)."""
+    batch, steps, features, units = shape
+    problem = make_problem(batch, steps, features, units, np.float32, scale=0.4,
+                           lengths=varied_lengths(batch, steps) if batch > 2 else None)
+    args, kwargs = forward_args(problem)
+    with dispatch.using(variant):
+        one = ops.lstm_forward(*args, **kwargs, threads=1)
+        for threads in (2, 3, 4):
+            _assert_same_bits(list(one[:3]), list(ops.lstm_forward(*args, **kwargs, threads=threads)[:3]),
+                              f"{threads} threads")
+
+
+WIDE_SHAPES = [(7, 30, 40, 64), (40, 60, 24, 64), (16, 140, 64, 300)]
+
+
+@pytest.mark.parametrize("variant", SIMD_VARIANTS)
+@pytest.mark.parametrize("shape", SHAPES + WIDE_SHAPES,
+                         ids=SHAPE_IDS + ["wide-batch7", "wide-long", "wide-beyond-own-kernel"])
+def test_training_gives_the_same_bits_at_any_thread_count(variant, shape):
+    """Gradients too: the weight gradients' reductions went one block per thread, their partial
+    sums added in thread order, so 2 threads gave other bits than 1.  "wide-beyond-own-kernel"
+    (4H = 1200) takes the BLAS for the recurrent kernel's gradient, in fixed blocks of k."""
+    batch, steps, features, units = shape
+    problem = make_problem(batch, steps, features, units, np.float32, scale=0.3,
+                           lengths=varied_lengths(batch, steps) if batch > 2 else None,
+                           initial_state=batch == 7)
+    with dispatch.using(variant):
+        one = _run(problem, 1)
+        for threads in (2, 3):
+            _assert_same_bits(one, _run(problem, threads), f"{threads} threads")
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 5, 7, 13])
+def test_a_rows_product_does_not_depend_on_the_rows_computed_with_it(kernel_variant, rows):
+    """The packed product of a batch's rows, all at once or cut anywhere (a thread's share, a
+    tile), gives each row the same bits: the k-split follows the batch (lc_k_splits)."""
+    rng = np.random.default_rng(rows)
+    a = rng.standard_normal((rows, 96)).astype(np.float32)
+    b = rng.standard_normal((96, 200)).astype(np.float32)
+    native = dispatch.active()
+    whole = np.zeros((rows, 200), np.float32)
+    native._packed_product(a, b, False, whole, False, batch=rows)
+    for cut in range(1, rows):
+        parts = [np.zeros((cut, 200), np.float32), np.zeros((rows - cut, 200), np.float32)]
+        native._packed_product(np.ascontiguousarray(a[:cut]), b, False, parts[0], False, batch=rows)
+        native._packed_product(np.ascontiguousarray(a[cut:]), b, False, parts[1], False, batch=rows)
+        np.testing.assert_array_equal(np.concatenate(parts), whole, err_msg=f"cut at {cut}")
+    np.testing.assert_allclose(whole, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
