@@ -89,11 +89,14 @@ DEF MIN_ROWS_PER_THREAD = 6
 # The input-gradient pass (lstm_narrow_inputs.h) splits its rows across the
 # team from this many elements of gate gradients and partial sums on.
 DEF GRADIENT_PASS_MIN_ELEMENTS = 524288
-# The rows of that pass, and the k rows of a BLAS weight gradient, go in fixed blocks of this
-# many, whose partial sums are added in block order: blocks that do not depend on the team
-# give the same bits at any thread count.
+# The rows of that pass go in fixed blocks of this many, whose partial sums are added in block
+# order: blocks that do not depend on the team give the same bits at any thread count.
 DEF GRADIENT_ROWS_CHUNK = 1024
-DEF K_CHUNK = 2048
+# The weight gradients' A^T B: k cut into up to K_BLOCKS blocks of at least K_BLOCK_MIN_ROWS rows,
+# their partial sums at most PARTIALS_MAX_BYTES (_k_blocks).
+DEF K_BLOCKS = 16
+DEF K_BLOCK_MIN_ROWS = 64
+DEF PARTIALS_MAX_BYTES = 33554432
 # Blocks of the products _parallel_gemm shares (fixed for the same reason).
 DEF GEMM_ROWS_CHUNK = 2048
 DEF GEMM_COLUMNS_CHUNK = 512
@@ -487,87 +490,68 @@ cdef bint _no_first_product(Py_ssize_t n_state, floating* state, Py_ssize_t n_ot
     return not not_finite
 
 
-cdef inline bint _own_weight_gradient_kernel(Py_ssize_t m, Py_ssize_t n) noexcept nogil:
-    """Whether _gemm computes C = A^T B (m x n) in lstm_gemm_tn.h (float32, this build has it)."""
-    return LC_HAVE_GEMM_TN and m >= LC_TN_MIN_M and n <= LC_TN_MAX_N
-
-
-cdef void _chunked_k_gemm(int threads, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
-                          floating* a, Py_ssize_t lda, floating* b, Py_ssize_t ldb,
-                          floating beta, floating* c) noexcept nogil:
-    """C = beta C + A^T B by the BLAS, k cut into blocks of K_CHUNK rows whose products are added
-    in block order: the blocks, and so the bits, are the same at any thread count."""
-    cdef Py_ssize_t i, lo, hi, size = m * n, chunks = (k + K_CHUNK - 1) // K_CHUNK
-    cdef floating* partials = NULL
-    if chunks > 1:
-        partials = <floating*>malloc((chunks - 1) * size * sizeof(floating))
-    if partials == NULL:
-        _gemm(True, False, <int>m, <int>n, <int>(k if chunks <= 1 else K_CHUNK), <floating>1, a, <int>lda,
-              b, <int>ldb, beta, c, <int>n)
-        if chunks > 1:
-            _chunks_one_by_one(m, n, k, a, lda, b, ldb, c)
-        return
-    for i in prange(chunks, num_threads=threads, schedule="static", chunksize=1):
-        lo = i * K_CHUNK
-        hi = lo + K_CHUNK if lo + K_CHUNK < k else k
-        if i == 0:
-            _gemm(True, False, <int>m, <int>n, <int>hi, <floating>1, a, <int>lda, b, <int>ldb, beta, c, <int>n)
-        else:
-            _gemm(True, False, <int>m, <int>n, <int>(hi - lo), <floating>1, a + lo * lda, <int>lda,
-                  b + lo * ldb, <int>ldb, <floating>0, partials + (i - 1) * size, <int>n)
-    _add_partials(c, partials, chunks - 1, size, size)
-    free(partials)
-
-
-cdef void _chunks_one_by_one(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating* a, Py_ssize_t lda,
-                             floating* b, Py_ssize_t ldb, floating* c) noexcept nogil:
-    """_chunked_k_gemm's blocks after the first, on one thread through one buffer (when the
-    buffers for all of them could not be had): the same sums in the same order."""
-    cdef Py_ssize_t lo, hi, size = m * n
-    cdef floating* partial = <floating*>malloc(size * sizeof(floating))
-    lo = K_CHUNK
-    while lo < k:
-        hi = lo + K_CHUNK if lo + K_CHUNK < k else k
-        if partial == NULL:     # no memory at all: accumulate in place (other bits, still the sum)
-            _gemm(True, False, <int>m, <int>n, <int>(hi - lo), <floating>1, a + lo * lda, <int>lda,
-                  b + lo * ldb, <int>ldb, <floating>1, c, <int>n)
-        else:
-            _gemm(True, False, <int>m, <int>n, <int>(hi - lo), <floating>1, a + lo * lda, <int>lda,
-                  b + lo * ldb, <int>ldb, <floating>0, partial, <int>n)
-            _add_partials(c, partial, 1, size, size)
-        lo = hi
-    free(partial)
+cdef inline Py_ssize_t _k_blocks(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, Py_ssize_t itemsize) noexcept nogil:
+    """How many blocks of k rows a weight gradient's product is cut into: up to K_BLOCKS, at least
+    K_BLOCK_MIN_ROWS rows each, and partial sums of at most PARTIALS_MAX_BYTES in all.  A function of
+    the problem alone, never of the team, so the bits are the same at any thread count."""
+    cdef Py_ssize_t blocks = k // K_BLOCK_MIN_ROWS
+    cdef Py_ssize_t affordable = 1 + PARTIALS_MAX_BYTES // max(m * n * itemsize, 1)
+    if blocks > K_BLOCKS:
+        blocks = K_BLOCKS
+    if blocks > affordable:
+        blocks = affordable
+    return blocks if blocks > 1 else 1
 
 
 cdef void _split_k_gemm(int threads, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                         floating* a, Py_ssize_t lda, floating* b, Py_ssize_t ldb,
                         floating beta, floating* c) noexcept nogil:
-    """C (m, n; contiguous) = beta C + A^T B for row-major A (k, m) and B (k, n), the weight
-    gradients' product, shared by the team with the same bits at any thread count.
+    """C (m, n; contiguous) = beta C + A^T B for row-major A (k, m) and B (k, n), with the k rows
+    cut into _k_blocks blocks whose products are added in block order, the blocks shared by the
+    team.
 
-    lstmcore's own kernel (lstm_gemm_tn.h) sums each element over k in order, so the team cuts
-    the columns of C: each thread packs its columns of B (the gate gradients, the wider operand)
-    and all of A.  The BLAS (float64, layers wider than LC_TN_MAX_N / 4 units) gets fixed blocks
-    of k (_chunked_k_gemm).  Cutting k into one block per thread, as this did, packed each row
-    once but added the threads' partial sums: 2 threads gave other bits than 1.
+    For the recurrent-kernel gradient (m x n = H x 4H, k = steps x batch): cutting m or n
+    instead made every thread pack the whole of A or B (OpenBLAS itcopy/otcopy 11 % of dna
+    training at 2 threads, half of it duplicated; lstm_gemm_tn.h's own copies of A made long's
+    2-thread training 4 % slower); a k block packs only its own rows.  The blocks used to be one
+    per thread, so 2 threads added other partial sums than 1 and gave other bits.
     """
-    cdef Py_ssize_t t, lo, hi, spans
-    # From 1M multiply-adds on, as _parallel_gemm ("team bars" in
+    cdef Py_ssize_t i, lo, hi, size = m * n, blocks = _k_blocks(m, n, k, sizeof(floating))
+    cdef floating* partials = NULL
+    # From 1M multiply-adds on, as _parallel_gemm: a k block packs only its own rows, so
+    # even the seed model's 2.9M pays for the team ("team bars" in
     # benchmarks/results/kernel_design_measurements.md).
     if m * n * k < 1048576 or threads < 2:
         threads = 1
-    if floating is double or not _own_weight_gradient_kernel(m, n):
-        _chunked_k_gemm(threads, m, n, k, a, lda, b, ldb, beta, c)
-        return
-    spans = (n + 15) // 16 if threads > (n + 15) // 16 else threads
-    if spans < 2:
+    if blocks > 1:              # one thread adds each block as it is done, through one buffer
+        partials = <floating*>malloc((blocks - 1 if threads > 1 else 1) * size * sizeof(floating))
+    if partials == NULL:
+        blocks = 1                    # one product: the sums in another order, out of memory only
+    if blocks == 1:
         _gemm(True, False, <int>m, <int>n, <int>k, <floating>1, a, <int>lda, b, <int>ldb, beta, c, <int>n)
         return
-    for t in prange(spans, num_threads=spans, schedule="static", chunksize=1):
-        lo = n * t // spans
-        hi = n * (t + 1) // spans
-        _gemm(True, False, <int>m, <int>(hi - lo), <int>k, <floating>1, a, <int>lda, b + lo, <int>ldb,
-              beta, c + lo, <int>n)
+    if threads == 1:
+        _gemm(True, False, <int>m, <int>n, <int>(k // blocks), <floating>1, a, <int>lda, b, <int>ldb, beta,
+              c, <int>n)
+        for i in range(1, blocks):
+            lo = k * i // blocks
+            hi = k * (i + 1) // blocks
+            _gemm(True, False, <int>m, <int>n, <int>(hi - lo), <floating>1, a + lo * lda, <int>lda,
+                  b + lo * ldb, <int>ldb, <floating>0, partials, <int>n)
+            _add_partials(c, partials, 1, size, size)
+        free(partials)
+        return
+    for i in prange(blocks, num_threads=threads if threads < blocks else blocks, schedule="static",
+                    chunksize=1):
+        lo = k * i // blocks
+        hi = k * (i + 1) // blocks
+        if i == 0:
+            _gemm(True, False, <int>m, <int>n, <int>hi, <floating>1, a, <int>lda, b, <int>ldb, beta, c, <int>n)
+        else:
+            _gemm(True, False, <int>m, <int>n, <int>(hi - lo), <floating>1, a + lo * lda, <int>lda,
+                  b + lo * ldb, <int>ldb, <floating>0, partials + (i - 1) * size, <int>n)
+    _add_partials(c, partials, blocks - 1, size, size)
+    free(partials)
 
 
 cdef void _forward_rows(floating* tag, Dims* d, CallArrays* a, Py_ssize_t r0, Py_ssize_t r1,
