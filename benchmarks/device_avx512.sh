@@ -40,6 +40,8 @@ LSTMCORE_ARCH_FLAGS=-march=native $PY setup.py -q build_ext --inplace >"$OUT/bui
     || { say "build failed"; tail -20 "$OUT/build.log"; exit 1; }
 say "built in $(( $(date +%s) - start )) s"
 $PY -c 'import lstmcore; lstmcore.show_config()' 2>&1 | tee -a "$LOG"
+# the float32 bits of an AMD EPYC's (benchmarks/results/same_bits_reference.json) here too?
+step bits 60 $PY benchmarks/check_bits.py
 
 if [ "${PLAN:-tables}" = bounds ]; then
     # the parts alone (benchmarks/native/), as bounds_amd_zen4.md measured them on AMD: what binds
