@@ -264,14 +264,11 @@ static void lc_gemm_packed_f(int M, int K, int N, const float *A, int lda, const
  *
  * Rows go in blocks of LC_PROJECTION_BLOCK_BYTES of x, so a block stays in L2 while every panel
  * of the kernel streams past it (6400 rows at once ran at 98 GFLOP/s against 105 in blocks).
- * With the AVX-512 tiles every tile of 4 rows or more sums each element in k order from zero
- * (KU = 1), so no block is left with fewer than LC_ZMR_MIN rows and fewer rows in all are
- * computed as LC_ZMR_MIN, padded with zeros: the bits do not depend on the blocks, the threads'
- * shares of the rows or the steps per block (inference's last block may be one row, training
- * runs all steps at once).  The AVX2 tiles split 7 rows into 6 + 1, so there only rounding is
- * promised; the CPU choice takes this path with the AVX-512 kernel only. */
+ * Every tile sums each element in k order from zero (one k-split, whatever its height), so the
+ * bits do not depend on the blocks, the threads' shares of the rows or the steps per block
+ * (inference's last block may be one row, training runs all steps at once), nor on the width of
+ * the tiles (AVX2 or AVX-512). */
 #define LC_PROJECTION_BLOCK_BYTES 262144
-#define LC_ZMR_MIN 4
 
 static int lc_projection_override = -1;     /* tests: 0 BLAS, 1 packed, -1 by the CPU */
 static long lc_projection_packed_calls;     /* tests: which path a forward took */
@@ -294,31 +291,14 @@ static inline int lc_projection_packed(void)
 #endif
 }
 
-/* Fewer than LC_ZMR_MIN rows, computed as LC_ZMR_MIN with zero rows below them; 0 when out of memory. */
-static int lc_project_padded_f(int M, int K, int N, const float *A, const float *P, float *C)
-{
-    float *a = calloc((size_t)LC_ZMR_MIN * ((size_t)K + (size_t)N), sizeof(float));
-    if (a == NULL)
-        return 0;
-    float *c = a + (size_t)LC_ZMR_MIN * K;
-    memcpy(a, A, (size_t)M * K * sizeof(float));
-    lc_gemm_packed_f(LC_ZMR_MIN, K, N, a, K, P, c, N, 0, 1);
-    memcpy(C, c, (size_t)M * N * sizeof(float));
-    free(a);
-    return 1;
-}
-
 static void lc_project_packed_f(int M, int K, int N, const float *A, const float *P, float *C)
 {
     __atomic_add_fetch(&lc_projection_packed_calls, 1, __ATOMIC_RELAXED);
-    if (M > 0 && M < LC_ZMR_MIN && lc_project_padded_f(M, K, N, A, P, C))
-        return;
     int block = (int)(LC_PROJECTION_BLOCK_BYTES / ((size_t)(K > 0 ? K : 1) * sizeof(float)));
-    if (block < 3 * LC_ZMR_MIN) block = 3 * LC_ZMR_MIN;
-    for (int i = 0; i < M;) {
-        int rows = M - i <= block + LC_ZMR_MIN ? M - i : block;   /* no short last block */
+    if (block < 2 * LC_MR) block = 2 * LC_MR;     /* at least one tall tile of rows */
+    for (int i = 0; i < M; i += block) {
+        int rows = M - i < block ? M - i : block;
         lc_gemm_packed_f(rows, K, N, A + (size_t)i * K, K, P, C + (size_t)i * N, N, 0, 1);
-        i += rows;
     }
 }
 

@@ -195,12 +195,12 @@ cdef void _project_bf16(Dims* d, CallArrays* a, Py_ssize_t rows, int threads) no
 cdef void _project_packed(Dims* d, CallArrays* a, Py_ssize_t rows, int threads) noexcept nogil:
     """gates (rows, 4H) = x_steps (rows, D) @ kernel through the packed micro-kernel, where
     lc_projection_packed() chose it over sgemm (lstm_gemm.h says when and why), the rows split
-    over the team with at least LC_ZMR_MIN each: the same bits at any thread count."""
+    over the team (the same bits at any thread count: each row is summed in k order)."""
     cdef Py_ssize_t t, lo, hi, G = 4 * d.H
     cdef float* x_steps = <float*>a.x_steps
     cdef float* gates = <float*>a.gates
     cdef float* packed_in = <float*>a.packed_in
-    if threads < 2 or rows < 2 * LC_ZMR_MIN * threads:
+    if threads < 2 or rows < 8 * threads:
         lc_project_packed_f(<int>rows, <int>d.D, <int>G, x_steps, packed_in, gates)
         return
     for t in prange(threads, num_threads=threads, schedule="static", chunksize=1):

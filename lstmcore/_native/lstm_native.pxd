@@ -26,7 +26,6 @@ cdef extern from "lstm_gemm.h" nogil:
     int lc_k_splits(long long batch)
     int LC_HAVE_AVX2
     int LC_HAVE_AVX512
-    int LC_ZMR_MIN
     long lc_projection_packed_calls
     int lc_projection_packed()
     void lc_set_projection_packed(int choice)
