@@ -255,7 +255,8 @@ def arnt_recovery(workdir: Path, seed: int = 0):
 
 def _stability_markdown(stability):
     lines = ["", "The same discovery with the models trained (and the attribution computed) on every kernel variant "
-             "this CPU runs, whose float32 rounding differs as two CPUs' does, and on each four-model "
+             "this CPU runs (avx2 and avx512 train to the same float32 bits; baseline, without FMA, "
+             "rounds its own way, as a CPU whose BLAS or kernel differs would), and on each four-model "
              "sub-ensemble: what the method guarantees (`box_found`: rank <= 2, Pearson >= 0.9, within 2 "
              "columns) must hold in every row.", "",
              "| models | -35 box: rank, consensus, column, Pearson | -10 box: rank, consensus, column, Pearson | "
