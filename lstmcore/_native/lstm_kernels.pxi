@@ -41,11 +41,13 @@ Forward (all without the GIL):
 Backward (without the GIL), per step in reverse: the pointwise pass turns the
 activations in `gates` into gate gradients in place, one GEMM gives the
 gradient reaching h[s-1].  After the loop one GEMM each for the kernel, the
-recurrent kernel and the inputs, and a column-parallel, fixed-order sum for
-the bias (deterministic at any thread count).  The two weight gradients are
-A^T B with both operands k-major (steps x batch rows): on AVX2 and AVX-512
-builds a kernel of our own (lstm_gemm_tn.h) where they are at most 1024 wide,
-BLAS otherwise.
+recurrent kernel and the inputs, and a fixed-order sum for the bias.  The two
+weight gradients are A^T B with both operands k-major (steps x batch rows): on
+AVX2 and AVX-512 builds a kernel of our own (lstm_gemm_tn.h) where they are at
+most 1024 wide, BLAS otherwise.  Every reduction the team shares is cut into
+blocks fixed by the problem, not by the team, and the blocks' sums are added in
+block order: float32 results are the same bits at any thread count, and on the
+avx2 and avx512 variants alike (tests/test_kernel_same_bits.py).
 
 Every BLAS is pinned to one thread for the length of a call (lstmcore/_threads.py),
 so the BLAS calls that the team makes inside a prange, one block each, never
@@ -464,8 +466,8 @@ cdef void _add_partials(floating* dst, floating* partials, Py_ssize_t count, Py_
                         Py_ssize_t stride) noexcept nogil:
     """dst[:size] += partials[t * stride:][:size] for t = 0 .. count-1, in that order.
 
-    The threads' partial sums of a split reduction are added in thread order, so the
-    same thread count gives the same bits."""
+    The blocks' partial sums of a split reduction are added in block order; the blocks are
+    fixed by the problem (not by the team), so any thread count gives the same bits."""
     cdef Py_ssize_t t, i
     for t in range(count):
         for i in range(size):

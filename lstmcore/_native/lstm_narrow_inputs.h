@@ -21,9 +21,9 @@
  * in L1.  With D = 0 only d_bias is computed (wide inputs keep BLAS for the
  * two products).
  *
- * Sums run in row order inside a call; callers give each thread a block of
- * rows and its own d_kernel/d_bias and add those in thread order, so a
- * result depends on the thread count only through rounding.
+ * Sums run in row order inside a call; the caller cuts the rows into blocks
+ * fixed by the problem (GRADIENT_ROWS_CHUNK in lstm_kernels.pxi), each with its
+ * own d_kernel/d_bias, added in block order: the same bits at any thread count.
  */
 #ifndef LSTMCORE_LSTM_NARROW_INPUTS_H
 #define LSTMCORE_LSTM_NARROW_INPUTS_H
