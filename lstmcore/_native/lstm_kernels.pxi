@@ -91,17 +91,18 @@ DEF MIN_ROWS_PER_THREAD = 6
 # The input-gradient pass (lstm_narrow_inputs.h) splits its rows across the
 # team from this many elements of gate gradients and partial sums on.
 DEF GRADIENT_PASS_MIN_ELEMENTS = 524288
-# The rows of that pass go in fixed blocks of this many, whose partial sums are added in block
-# order: blocks that do not depend on the team give the same bits at any thread count.
-DEF GRADIENT_ROWS_CHUNK = 1024
-# The weight gradients' A^T B: k cut into up to K_BLOCKS blocks of at least K_BLOCK_MIN_ROWS rows,
-# their partial sums at most PARTIALS_MAX_BYTES (_k_blocks).
-DEF K_BLOCKS = 16
-DEF K_BLOCK_MIN_ROWS = 64
-DEF PARTIALS_MAX_BYTES = 33554432
-# Blocks of the products _parallel_gemm shares (fixed for the same reason).
-DEF GEMM_ROWS_CHUNK = 2048
-DEF GEMM_COLUMNS_CHUNK = 512
+# Reductions and products the team shares are cut into blocks whose number is a function of the
+# problem, never of the team (so the bits are the same at any thread count), and a power of two
+# up to MAX_BLOCKS (so 2, 4, 8 or 16 threads get equal shares: 9 blocks of big's weight gradient
+# left one of two threads with 5, and 2048-row blocks of 6400 rows one with 4096; big's 2-thread
+# training ran 12 % slower).  _blocks(extent, least) gives the count: blocks of at least `least`.
+DEF MAX_BLOCKS = 16
+DEF GRADIENT_ROWS_LEAST = 256     # the input-gradient pass (up to 64 blocks: its partials are small)
+DEF GRADIENT_ROWS_MAX_BLOCKS = 64
+DEF K_BLOCK_LEAST = 64            # the weight gradients' A^T B, k rows a block
+DEF PARTIALS_MAX_BYTES = 33554432 # ... and their partial sums, all blocks together
+DEF GEMM_ROWS_LEAST = 1024        # _parallel_gemm: each block packs the other operand again
+DEF GEMM_COLUMNS_LEAST = 512
 # Inputs at most this wide are projected inside each thread's step loop, and
 # get d_kernel, dx and d_bias in one pass over the gate gradients
 # (lstm_narrow_inputs.h), instead of BLAS products that each pack a whole
@@ -424,12 +425,21 @@ cdef void _gather_steps(Dims* d, floating* x, int64_t* order, int64_t* lengths,
                    d.D * sizeof(floating))
 
 
+cdef inline Py_ssize_t _blocks(Py_ssize_t extent, Py_ssize_t least, Py_ssize_t most) noexcept nogil:
+    """The largest power of two, at most `most`, of blocks of at least `least` in `extent` (1 at
+    least).  Block i covers [extent * i // blocks, extent * (i + 1) // blocks)."""
+    cdef Py_ssize_t blocks = 1
+    while blocks * 2 <= most and extent // (blocks * 2) >= least:
+        blocks *= 2
+    return blocks
+
+
 cdef void _parallel_gemm(int threads, bint split_columns, bint trans_a, bint trans_b,
                          Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                          floating* a, Py_ssize_t lda, floating* b, Py_ssize_t ldb,
                          floating beta, floating* c, Py_ssize_t ldc) noexcept nogil:
-    """Row-major C = op(A) @ op(B) + beta C, cut into blocks of GEMM_ROWS_CHUNK rows (or
-    GEMM_COLUMNS_CHUNK columns) that the team shares.
+    """Row-major C = op(A) @ op(B) + beta C, cut into _blocks blocks of rows (or columns) that the
+    team shares.
 
     The blocks do not depend on the team, so neither do the bits: OpenBLAS picks its kernels by
     a call's shape, and one block per thread gave 2 threads other bits than 1 (dx of wide inputs).
@@ -437,22 +447,22 @@ cdef void _parallel_gemm(int threads, bint split_columns, bint trans_a, bint tra
     team never oversubscribes the cores.
     """
     cdef Py_ssize_t i, lo, hi, extent = n if split_columns else m
-    cdef Py_ssize_t chunk = GEMM_COLUMNS_CHUNK if split_columns else GEMM_ROWS_CHUNK
-    cdef Py_ssize_t chunks = (extent + chunk - 1) // chunk
+    cdef Py_ssize_t blocks = _blocks(extent, GEMM_COLUMNS_LEAST if split_columns else GEMM_ROWS_LEAST,
+                                     MAX_BLOCKS)
     # Below 1M multiply-adds (tens of microseconds on one core) waking the team costs more
     # than it saves; the seed model's second layer (3.2M each) must be split (measured:
     # benchmarks/results/kernel_design_measurements.md, "team bars").
     if m * n * k < 1048576 or threads < 2:
         threads = 1
-    if threads > chunks:
-        threads = <int>max(chunks, 1)
-    if chunks <= 1:
+    if threads > blocks:
+        threads = <int>blocks
+    if blocks == 1:
         _gemm(trans_a, trans_b, <int>m, <int>n, <int>k, <floating>1, a, <int>lda, b, <int>ldb,
               beta, c, <int>ldc)
         return
-    for i in prange(chunks, num_threads=threads, schedule="static", chunksize=1):
-        lo = i * chunk
-        hi = lo + chunk if lo + chunk < extent else extent
+    for i in prange(blocks, num_threads=threads, schedule="static"):
+        lo = extent * i // blocks
+        hi = extent * (i + 1) // blocks
         if split_columns:
             _gemm(trans_a, trans_b, <int>m, <int>(hi - lo), <int>k, <floating>1, a, <int>lda,
                   b + (lo * ldb if trans_b else lo), <int>ldb, beta, c + lo, <int>ldc)
@@ -493,16 +503,11 @@ cdef bint _no_first_product(Py_ssize_t n_state, floating* state, Py_ssize_t n_ot
 
 
 cdef inline Py_ssize_t _k_blocks(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, Py_ssize_t itemsize) noexcept nogil:
-    """How many blocks of k rows a weight gradient's product is cut into: up to K_BLOCKS, at least
-    K_BLOCK_MIN_ROWS rows each, and partial sums of at most PARTIALS_MAX_BYTES in all.  A function of
-    the problem alone, never of the team, so the bits are the same at any thread count."""
-    cdef Py_ssize_t blocks = k // K_BLOCK_MIN_ROWS
+    """How many blocks of k rows a weight gradient's product is cut into: _blocks of at least
+    K_BLOCK_LEAST rows, no more than PARTIALS_MAX_BYTES of partial sums allow.  A function of the
+    problem alone, never of the team, so the bits are the same at any thread count."""
     cdef Py_ssize_t affordable = 1 + PARTIALS_MAX_BYTES // max(m * n * itemsize, 1)
-    if blocks > K_BLOCKS:
-        blocks = K_BLOCKS
-    if blocks > affordable:
-        blocks = affordable
-    return blocks if blocks > 1 else 1
+    return _blocks(k, K_BLOCK_LEAST, MAX_BLOCKS if affordable > MAX_BLOCKS else affordable)
 
 
 cdef void _split_k_gemm(int threads, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
@@ -510,7 +515,7 @@ cdef void _split_k_gemm(int threads, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                         floating beta, floating* c) noexcept nogil:
     """C (m, n; contiguous) = beta C + A^T B for row-major A (k, m) and B (k, n), with the k rows
     cut into _k_blocks blocks whose products are added in block order, the blocks shared by the
-    team.
+    team (contiguous runs of them, so each thread reads one stretch of the operands).
 
     For the recurrent-kernel gradient (m x n = H x 4H, k = steps x batch): cutting m or n
     instead made every thread pack the whole of A or B (OpenBLAS itcopy/otcopy 11 % of dna
@@ -543,8 +548,7 @@ cdef void _split_k_gemm(int threads, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
             _add_partials(c, partials, 1, size, size)
         free(partials)
         return
-    for i in prange(blocks, num_threads=threads if threads < blocks else blocks, schedule="static",
-                    chunksize=1):
+    for i in prange(blocks, num_threads=threads if threads < blocks else blocks, schedule="static"):
         lo = k * i // blocks
         hi = k * (i + 1) // blocks
         if i == 0:
@@ -552,7 +556,12 @@ cdef void _split_k_gemm(int threads, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
         else:
             _gemm(True, False, <int>m, <int>n, <int>(hi - lo), <floating>1, a + lo * lda, <int>lda,
                   b + lo * ldb, <int>ldb, <floating>0, partials + (i - 1) * size, <int>n)
-    _add_partials(c, partials, blocks - 1, size, size)
+    # each element's partials in block order, the elements shared (big's 8 partials of 4 MiB
+    # were a single-threaded pass over 32 MiB for each of its weight gradients)
+    for i in prange(threads, num_threads=threads, schedule="static"):
+        lo = size * i // threads
+        hi = size * (i + 1) // threads
+        _add_partials(c + lo, partials + lo, blocks - 1, hi - lo, size)
     free(partials)
 
 
@@ -774,37 +783,37 @@ cdef void _input_gradients(int threads, Py_ssize_t rows, Py_ssize_t G, Py_ssize_
                            floating* x, floating* kernel, floating* dx, floating* d_kernel,
                            floating* d_bias) noexcept nogil:
     """d_bias, and for D > 0 d_kernel and dx, from the (rows, G) gate gradients in one pass
-    (lstm_narrow_inputs.h).  The rows go in blocks of GRADIENT_ROWS_CHUNK, each with its own
-    d_kernel and d_bias, added in block order afterwards; threads take blocks.  The blocks do not
-    depend on the team, so neither do the bits (blocks of one per thread did: 2 threads summed
-    d_kernel in another order than 1)."""
+    (lstm_narrow_inputs.h).  The rows go in _blocks blocks (of GRADIENT_ROWS_LEAST rows or more),
+    each with its own d_kernel and d_bias, added in block order afterwards; threads take runs of
+    blocks.  The blocks do not depend on the team, so neither do the bits (blocks of one per
+    thread did: 2 threads summed d_kernel in another order than 1)."""
     cdef Py_ssize_t per = (D + 1) * G, i, lo, hi
-    cdef Py_ssize_t chunks = (rows + GRADIENT_ROWS_CHUNK - 1) // GRADIENT_ROWS_CHUNK
+    cdef Py_ssize_t blocks = _blocks(rows, GRADIENT_ROWS_LEAST, GRADIENT_ROWS_MAX_BLOCKS)
     cdef floating* partials = NULL
     memset(d_bias, 0, G * sizeof(floating))
     if D > 0:
         memset(d_kernel, 0, D * G * sizeof(floating))
     if rows * per < GRADIENT_PASS_MIN_ELEMENTS or threads < 2:
         threads = 1
-    if chunks > 1:
-        partials = <floating*>calloc((chunks - 1) * per, sizeof(floating))
+    if blocks > 1:
+        partials = <floating*>calloc((blocks - 1) * per, sizeof(floating))
     if partials == NULL:
-        for i in range(chunks if chunks > 0 else 1):
-            lo = i * GRADIENT_ROWS_CHUNK
-            hi = lo + GRADIENT_ROWS_CHUNK if lo + GRADIENT_ROWS_CHUNK < rows else rows
+        for i in range(blocks):
+            lo = rows * i // blocks
+            hi = rows * (i + 1) // blocks
             _input_gradient_rows(hi - lo, G, D, gates + lo * G, x + lo * D, kernel, dx + lo * D,
                                  d_kernel, d_bias)    # no buffers: accumulated in place (other bits)
         return
-    for i in prange(chunks, num_threads=threads, schedule="static", chunksize=1):
-        lo = i * GRADIENT_ROWS_CHUNK
-        hi = lo + GRADIENT_ROWS_CHUNK if lo + GRADIENT_ROWS_CHUNK < rows else rows
+    for i in prange(blocks, num_threads=threads, schedule="static"):
+        lo = rows * i // blocks
+        hi = rows * (i + 1) // blocks
         if i == 0:
             _input_gradient_rows(hi - lo, G, D, gates, x, kernel, dx, d_kernel, d_bias)
         else:
             _input_gradient_rows(hi - lo, G, D, gates + lo * G, x + lo * D, kernel, dx + lo * D,
                                  partials + (i - 1) * per + G, partials + (i - 1) * per)
-    _add_partials(d_bias, partials, chunks - 1, G, per)
-    _add_partials(d_kernel, partials + G, chunks - 1, D * G, per)
+    _add_partials(d_bias, partials, blocks - 1, G, per)
+    _add_partials(d_kernel, partials + G, blocks - 1, D * G, per)
     free(partials)
 
 

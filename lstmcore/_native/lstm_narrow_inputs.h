@@ -22,7 +22,7 @@
  * two products).
  *
  * Sums run in row order inside a call; the caller cuts the rows into blocks
- * fixed by the problem (GRADIENT_ROWS_CHUNK in lstm_kernels.pxi), each with its
+ * fixed by the problem (_blocks in lstm_kernels.pxi), each with its
  * own d_kernel/d_bias, added in block order: the same bits at any thread count.
  */
 #ifndef LSTMCORE_LSTM_NARROW_INPUTS_H
