@@ -224,7 +224,6 @@ static inline void lc_tile_out(int rows, int stride, const float *tile, float *c
 static void lc_gemm_packed_f(int M, int K, int N, const float *A, int lda, const float *P,
                              float *C, int ldc, int accumulate, int splits)
 {
-    splits = lc_tile_splits(splits, M);
 #if LC_HAVE_AVX512
     lc_gemm_packed_z(M, K, N, A, lda, P, C, ldc, accumulate, splits);
     return;

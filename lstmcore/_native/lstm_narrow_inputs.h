@@ -104,7 +104,6 @@ LC_DEFINE_PROJECT_NARROW(lc_project_narrow_d, double)
 static void lc_gemm_packed_narrow_f(int M, int K, int N, int G, const float *A, int lda, const float *P,
                                     float *C, const float *X, int D, const float *kernel, int splits)
 {
-    splits = lc_tile_splits(splits, M);
 #if LC_HAVE_AVX512
     int panels = (N + LC_NR - 1) / LC_NR;
     for (int p = 0; p < panels; p += 2) {
