@@ -8,21 +8,24 @@ inside every call (timed: that is what it would cost per step).
 
 The second table is the input projection of wide inputs, x (rows x D) @ kernel (D x 4H), at
 the shapes of a block of steps (inference: 8 steps of big's 64 rows; training: all 100) and of
-other wide-input layers: the packed micro-kernel in its blocks of rows (lc_project_packed_f)
-against sgemm.  lstm_gemm.h takes the micro-kernel on the CPUs where this table says it wins
-(AMD Zen 4 so far) and sgemm elsewhere.
+other wide-input layers, and their input gradient in training, gate gradients (rows x 4H) @
+kernel^T: the packed micro-kernel in its blocks of rows (lc_project_packed_f) against sgemm.
+lstm_gemm.h takes the micro-kernel on the CPUs where this table says it wins (AMD Zen 4 and
+Zen 5 so far) and sgemm elsewhere.
 
 The third table is the weight gradients' product A^T B at the end of a
 training call (d_rkernel: A the steps x batch rows of h, B those of the gate
 gradients), at the benchmark configurations' shapes: lstm_gemm_tn.h where the
-variant has it (its copies timed: each call makes them), against sgemm on the
-same row-major arrays without copies.  One thread, the medians of 7 timings
+variant has it (its copies timed: each call makes them; past 1024 columns too,
+which the kernels take only where the CPU's choice below is theirs), against
+sgemm on the same row-major arrays without copies.  One thread, the medians of 7 timings
 of many calls each, in one process.
 
     python benchmarks/bench_products.py
     LSTMCORE_KERNEL=avx2 python benchmarks/bench_products.py --no-write
+    python benchmarks/bench_products.py --output benchmarks/results/bench_products_amd_zen5.md
 
-Writes benchmarks/results/bench_products.md unless --no-write.
+Writes benchmarks/results/bench_products.md (or --output) unless --no-write.
 """
 from __future__ import annotations
 
@@ -85,6 +88,8 @@ PROJECTIONS = {
     "Conv1D 320 filters -> LSTM 320, 32 x 8 steps": (256, 320, 1280),
     "64 features -> LSTM 128, 64 x 16 steps": (1024, 64, 512),
     "32 features -> LSTM 64, 8 x 64 steps": (512, 32, 256),
+    "big layer 2, input gradient (training)": (6400, 2048, 512),
+    "big layer 1, input gradient (training)": (6400, 2048, 128),
 }
 
 
@@ -114,7 +119,11 @@ def measure_weight_gradient(depth, rows, columns, kernels):
     a = rng.standard_normal((depth, rows), dtype=np.float32)
     b = rng.standard_normal((depth, columns), dtype=np.float32)
     repeats = max(3, int(1e9 / (2 * depth * rows * columns)))
-    ours = statistics.median(kernels._time_weight_gradient_product(a, b, repeats) for _ in range(7))
+    kernels._set_large_products("own")    # lstm_gemm_tn.h past 1024 columns too, on any CPU
+    try:
+        ours = statistics.median(kernels._time_weight_gradient_product(a, b, repeats) for _ in range(7))
+    finally:
+        kernels._set_large_products("auto")
     c_t = np.empty((columns, rows), np.float32, order="F")
 
     def blas():
@@ -133,8 +142,7 @@ def _weight_gradient_rows(kernels):
     for name, (depth, m, n) in WEIGHT_GRADIENTS.items():
         ours, blas = measure_weight_gradient(depth, m, n, kernels)
         flops = 2 * depth * m * n
-        path = ("lstm_gemm_tn.h" if kernels.HAS_WEIGHT_GRADIENT_KERNEL and m >= 4 and n <= 1024
-                else "sgemm")
+        path = "lstm_gemm_tn.h" if kernels.HAS_WEIGHT_GRADIENT_KERNEL and m >= 4 else "sgemm"
         rows.append(f"| {name} | {depth},{m},{n} | {path} | {ours * 1e6:.0f} | {blas * 1e6:.0f} | **{blas / ours:.2f}** | "
                     f"{flops / ours / 1e9:.0f} | {flops / blas / 1e9:.0f} |")
         print(rows[-1], flush=True)
@@ -145,6 +153,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--weight-gradients-only", action="store_true")
+    parser.add_argument("--output", type=Path, default=RESULTS / "bench_products.md")
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_limits
 
@@ -164,22 +173,22 @@ def main(argv=None):
             print(rows[-1], flush=True)
     projection_rows = [] if args.weight_gradients_only else _projection_rows(kernels)
     gradient_rows = _weight_gradient_rows(kernels)
+    choice = "lstmcore's kernels" if kernels.own_large_products() else "sgemm"
     if not args.no_write:
         text = ["# bench_products: one step's recurrent product, micro-kernel vs sgemm (1 thread)", "",
                 f"Command: `python benchmarks/bench_products.py {' '.join(argv or sys.argv[1:])}`", "",
                 f"Machine: {lstmcore.machine_summary()}; {time.strftime('%Y-%m-%d')}", "",
                 "sgemm / micro-kernel > 1: the micro-kernel is faster.", "", *rows, "",
-                "## The input projection of wide inputs (lc_project_packed_f where the CPU is AMD with "
-                "AVX-512, else sgemm)", "",
-                f"This CPU's choice: {'packed micro-kernel' if kernels.projection_packed() else 'sgemm'}.", "",
+                "## The wide inputs' projection and input gradient (lc_project_packed_f where the CPU is "
+                "AMD with AVX-512, else sgemm)", "",
+                f"This CPU's choice for the large products: {choice}.", "",
                 *projection_rows, "",
-                "## The weight gradients' product A^T B (lstm_gemm_tn.h; BLAS where the variant lacks it, "
-                "or N > 1024)", "",
+                "## The weight gradients' product A^T B (lstm_gemm_tn.h; BLAS where the variant lacks it; "
+                "past N = 1024 only where the CPU's choice is lstmcore's kernels)", "",
                 f"lstmcore's weight-gradient kernel in this variant: {kernels.HAS_WEIGHT_GRADIENT_KERNEL}.", "",
                 *gradient_rows, ""]
-        path = RESULTS / "bench_products.md"
-        path.write_text("\n".join(text))
-        print(f"wrote {path}")
+        args.output.write_text("\n".join(text))
+        print(f"wrote {args.output}")
 
 
 if __name__ == "__main__":

@@ -125,8 +125,9 @@ def describe() -> Dict[str, str]:
                       f"this CPU runs: {', '.join(supported_variants())})",
             "cpu": ", ".join(sorted(cpu_features())) or "none of avx2, fma, avx512*",
             "bfloat16 inference": _bfloat16_description(active()),
-            "input projection": ("packed micro-kernel (wide float32 inputs; faster than sgemm on this CPU)"
-                                 if active().projection_packed() else "BLAS sgemm")}
+            "large products": ("lstmcore's kernels (wide inputs' projection and input gradient, weight "
+                               "gradients; faster than sgemm on this CPU)"
+                               if active().own_large_products() else "BLAS sgemm")}
 
 
 def _bfloat16_description(module) -> str:

@@ -252,14 +252,27 @@ static void lc_gemm_packed_f(int M, int K, int N, const float *A, int lda, const
     }
 }
 
-/* The input projection, gates (M x N) = x (M x K) @ packed kernel, for the many rows of a block
- * of steps (the wide-input layers: big's second layer is 512 rows of 512 inputs a block), when
- * lc_projection_packed() says this CPU runs it faster than the BLAS's sgemm.
+/* The large float32 products of a call, where lc_own_large_products() says this CPU runs them
+ * faster on lstmcore's kernels than on the BLAS's sgemm:
+ *   - the input projection of wide inputs, gates (M x 4H) = x (M x D) @ packed kernel, for the
+ *     many rows of a block of steps (big's second layer is 512 rows of 512 inputs a block);
+ *   - their input gradient, dx (M x D) = gate gradients (M x 4H) @ kernel^T, the kernel packed
+ *     transposed, as the backward's recurrent kernel is;
+ *   - weight gradients wider than LC_TN_MAX_N columns (lstm_gemm_tn.h; narrower ones take it on
+ *     every CPU).
+ * The projection and the input gradient both run lc_project_packed_f below.
  *
- * Why: on AMD Zen 4 the packed kernel (lstm_gemm_avx512.h) ran these shapes at 105-114 GFLOP/s
- * against OpenBLAS's SkylakeX sgemm at 91-102 (benchmarks/bench_products.py, "input projection"),
- * big inference 4 % faster.  Unmeasured elsewhere (an Intel Xeon has two 512-bit FMA pipes
- * that OpenBLAS's kernel was written for), so the BLAS keeps those.
+ * Why: with its AVX-512 kernels the packed micro-kernel beat scipy's OpenBLAS at these shapes on
+ * AMD (benchmarks/bench_products.py, one core):
+ *   - Zen 4: 105-114 GFLOP/s against OpenBLAS's SkylakeX sgemm at 91-102 (projection shapes);
+ *     big inference 4 % faster.
+ *   - Zen 5 (family 26, 512-bit pipes): 250-283 against 120-137; OpenBLAS 0.3.30 does not know
+ *     the CPU and runs its Haswell kernel.  The A^T B kernel did 219-238 against 120-132 on big's
+ *     2048-wide weight gradients (level with OpenBLAS on Zen 4, hence LC_TN_MAX_N elsewhere);
+ *     big training 1.3x faster.
+ * Unmeasured on Intel (a Xeon has two 512-bit FMA pipes that OpenBLAS's SkylakeX kernel was
+ * written for), so the BLAS keeps those, and AMD CPUs without AVX-512 (Zen 2 and 3).  The choice
+ * is the CPU's, never a timing's, and every variant but `baseline` follows it.
  *
  * Rows go in blocks of LC_PROJECTION_BLOCK_BYTES of x, so a block stays in L2 while every panel
  * of the kernel streams past it (6400 rows at once ran at 98 GFLOP/s against 105 in blocks).
@@ -269,22 +282,30 @@ static void lc_gemm_packed_f(int M, int K, int N, const float *A, int lda, const
  * the tiles (AVX2 or AVX-512). */
 #define LC_PROJECTION_BLOCK_BYTES 262144
 
-static int lc_projection_override = -1;     /* tests: 0 BLAS, 1 packed, -1 by the CPU */
-static long lc_projection_packed_calls;     /* tests: which path a forward took */
+enum { LC_OWN_PROJECTION, LC_OWN_INPUT_GRADIENT, LC_OWN_WIDE_WEIGHT_GRADIENT, LC_OWN_PRODUCT_KINDS };
+static int lc_large_products_override = -1;     /* tests: 0 BLAS, 1 lstmcore's, -1 by the CPU */
+static long lc_own_product_calls[LC_OWN_PRODUCT_KINDS];   /* tests: which path a call took */
 
-static inline void lc_set_projection_packed(int choice)
+static inline void lc_count_own_product(int kind)
 {
-    __atomic_store_n(&lc_projection_override, choice, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&lc_own_product_calls[kind], 1, __ATOMIC_RELAXED);
 }
 
-static inline int lc_projection_packed(void)
+static inline void lc_set_large_products(int choice)
 {
-    int choice = __atomic_load_n(&lc_projection_override, __ATOMIC_RELAXED);
+    __atomic_store_n(&lc_large_products_override, choice, __ATOMIC_RELAXED);
+}
+
+static inline int lc_own_large_products(void)
+{
+    int choice = __atomic_load_n(&lc_large_products_override, __ATOMIC_RELAXED);
     if (choice >= 0)
         return choice;
-#if LC_HAVE_AVX512 && (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#if LC_HAVE_AVX2 && (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+    /* The CPU's, not the variant's: the avx2 variant forced on such a CPU takes the same products
+     * (AVX2 tiles, the same sums in the same order), so the variants keep one set of bits. */
     __builtin_cpu_init();
-    return __builtin_cpu_is("amd") != 0;
+    return __builtin_cpu_is("amd") && __builtin_cpu_supports("avx512f");
 #else
     return 0;
 #endif
@@ -292,7 +313,6 @@ static inline int lc_projection_packed(void)
 
 static void lc_project_packed_f(int M, int K, int N, const float *A, const float *P, float *C)
 {
-    __atomic_add_fetch(&lc_projection_packed_calls, 1, __ATOMIC_RELAXED);
     int block = (int)(LC_PROJECTION_BLOCK_BYTES / ((size_t)(K > 0 ? K : 1) * sizeof(float)));
     if (block < 2 * LC_MR) block = 2 * LC_MR;     /* at least one tall tile of rows */
     for (int i = 0; i < M; i += block) {

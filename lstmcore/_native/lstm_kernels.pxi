@@ -15,7 +15,7 @@ p = len_i - 1 - s (reverse) of sequence order[i].
 Forward (all without the GIL):
   1. x is gathered time-major (x_steps, zero rows for padding) and projected
      with one GEMM:      gates[s, i] = x_steps[s, i] @ kernel
-     (BLAS sgemm/dgemm, or for float32 where lc_projection_packed() says so
+     (BLAS sgemm/dgemm, or for float32 where lc_own_large_products() says so
      (AMD with AVX-512, measured faster) the micro-kernel on the kernel packed
      once per call; inputs of at most NARROW_INPUTS features are projected
      inside each step instead, lstm_narrow_inputs.h)
@@ -75,7 +75,7 @@ from lstmcore._native.lstm_native cimport *   # the C kernels' signatures (lstm_
 # sequence.  Each block is one BLAS call that packs the whole kernel, so a
 # block must be large enough for the packing to be a small part of it
 # (benchmarks/results/kernel_design_measurements.md, "inference block");
-# the packed projection (lc_projection_packed) packs it once per call instead.
+# the packed projection (lc_own_large_products) packs it once per call instead.
 # Narrow inputs project per step and do not care.
 DEF INFERENCE_BLOCK_BYTES = 8388608
 # A call's recurrence stays on one thread below this many gate elements
@@ -197,12 +197,13 @@ cdef void _project_bf16(Dims* d, CallArrays* a, Py_ssize_t rows, int threads) no
 
 cdef void _project_packed(Dims* d, CallArrays* a, Py_ssize_t rows, int threads) noexcept nogil:
     """gates (rows, 4H) = x_steps (rows, D) @ kernel through the packed micro-kernel, where
-    lc_projection_packed() chose it over sgemm (lstm_gemm.h says when and why), the rows split
+    lc_own_large_products() chose it over sgemm (lstm_gemm.h says when and why), the rows split
     over the team (the same bits at any thread count: each row is summed in k order)."""
     cdef Py_ssize_t t, lo, hi, G = 4 * d.H
     cdef float* x_steps = <float*>a.x_steps
     cdef float* gates = <float*>a.gates
     cdef float* packed_in = <float*>a.packed_in
+    lc_count_own_product(LC_OWN_PROJECTION)
     if threads < 2 or rows < 8 * threads:
         lc_project_packed_f(<int>rows, <int>d.D, <int>G, x_steps, packed_in, gates)
         return
@@ -232,15 +233,17 @@ cdef inline void _gemm(bint trans_a, bint trans_b, int m, int n, int k,
 
     The weight gradients' A^T B (both operands k-major, k long) goes through
     lstm_gemm_tn.h where the build has it: BLAS spent a third of that product
-    copying its operands."""
+    copying its operands.  Past LC_TN_MAX_N columns only where lc_own_large_products() says so."""
     cdef char ta = b'T' if trans_b else b'N'
     cdef char tb = b'T' if trans_a else b'N'
     if m <= 0 or n <= 0:
         return
     if floating is float:
         if (LC_HAVE_GEMM_TN and trans_a and not trans_b and alpha == 1 and (beta == 0 or beta == 1)
-                and m >= LC_TN_MIN_M and n <= LC_TN_MAX_N):
+                and m >= LC_TN_MIN_M and (n <= LC_TN_MAX_N or lc_own_large_products())):
             if lc_gemm_tn_f(m, n, k, a, lda, b, ldb, c, ldc, beta == 1):
+                if n > LC_TN_MAX_N:
+                    lc_count_own_product(LC_OWN_WIDE_WEIGHT_GRADIENT)
                 return
         sgemm(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc)
     else:
@@ -322,7 +325,8 @@ cdef struct CallArrays:
     void* rkernel       # IN (H, 4H)
     void* packed        # work: the recurrent kernel packed (float32), on a cache line
     void* packed_in     # wide inputs, bfloat16 inference or float32 on the packed projection
-                        # (lc_projection_packed): the input kernel packed, on a cache line
+                        # (lc_own_large_products): the input kernel packed, on a cache line;
+                        # backward: its transpose, for the input gradient of wide inputs
     void* bias          # IN (4H,)
     void* h0            # IN the caller's initial state (B, H), or NULL for zeros
     void* c0
@@ -470,6 +474,22 @@ cdef void _parallel_gemm(int threads, bint split_columns, bint trans_a, bint tra
             _gemm(trans_a, trans_b, <int>(hi - lo), <int>n, <int>k, <floating>1,
                   a + (lo if trans_a else lo * lda), <int>lda, b, <int>ldb, beta,
                   c + lo * ldc, <int>ldc)
+
+
+cdef void _packed_rows_gemm(int threads, Py_ssize_t m, Py_ssize_t k, Py_ssize_t n, float* a,
+                           float* packed, float* c) noexcept nogil:
+    """Row-major C (m, n) = A (m, k) @ the packed operand, through lc_project_packed_f, in
+    _parallel_gemm's blocks of rows shared by the team (each row is summed in k order whatever
+    its block: the same bits at any thread count)."""
+    cdef Py_ssize_t i, lo, hi, blocks = _blocks(m, GEMM_ROWS_LEAST, MAX_BLOCKS)
+    if m * n * k < 1048576 or threads < 2:
+        threads = 1
+    if threads > blocks:
+        threads = <int>blocks
+    for i in prange(blocks, num_threads=threads, schedule="static"):
+        lo = m * i // blocks
+        hi = m * (i + 1) // blocks
+        lc_project_packed_f(<int>(hi - lo), <int>k, <int>n, a + lo * k, packed, c + lo * n)
 
 
 cdef void _add_partials(floating* dst, floating* partials, Py_ssize_t count, Py_ssize_t size,
@@ -819,9 +839,12 @@ cdef void _input_gradients(int threads, Py_ssize_t rows, Py_ssize_t G, Py_ssize_
 
 cdef void _parameter_gradients(Dims* d, int threads, floating* kernel, floating* gates,
                                floating* hs, floating* h0, floating* x_steps, floating* dx_steps,
-                               floating* d_kernel, floating* d_rkernel, floating* d_bias) noexcept nogil:
+                               floating* d_kernel, floating* d_rkernel, floating* d_bias,
+                               floating* packed_in) noexcept nogil:
     """One GEMM each for the recurrent kernel (and, for wide inputs, the kernel and the inputs);
-    one pass for the bias (and narrow inputs).  Padding rows are zero."""
+    one pass for the bias (and narrow inputs).  Padding rows are zero.  `packed_in`, when not
+    NULL (float32 on lc_own_large_products()), is room for the kernel packed transposed: dx then
+    goes through the packed micro-kernel instead of sgemm."""
     cdef Py_ssize_t B = d.B, H = d.H, G = 4 * d.H, D = d.D, S = d.S
     # d_rkernel = h0^T dgates[0] + sum_s h[s-1]^T dgates[s]; the first term is zero when h0 is zeros
     if _no_first_product(B * H, h0, B * G, gates):
@@ -833,8 +856,13 @@ cdef void _parameter_gradients(Dims* d, int threads, floating* kernel, floating*
         _input_gradients(threads, S * B, G, D, gates, x_steps, kernel, dx_steps, d_kernel, d_bias)
         return
     _split_k_gemm(threads, D, G, S * B, x_steps, D, gates, G, <floating>0, d_kernel)
-    _parallel_gemm(threads, False, False, True, S * B, D, G, gates, G, kernel, G,
-                   <floating>0, dx_steps, D)
+    if floating is float and packed_in != NULL:
+        lc_pack_f(<int>G, <int>D, kernel, <int>G, 1, packed_in)
+        _packed_rows_gemm(threads, S * B, G, D, gates, packed_in, dx_steps)
+        lc_count_own_product(LC_OWN_INPUT_GRADIENT)
+    else:
+        _parallel_gemm(threads, False, False, True, S * B, D, G, gates, G, kernel, G,
+                       <floating>0, dx_steps, D)
     _input_gradients(threads, S * B, G, 0, gates, x_steps, kernel, dx_steps, d_kernel, d_bias)
 
 
@@ -1044,10 +1072,11 @@ def _set_team_policy(str policy):
     lc_set_team_policy(_TEAM_POLICIES[policy])
 
 
-def _set_projection_product(str product):
-    """Test hook: the float32 input projection of wide inputs through "blas" (sgemm), the
-    "packed" micro-kernel, or as this CPU prefers ("auto", the default; lstm_gemm.h)."""
-    lc_set_projection_packed({"auto": -1, "blas": 0, "packed": 1}[product])
+def _set_large_products(str product):
+    """Test hook: the large float32 products (wide inputs' projection and input gradient, weight
+    gradients wider than LC_TN_MAX_N) through "blas" (sgemm), lstmcore's "own" kernels, or as
+    this CPU prefers ("auto", the default; lstm_gemm.h)."""
+    lc_set_large_products({"auto": -1, "blas": 0, "own": 1}[product])
 
 
 def _packed_narrow_product(cnp.ndarray a, cnp.ndarray b, cnp.ndarray x, cnp.ndarray w, bint fused,
@@ -1071,9 +1100,12 @@ def _packed_narrow_product(cnp.ndarray a, cnp.ndarray b, cnp.ndarray x, cnp.ndar
     return c
 
 
-def _projection_packed_calls():
-    """Test hook: how many times this variant's packed input projection has run (lstm_gemm.h)."""
-    return lc_projection_packed_calls
+def _own_product_calls():
+    """Test hook: how many calls of each large product this variant has run on its own kernels
+    (lstm_gemm.h), by name."""
+    return {"projection": lc_own_product_calls[LC_OWN_PROJECTION],
+            "input gradient": lc_own_product_calls[LC_OWN_INPUT_GRADIENT],
+            "wide weight gradient": lc_own_product_calls[LC_OWN_WIDE_WEIGHT_GRADIENT]}
 
 
 def _packed_projection(cnp.ndarray a, cnp.ndarray b):
@@ -1087,10 +1119,11 @@ def _packed_projection(cnp.ndarray a, cnp.ndarray b):
     return c
 
 
-def projection_packed():
-    """True when the float32 input projection of wide inputs runs on the packed micro-kernel
-    here rather than the BLAS's sgemm (lstm_gemm.h: measured faster on AMD Zen 4)."""
-    return bool(lc_projection_packed())
+def own_large_products():
+    """True when the large float32 products (wide inputs' projection and input gradient, weight
+    gradients wider than LC_TN_MAX_N) run on lstmcore's kernels here rather than the BLAS's
+    sgemm (lstm_gemm.h: measured faster on AMD Zen 4 and Zen 5)."""
+    return bool(lc_own_large_products())
 
 
 def _core_round_trip_ns(int rounds=100000):
@@ -1153,7 +1186,7 @@ def forward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, bias,
     x_steps = maybe_zeros((steps_kept, d.B, d.D), dtype)
     packed = _packed_buffer(<int>d.H, <int>(4 * d.H), dtype)
     packed_in = None
-    if d.D > NARROW_INPUTS and (bfloat16 or (dtype == np.float32 and lc_projection_packed())):
+    if d.D > NARROW_INPUTS and (bfloat16 or (dtype == np.float32 and lc_own_large_products())):
         packed_in = _packed_buffer(<int>d.D, <int>(4 * d.H), dtype)
     if out is not None:
         if padded:
@@ -1215,12 +1248,15 @@ def backward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, cnp.ndarray
     dc = _sorted_state(_shared_by_threads(&d), d_c_n, order, (d.B, d.H), dtype)
     d_h0, d_c0 = (np.empty((d.B, d.H), dtype), np.empty((d.B, d.H), dtype)) if state_gradients else (None, None)
     packed = _packed_buffer(<int>(4 * d.H), <int>d.H, dtype)
+    packed_in = None     # the kernel transposed, for dx of wide inputs on lstmcore's product
+    if d.D > NARROW_INPUTS and dtype == np.float32 and lc_own_large_products():
+        packed_in = _packed_buffer(<int>(4 * d.H), <int>d.D, dtype)
     if d_outputs is not None:
         d.ldy = _row_stride(d_outputs)
     cdef CallArrays a
     memset(&a, 0, sizeof(CallArrays))
     a.order, a.lengths = <int64_t*>_ptr(order), <int64_t*>_ptr(lengths)
-    a.kernel, a.rkernel, a.packed = _ptr(kernel), _ptr(rkernel), _ptr(packed)
+    a.kernel, a.rkernel, a.packed, a.packed_in = _ptr(kernel), _ptr(rkernel), _ptr(packed), _maybe_ptr(packed_in)
     a.gates, a.cs, a.hs, a.x_steps, a.h0s, a.c0s = _ptr(gates), _ptr(cs), _ptr(hs), _ptr(x_steps), _ptr(h0s), _ptr(c0s)
     a.y = _maybe_ptr(d_outputs)
     a.dx, a.dx_steps, a.d_kernel, a.d_rkernel, a.d_bias = (_ptr(dx), _ptr(dx_steps), _ptr(d_kernel),
@@ -1236,12 +1272,15 @@ def backward(cnp.ndarray x, cnp.ndarray kernel, cnp.ndarray rkernel, cnp.ndarray
 cdef void _backward_typed(floating* tag, Dims* d, CallArrays* a, int threads):
     """The whole backward without the GIL: the recurrence, the parameter gradients, the scatter."""
     a.packed = _on_cache_line(<floating*>a.packed)
+    if a.packed_in != NULL:
+        a.packed_in = _on_cache_line(<floating*>a.packed_in)
     with nogil:
         _run_backward(tag, d, a)
         if d.S > 0:
             _parameter_gradients(d, threads, <floating*>a.kernel, <floating*>a.gates, <floating*>a.hs,
                                  <floating*>a.h0s, <floating*>a.x_steps, <floating*>a.dx_steps,
-                                 <floating*>a.d_kernel, <floating*>a.d_rkernel, <floating*>a.d_bias)
+                                 <floating*>a.d_kernel, <floating*>a.d_rkernel, <floating*>a.d_bias,
+                                 <floating*>a.packed_in)
             _scatter_steps(d, a.order, a.lengths, <floating*>a.dx_steps, <floating*>a.dx)
         if a.d_h0 != NULL:
             _unsort_rows(d.B, d.H, a.order, <floating*>a.dh, <floating*>a.d_h0)

@@ -26,9 +26,11 @@ cdef extern from "lstm_gemm.h" nogil:
     int lc_k_splits(long long batch)
     int LC_HAVE_AVX2
     int LC_HAVE_AVX512
-    long lc_projection_packed_calls
-    int lc_projection_packed()
-    void lc_set_projection_packed(int choice)
+    int LC_OWN_PROJECTION, LC_OWN_INPUT_GRADIENT, LC_OWN_WIDE_WEIGHT_GRADIENT
+    long lc_own_product_calls[3]
+    void lc_count_own_product(int kind)
+    int lc_own_large_products()
+    void lc_set_large_products(int choice)
     void lc_project_packed_f(int M, int K, int N, const float* A, const float* P, float* C)
 
 cdef extern from "lstm_gemm_tn.h" nogil:
