@@ -129,3 +129,27 @@ def test_a_rows_product_does_not_depend_on_the_rows_computed_with_it(kernel_vari
         native._packed_product(np.ascontiguousarray(a[cut:]), b, False, parts[1], False, batch=rows)
         np.testing.assert_array_equal(np.concatenate(parts), whole, err_msg=f"cut at {cut}")
     np.testing.assert_allclose(whole, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("accumulate", [False, True], ids=["written", "accumulated"])
+@pytest.mark.parametrize("depth, columns", [(128, 512), (50, 200), (7, 37), (512, 16)])
+@pytest.mark.parametrize("batch", [1, 2, 5])
+def test_one_row_a_panel_at_a_time_gives_the_two_panel_bits(kernel_variant, batch, depth, columns, accumulate):
+    """The row split's entry (lc_gemm_packed_alone_f) takes one row a panel at a time, one stream
+    of weights from L2 (faster at batch 1 on AMD Zen 5), where lc_gemm_packed_f takes two panels:
+    the same bits, the columns past N untouched, for the recurrence's k-splits (batch 1, 2, more)
+    and odd widths (a last panel of 8 or 5 columns)."""
+    rng = np.random.default_rng(depth + columns)
+    a = rng.standard_normal((1, depth)).astype(np.float32)
+    b = rng.standard_normal((depth, columns)).astype(np.float32)
+    native = dispatch.active()
+    start = rng.standard_normal((1, columns + 3)).astype(np.float32)
+    results = {}
+    for alone in (False, True):
+        c = start.copy()
+        native._packed_product(a, b, False, c, accumulate, batch=batch, alone=alone)
+        results[alone] = c
+    np.testing.assert_array_equal(results[True], results[False])
+    np.testing.assert_array_equal(results[True][:, columns:], start[:, columns:])
+    want = a.astype(np.float64) @ b + (start[:, :columns] if accumulate else 0)
+    np.testing.assert_allclose(results[True][:, :columns], want, rtol=1e-4, atol=1e-3)

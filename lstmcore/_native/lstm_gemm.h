@@ -252,6 +252,20 @@ static void lc_gemm_packed_f(int M, int K, int N, const float *A, int lda, const
     }
 }
 
+/* lc_gemm_packed_f for a thread computing a step's product alone (the row split): one row goes
+ * through lc_gemm_packed_row_z where the variant has it (lda and ldc do not matter for one row). */
+static void lc_gemm_packed_alone_f(int M, int K, int N, const float *A, int lda, const float *P,
+                                   float *C, int ldc, int accumulate, int splits)
+{
+#if LC_HAVE_AVX512
+    if (M == 1) {
+        lc_gemm_packed_row_z(K, N, A, P, C, accumulate, splits);
+        return;
+    }
+#endif
+    lc_gemm_packed_f(M, K, N, A, lda, P, C, ldc, accumulate, splits);
+}
+
 /* The large float32 products of a call, where lc_own_large_products() says this CPU runs them
  * faster on lstmcore's kernels than on the BLAS's sgemm:
  *   - the input projection of wide inputs, gates (M x 4H) = x (M x D) @ packed kernel, for the

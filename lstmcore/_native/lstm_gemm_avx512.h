@@ -228,6 +228,25 @@ static inline int lc_ztile_rows(int left)
     return (left + tiles - 1) / tiles;
 }
 
+/* C (1 x N) = [C +] one row of A @ packed op(B), a panel at a time, so the weights stream from
+ * L2 as one sequence.  For batch 1 on a thread alone (the row split; lc_gemm_packed_alone_f):
+ * on AMD Zen 5 two panels' streams 8 KiB apart came at 146 GB/s, one at 213 (4H = 512, 256 KiB:
+ * benchmarks/results/bounds_amd_zen5.md): single inference 2.03 -> 1.46 ms, training 4.6 -> 3.4 ms
+ * on one thread.  The unit split's slices (lstm_units.h) keep two panels: there it measured 3.83 ->
+ * 4.21 ms for single training at 2 threads in one placement of this VM's cores, and within the
+ * noise of placements that moved 2-thread times by 2x otherwise.  The one-panel kernel sums each
+ * element in the two-panel kernel's order: the same bits. */
+static void lc_gemm_packed_row_z(int K, int N, const float *A, const float *P, float *C, int accumulate,
+                                 int splits)
+{
+    int panels = (N + LC_NR - 1) / LC_NR;
+    for (int p = 0; p < panels; p++) {
+        int width = N - p * LC_NR < LC_NR ? N - p * LC_NR : LC_NR;
+        lc_ykernel_rows(1, lc_tile_splits(splits, 1), K, A, K, P + (size_t)p * K * LC_NR, C + p * LC_NR, N,
+                        (__mmask16)((1u << width) - 1u), accumulate);
+    }
+}
+
 /* C (M x N, ldc) = [C +] A (M x K, lda) @ packed op(B), two panels at a time, each row's sums
  * split in `splits` (lc_k_splits of the batch the rows belong to).
  * A lone last panel goes through the one-panel kernel (masked to its columns);

@@ -147,14 +147,15 @@ cdef inline void _recurrent_product(bint backward, Py_ssize_t m, Py_ssize_t B, P
     float32 uses the kernel packed once per call (lstm_gemm.h), a single row (GEMV,
     bound by reading the weights from L2) included: with the panels on cache lines
     its 1-row kernel streams the weights faster than OpenBLAS's sgemv (figures in
-    benchmarks/results/kernel_design_measurements.md, "batch 1").  float64 uses BLAS.
+    benchmarks/results/kernel_design_measurements.md, "batch 1"), a panel at a time
+    (lc_gemm_packed_alone_f: one stream).  float64 uses BLAS.
     """
     cdef Py_ssize_t G = 4 * H
     if floating is float:
         if backward:
-            lc_gemm_packed_f(<int>m, <int>G, <int>H, a, <int>G, packed, c, <int>H, 0, lc_k_splits(B))
+            lc_gemm_packed_alone_f(<int>m, <int>G, <int>H, a, <int>G, packed, c, <int>H, 0, lc_k_splits(B))
         else:
-            lc_gemm_packed_f(<int>m, <int>H, <int>G, a, <int>H, packed, c, <int>G, 1, lc_k_splits(B))
+            lc_gemm_packed_alone_f(<int>m, <int>H, <int>G, a, <int>H, packed, c, <int>G, 1, lc_k_splits(B))
     else:
         if backward:
             _rows_times(True, <int>m, <int>H, <int>G, a, rkernel, <int>G, <floating>0, c)
@@ -628,7 +629,7 @@ cdef void _forward_rows(floating* tag, Dims* d, CallArrays* a, Py_ssize_t r0, Py
         if floating is float:
             fused = narrow != NULL and product and not d.bf16
             if fused:       # the projection inside the product: one pass over the gates, same bits
-                lc_gemm_packed_narrow_f(<int>(n - r0), <int>H, <int>G, <int>G, h_prev + r0 * H, <int>H,
+                lc_gemm_packed_narrow_alone_f(<int>(n - r0), <int>H, <int>G, <int>G, h_prev + r0 * H, <int>H,
                                         packed, gates_s + r0 * G, narrow + ((s - s0) * B + r0) * d.D,
                                         <int>d.D, kernel, lc_k_splits(B))
         if not fused:
@@ -959,21 +960,26 @@ cdef _sorted_state(bint aligned, given, cnp.ndarray order, tuple shape, dtype):
 
 
 def _packed_product(cnp.ndarray a, cnp.ndarray b, bint transpose, cnp.ndarray c, bint accumulate,
-                    batch=None):
+                    batch=None, bint alone=False):
     """c[:, :N] = [c[:, :N] +] a @ op(b) through the packed micro-kernel of this variant.
 
     For tests only: the recurrence calls lc_gemm_packed_f on its own buffers.
     a (M, K), b (K, N), or (N, K) when `transpose`, and c (M, >= N) are
     C-contiguous float32; columns of c past N must be left as they are.  `batch`: the rows
     of the call a's rows belong to (default M), which fixes each row's summation order.
+    `alone`: through lc_gemm_packed_alone_f, the row split's entry (one row: a panel at a time).
     """
     cdef int M = a.shape[0], K = a.shape[1]
     cdef int N = b.shape[0] if transpose else b.shape[1]
     cdef cnp.ndarray buffer = _packed_buffer(K, N, np.float32)
     cdef float* packed = _on_cache_line(<float*>_ptr(buffer))
     lc_pack_f(K, N, <float*>_ptr(b), <int>b.shape[1], transpose, packed)
-    lc_gemm_packed_f(M, K, N, <float*>_ptr(a), K, packed, <float*>_ptr(c), <int>c.shape[1], accumulate,
-                     lc_k_splits(M if batch is None else batch))
+    if alone:
+        lc_gemm_packed_alone_f(M, K, N, <float*>_ptr(a), K, packed, <float*>_ptr(c), <int>c.shape[1],
+                               accumulate, lc_k_splits(M if batch is None else batch))
+    else:
+        lc_gemm_packed_f(M, K, N, <float*>_ptr(a), K, packed, <float*>_ptr(c), <int>c.shape[1], accumulate,
+                         lc_k_splits(M if batch is None else batch))
 
 
 HAS_WEIGHT_GRADIENT_KERNEL = bool(LC_HAVE_GEMM_TN)   # lstm_gemm_tn.h in this variant (else BLAS)

@@ -128,6 +128,23 @@ static void lc_gemm_packed_narrow_f(int M, int K, int N, int G, const float *A, 
 #endif
 }
 
+/* lc_gemm_packed_narrow_f for a thread computing a step alone (the row split): one row is
+ * projected, then accumulated through lc_gemm_packed_alone_f's one stream of panels (the same
+ * bits as the fused tile: the projection starts each element's first partial sum either way). */
+static void lc_gemm_packed_narrow_alone_f(int M, int K, int N, int G, const float *A, int lda,
+                                          const float *P, float *C, const float *X, int D,
+                                          const float *kernel, int splits)
+{
+#if LC_HAVE_AVX512
+    if (M == 1) {
+        lc_project_narrow_f(1, G, N, D, X, kernel, C);
+        lc_gemm_packed_alone_f(1, K, N, A, lda, P, C, G, 1, splits);
+        return;
+    }
+#endif
+    lc_gemm_packed_narrow_f(M, K, N, G, A, lda, P, C, X, D, kernel, splits);
+}
+
 /* For rows [0, rows) of dgates (row stride G):
  *   dx[r, d]        = sum_j dgates[r, j] kernel[d, j]     (written; skipped when D == 0)
  *   d_kernel[d, j] += sum_r x[r, d] dgates[r, j]          (accumulated)

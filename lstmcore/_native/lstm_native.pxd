@@ -23,6 +23,8 @@ cdef extern from "lstm_gemm.h" nogil:
     void lc_pack_f(int K, int N, const float* B, int ldb, int transpose, float* P)
     void lc_gemm_packed_f(int M, int K, int N, const float* A, int lda, const float* P,
                           float* C, int ldc, int accumulate, int splits)
+    void lc_gemm_packed_alone_f(int M, int K, int N, const float* A, int lda, const float* P,
+                                float* C, int ldc, int accumulate, int splits)
     int lc_k_splits(long long batch)
     int LC_HAVE_AVX2
     int LC_HAVE_AVX512
@@ -60,6 +62,8 @@ cdef extern from "lstm_narrow_inputs.h" nogil:
                              const double* kernel, double* out)
     void lc_gemm_packed_narrow_f(int M, int K, int N, int G, const float* A, int lda, const float* P,
                                  float* C, const float* X, int D, const float* kernel, int splits)
+    void lc_gemm_packed_narrow_alone_f(int M, int K, int N, int G, const float* A, int lda, const float* P,
+                                       float* C, const float* X, int D, const float* kernel, int splits)
     void lc_input_gradients_f(Py_ssize_t rows, int G, int D, const float* gates, const float* x,
                               const float* kernel, float* dx, float* d_kernel, float* d_bias)
     void lc_input_gradients_d(Py_ssize_t rows, int G, int D, const double* gates, const double* x,
