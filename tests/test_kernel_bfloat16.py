@@ -68,7 +68,8 @@ def test_native_exactly_where_an_avx512_variant_runs_on_a_cpu_with_avx512_bf16(k
     assert module.bfloat16_native() == expected
 
 
-@pytest.mark.parametrize("batch, units", [(1, 128), (3, 256)], ids=["batch-1-units-split", "H256-units-split"])
+@pytest.mark.parametrize("batch, units", [(1, 128), (1, 50), (3, 256)],
+                         ids=["batch-1-units-split", "batch-1-odd-last-panel", "H256-units-split"])
 def test_threads_and_unit_split_do_not_change_the_result(kernel_variant, batch, units):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((batch, 120, 4), dtype=np.float32)

@@ -157,6 +157,54 @@ static void lc_bkernel_rows(int rows, int splits, int pairs, const uint32_t *A2,
 #undef LC_B_CALL
 }
 
+/* One panel (16 columns) for one row, a panel at a time: batch 1's weights as one stream from L2
+ * (lstm_gemm_avx512.h's lc_gemm_packed_row_z says why).  Accumulators y<u>_0, C's columns past
+ * the mask neither read nor written; each element summed in the two-panel kernel's order. */
+#define LC_BY_DECLARE(u, r)                                                             \
+    __m512 y##u##_##r = (u || !accumulate) ? _mm512_setzero_ps()                         \
+                          : _mm512_maskz_loadu_ps(mask, C + (size_t)(r) * ldc);
+#define LC_BY_LOAD_B(u)                                                                 \
+    __m512bh b##u = (__m512bh)_mm512_loadu_si512(p0 + (size_t)(k + (u)) * 2 * LC_NR);
+#define LC_BY_STEP(u, r)                                                                \
+    y##u##_##r = _mm512_dpbf16_ps(y##u##_##r,                                           \
+                                  (__m512bh)_mm512_set1_epi32((int)A2[(size_t)(r) * lda2 + k + (u)]), b##u);
+#define LC_BY_FOLD(u, r) y0_##r = _mm512_add_ps(y0_##r, y##u##_##r);
+#define LC_BY_STORE(u, r) _mm512_mask_storeu_ps(C + (size_t)(r) * ldc, mask, y0_##r);
+#define LC_BY_LOADS_1 LC_BY_LOAD_B(0)
+#define LC_BY_LOADS_2 LC_BY_LOADS_1 LC_BY_LOAD_B(1)
+#define LC_BY_LOADS_4 LC_BY_LOADS_2 LC_BY_LOAD_B(2) LC_BY_LOAD_B(3)
+#define LC_BY_FOLDS_1(R)
+#define LC_BY_FOLDS_2(R) LC_Z_ROWS_##R(LC_BY_FOLD, 1)
+#define LC_BY_FOLDS_4(R) LC_BY_FOLDS_2(R) LC_Z_ROWS_##R(LC_BY_FOLD, 2) LC_Z_ROWS_##R(LC_BY_FOLD, 3)
+
+#define LC_BY_KERNEL(R, KU)                                                            \
+LC_BF16_TARGET static void lc_bykernel_##R##_##KU(int pairs, const uint32_t *A2, int lda2,    \
+                                           const uint16_t *p0, float *C, int ldc,     \
+                                           __mmask16 mask, int accumulate)            \
+{                                                                                      \
+    LC_TILE_BODY(BY, R, KU, pairs)                                                     \
+}
+LC_BY_KERNEL(1, 4) LC_BY_KERNEL(1, 2) LC_BY_KERNEL(1, 1)
+
+/* The one row's product a panel at a time; `splits` as lc_gemm_packed_f's (lc_tile_splits of 1
+ * row: 4, 2 or 1). */
+static void lc_gemm_bf16_row(int pairs, int N, const uint32_t *A2, const uint16_t *P, float *C,
+                             int accumulate, int splits)
+{
+    int panels = (N + LC_NR - 1) / LC_NR, ku = lc_tile_splits(splits, 1);
+    for (int p = 0; p < panels; p++) {
+        int width = N - p * LC_NR < LC_NR ? N - p * LC_NR : LC_NR;
+        const uint16_t *panel = P + (size_t)p * pairs * 2 * LC_NR;
+        __mmask16 mask = (__mmask16)((1u << width) - 1u);
+        if (ku == 4)
+            lc_bykernel_1_4(pairs, A2, pairs, panel, C + p * LC_NR, 0, mask, accumulate);
+        else if (ku == 2)
+            lc_bykernel_1_2(pairs, A2, pairs, panel, C + p * LC_NR, 0, mask, accumulate);
+        else
+            lc_bykernel_1_1(pairs, A2, pairs, panel, C + p * LC_NR, 0, mask, accumulate);
+    }
+}
+
 /* The rows of A as bfloat16 pairs, an odd K padded with zero. */
 LC_BF16_TARGET static void lc_rows_to_bf16(int M, int K, const float *A, int lda, uint16_t *A2)
 {
@@ -172,10 +220,15 @@ LC_BF16_TARGET static void lc_rows_to_bf16(int M, int K, const float *A, int lda
     }
 }
 
-/* One block of rows (M <= block), A2 their bfloat16 pairs; `splits` as lc_gemm_packed_f's. */
+/* One block of rows (M <= block), A2 their bfloat16 pairs; `splits` as lc_gemm_packed_f's;
+ * `one_stream`: one row a panel at a time (the row split, lc_gemm_packed_bf16_alone). */
 static void lc_gemm_bf16_block(int M, int pairs, int N, const uint16_t *A2, const uint16_t *P,
-                               float *C, int ldc, int accumulate, int splits)
+                               float *C, int ldc, int accumulate, int splits, int one_stream)
 {
+    if (M == 1 && one_stream) {
+        lc_gemm_bf16_row(pairs, N, (const uint32_t *)A2, P, C, accumulate, splits);
+        return;
+    }
 #if LC_HAVE_AMX
     if (lc_amx_takes(M, pairs, N)) {
         lc_gemm_bf16_amx(M, pairs, N, A2, P, C, ldc, accumulate);
@@ -204,8 +257,8 @@ static void lc_gemm_bf16_block(int M, int pairs, int N, const uint16_t *A2, cons
     }
 }
 
-static void lc_gemm_packed_bf16_native(int M, int K, int N, const float *A, int lda,
-                                       const uint16_t *P, float *C, int ldc, int accumulate, int splits)
+static void lc_gemm_packed_bf16_native(int M, int K, int N, const float *A, int lda, const uint16_t *P,
+                                       float *C, int ldc, int accumulate, int splits, int one_stream)
 {
     uint16_t A2[LC_BF16_BLOCK_BYTES / sizeof(uint16_t)] __attribute__((aligned(64)));
     int pairs = (K + 1) / 2;
@@ -213,7 +266,7 @@ static void lc_gemm_packed_bf16_native(int M, int K, int N, const float *A, int 
     for (int i = 0; i < M; i += block) {
         int rows = M - i < block ? M - i : block;
         lc_rows_to_bf16(rows, K, A + (size_t)i * lda, lda, A2);
-        lc_gemm_bf16_block(rows, pairs, N, A2, P, C + (size_t)i * ldc, ldc, accumulate, splits);
+        lc_gemm_bf16_block(rows, pairs, N, A2, P, C + (size_t)i * ldc, ldc, accumulate, splits, one_stream);
     }
 }
 #endif
@@ -245,16 +298,31 @@ static void lc_gemm_packed_bf16_emulated(int M, int K, int N, const float *A, in
 
 /* C = [C +] A @ packed op(B) with the weights and A's rows in bfloat16 (`mode` native or
  * emulated, P packed by the matching function), `splits` as lc_gemm_packed_f's.  K <= LC_BF16_MAX_K. */
-static void lc_gemm_packed_bf16(int mode, int M, int K, int N, const float *A, int lda,
-                                const void *P, float *C, int ldc, int accumulate, int splits)
+static void lc_gemm_packed_bf16_on(int mode, int M, int K, int N, const float *A, int lda, const void *P,
+                                   float *C, int ldc, int accumulate, int splits, int one_stream)
 {
 #if LC_HAVE_BF16_KERNEL
     if (mode == LC_BF16_NATIVE) {
-        lc_gemm_packed_bf16_native(M, K, N, A, lda, (const uint16_t *)P, C, ldc, accumulate, splits);
+        lc_gemm_packed_bf16_native(M, K, N, A, lda, (const uint16_t *)P, C, ldc, accumulate, splits, one_stream);
         return;
     }
 #endif
+    (void)one_stream;
     lc_gemm_packed_bf16_emulated(M, K, N, A, lda, (const float *)P, C, ldc, accumulate, splits);
+}
+
+static void lc_gemm_packed_bf16(int mode, int M, int K, int N, const float *A, int lda,
+                                const void *P, float *C, int ldc, int accumulate, int splits)
+{
+    lc_gemm_packed_bf16_on(mode, M, K, N, A, lda, P, C, ldc, accumulate, splits, 0);
+}
+
+/* lc_gemm_packed_bf16 for a thread computing a step alone (the row split): one row a panel at a
+ * time, as lc_gemm_packed_alone_f (same bits). */
+static void lc_gemm_packed_bf16_alone(int mode, int M, int K, int N, const float *A, int lda,
+                                      const void *P, float *C, int ldc, int accumulate, int splits)
+{
+    lc_gemm_packed_bf16_on(mode, M, K, N, A, lda, P, C, ldc, accumulate, splits, 1);
 }
 
 #endif

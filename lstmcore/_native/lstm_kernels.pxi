@@ -638,8 +638,8 @@ cdef void _forward_rows(floating* tag, Dims* d, CallArrays* a, Py_ssize_t r0, Py
             if not product:
                 pass
             elif floating is float and d.bf16:
-                lc_gemm_packed_bf16(d.bf16, <int>(n - r0), <int>H, <int>G, h_prev + r0 * H, <int>H, packed,
-                                    gates_s + r0 * G, <int>G, 1, lc_k_splits(B))
+                lc_gemm_packed_bf16_alone(d.bf16, <int>(n - r0), <int>H, <int>G, h_prev + r0 * H, <int>H, packed,
+                                          gates_s + r0 * G, <int>G, 1, lc_k_splits(B))
             else:
                 _recurrent_product(False, n - r0, B, H, h_prev + r0 * H, packed, rkernel, gates_s + r0 * G)
         for i in range(r0, n):

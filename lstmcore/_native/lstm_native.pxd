@@ -47,6 +47,8 @@ cdef extern from "lstm_gemm_bf16.h" nogil:
     void lc_pack_bf16_emulated(int K, int N, const float* B, int ldb, int transpose, float* P)
     void lc_gemm_packed_bf16(int mode, int M, int K, int N, const float* A, int lda, const void* P,
                              float* C, int ldc, int accumulate, int splits)
+    void lc_gemm_packed_bf16_alone(int mode, int M, int K, int N, const float* A, int lda, const void* P,
+                                   float* C, int ldc, int accumulate, int splits)
     int lc_bf16_native_available()
     float lc_bf16_round(float x)
 
