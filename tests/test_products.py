@@ -116,3 +116,26 @@ def test_a_layer_called_outside_fit_pins_the_blas_for_its_split_and_restores_it(
     finally:
         lc.set_num_threads(None)
     np.testing.assert_allclose(split, a @ b, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(1, 5), (7, 3), (1000, 37), (64, 1)])
+def test_float32_sums_are_in_a_fixed_order_and_never_reach_the_blas(shape, monkeypatch):
+    """column_sums and last_axis_sum (bias gradients, softmax, BatchNormalization) add in row or
+    column order natively for float32: the BLAS's product with ones summed in its kernel's order,
+    the CPU's.  A sequential float64 sum of the same floats rounded once matches them to float32
+    rounding, and NumPy's dot is never called."""
+    from lstmcore.activations import last_axis_sum
+    from lstmcore.layers.base import column_sums
+
+    monkeypatch.setattr(np, "dot", lambda *args, **kwargs: pytest.fail("np.dot was called"))
+    m = np.random.default_rng(shape[0]).standard_normal(shape).astype(np.float32)
+    by_column = np.zeros(shape[1], np.float32)
+    for row in m:
+        by_column = by_column + row                      # float32 adds in row order
+    np.testing.assert_array_equal(column_sums(m), by_column)
+    by_row = np.zeros(shape[0], np.float32)
+    for column in m.T:
+        by_row = by_row + column
+    np.testing.assert_array_equal(last_axis_sum(m)[:, 0], by_row)
+    out = np.full(shape[1], np.nan, np.float32)
+    assert column_sums(m, out=out) is out and np.array_equal(out, by_column)

@@ -982,6 +982,31 @@ def _packed_product(cnp.ndarray a, cnp.ndarray b, bint transpose, cnp.ndarray c,
                          lc_k_splits(M if batch is None else batch))
 
 
+def column_sums_f32(float[:, ::1] matrix, float[::1] out):
+    """out[j] = sum over rows r, in row order, of matrix[r, j] (float32): a fixed order of exact
+    IEEE additions whatever the vector width, where the BLAS product with a ones vector that
+    lstmcore.layers.base.column_sums used summed in its own kernel's order (the CPU's)."""
+    cdef Py_ssize_t r, j, rows = matrix.shape[0], columns = matrix.shape[1]
+    with nogil:
+        for j in range(columns):
+            out[j] = 0
+        for r in range(rows):
+            for j in range(columns):
+                out[j] = out[j] + matrix[r, j]
+
+
+def last_axis_sums_f32(float[:, ::1] values, float[::1] out):
+    """out[r] = sum over k, in order, of values[r, k] (float32): a fixed order, as column_sums_f32."""
+    cdef Py_ssize_t r, k, rows = values.shape[0], width = values.shape[1]
+    cdef float total
+    with nogil:
+        for r in range(rows):
+            total = 0
+            for k in range(width):
+                total = total + values[r, k]
+            out[r] = total
+
+
 HAS_WEIGHT_GRADIENT_KERNEL = bool(LC_HAVE_GEMM_TN)   # lstm_gemm_tn.h in this variant (else BLAS)
 # Dense and Conv1D products on these kernels (lstmcore/_products.py): the SIMD variants; baseline,
 # with neither FMA nor the tiles, keeps NumPy's BLAS.

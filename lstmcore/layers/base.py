@@ -38,6 +38,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .. import backend, initializers
+from .._native import dispatch
 from . import symbolic
 
 __all__ = ["Layer", "InputLayer", "Input", "check_positive_int", "check_rate", "check_bool", "column_sums",
@@ -60,12 +61,18 @@ _ones_cache = {}
 
 
 def column_sums(matrix, out=None):
-    """Sum a 2-D array over its rows as a BLAS matrix-vector product with a ones vector.
+    """Sum a 2-D array over its rows.
 
-    np.sum(axis=0) on a tall, narrow array walks it column by column and is
-    tens of times slower than this for the (batch * steps, features) arrays of
-    the backward passes.
+    float32 through the native kernels' row-order sum (the same bits on every CPU: a BLAS
+    product with ones sums in its kernel's order, which OpenBLAS picks by the CPU); float64 as a
+    BLAS matrix-vector product with a ones vector.  np.sum(axis=0) on a tall, narrow array walks
+    it column by column and is tens of times slower than either for the (batch * steps,
+    features) arrays of the backward passes.
     """
+    if matrix.dtype == np.float32 and (out is None or (out.dtype == np.float32 and out.flags.c_contiguous)):
+        target = np.empty(matrix.shape[1], np.float32) if out is None else out
+        dispatch.active().column_sums_f32(np.ascontiguousarray(matrix), target.reshape(-1))
+        return target
     rows = matrix.shape[0]
     key = (rows, matrix.dtype.str)
     ones = _ones_cache.get(key)

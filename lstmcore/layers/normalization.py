@@ -155,10 +155,10 @@ class BatchNormalization(Layer):
         count = flat.shape[0] if rows is None else float(rows.sum())
         if count == 0:
             return None, None, 0
-        mean = (column_sums(flat) if rows is None else rows @ flat) / count
+        mean = column_sums(flat if rows is None else rows[:, None] * flat) / count
         centered = flat - mean
         squares = centered * centered
-        var = (column_sums(squares) if rows is None else rows @ squares) / count
+        var = column_sums(squares if rows is None else rows[:, None] * squares) / count
         return mean, var, count
 
     def _follow(self, mean, var):
