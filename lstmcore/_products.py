@@ -59,7 +59,8 @@ def matmul(a, b, out=None):
     if a.dtype == np.float32 and b.dtype == np.float32 and rows and inner and columns:
         kernels = dispatch.active()
         if kernels.LAYER_PRODUCTS:
-            target = out if out is not None and out.flags.c_contiguous else np.empty((rows, columns), np.float32)
+            usable = out is not None and out.dtype == np.float32 and out.flags.c_contiguous
+            target = out if usable else np.empty((rows, columns), np.float32)
             with _threads.blas_pinned():     # its fallbacks to sgemm (lstm_gemm_tn.h) on one thread
                 kernels.layer_product(a, b, target, threads)
             if out is not None and target is not out:

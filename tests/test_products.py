@@ -88,6 +88,9 @@ def test_float32_products_write_into_out_even_when_it_is_a_view():
     assert _products.matmul(a, b, out=view) is view
     np.testing.assert_array_equal(view, contiguous)
     np.testing.assert_array_equal(wider[:, b.shape[1]:], 7.0)
+    wide_type = np.zeros((a.shape[0], b.shape[1]), np.float64)      # converted, never written as float32
+    assert _products.matmul(a, b, out=wide_type) is wide_type
+    np.testing.assert_array_equal(wide_type, contiguous.astype(np.float64))
 
 
 def test_small_products_are_plain_matmul(monkeypatch):
