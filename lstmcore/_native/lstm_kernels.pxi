@@ -630,8 +630,8 @@ cdef void _forward_rows(floating* tag, Dims* d, CallArrays* a, Py_ssize_t r0, Py
             fused = narrow != NULL and product and not d.bf16
             if fused:       # the projection inside the product: one pass over the gates, same bits
                 lc_gemm_packed_narrow_alone_f(<int>(n - r0), <int>H, <int>G, <int>G, h_prev + r0 * H, <int>H,
-                                        packed, gates_s + r0 * G, narrow + ((s - s0) * B + r0) * d.D,
-                                        <int>d.D, kernel, lc_k_splits(B))
+                                              packed, gates_s + r0 * G, narrow + ((s - s0) * B + r0) * d.D,
+                                              <int>d.D, kernel, lc_k_splits(B))
         if not fused:
             if narrow != NULL:
                 _project_narrow(n - r0, G, d.D, narrow + ((s - s0) * B + r0) * d.D, kernel, gates_s + r0 * G)
