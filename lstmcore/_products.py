@@ -5,7 +5,9 @@ x @ W and dz @ W^T, lstm_gemm_tn.h for the weight gradient x^T dz), in blocks fi
 problem and shared by the library's threads.  The BLAS sums in an order of its own kernel's,
 which it picks by the CPU it recognises: scipy's and NumPy's OpenBLAS run their SkylakeX kernel on
 AMD Zen 4 and their Haswell one on Zen 5, and the motif evaluation (a BiLSTM and Dense layers)
-gave a leave-one-out median of 93.4 % on the one and 91.5 % on the other.  On lstmcore's kernels
+gave a leave-one-out median of 93.4 % on the one and 91.5 % on the other, until these products and
+the layers' sums (layers/base.py's column_sums, activations.last_axis_sum) left the BLAS; .ci/run
+checks it with OpenBLAS forced to another kernel.  On lstmcore's kernels
 a Dense or Conv1D layer gives the same bits on every CPU, SIMD variant and thread count, as the
 LSTM does (README, "One build for every CPU").  The exceptions are the kernels': the baseline
 variant, and weight gradients of fewer than 4 rows or, off AMD with AVX-512, more than 1024

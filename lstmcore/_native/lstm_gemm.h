@@ -280,8 +280,8 @@ static void lc_gemm_packed_alone_f(int M, int K, int N, const float *A, int lda,
  * AMD (benchmarks/bench_products.py, one core):
  *   - Zen 4: 105-114 GFLOP/s against OpenBLAS's SkylakeX sgemm at 91-102 (projection shapes);
  *     big inference 4 % faster.
- *   - Zen 5 (family 26, 512-bit pipes): 250-283 against 120-137; OpenBLAS 0.3.30 does not know
- *     the CPU and runs its Haswell kernel.  The A^T B kernel did 219-238 against 120-132 on big's
+ *   - Zen 5 (family 26, 512-bit pipes): 250-283 against 115-137; OpenBLAS 0.3.30 does not know
+ *     the CPU and runs its Haswell kernel.  The A^T B kernel did 207-238 against 116-133 on big's
  *     2048-wide weight gradients (level with OpenBLAS on Zen 4, hence LC_TN_MAX_N elsewhere);
  *     big training 1.3x faster.
  * Unmeasured on Intel (a Xeon has two 512-bit FMA pipes that OpenBLAS's SkylakeX kernel was
