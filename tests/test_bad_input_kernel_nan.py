@@ -64,7 +64,7 @@ def test_backward_propagates_nan_and_inf_as_the_reference(kernel_variant, dtype,
         if getattr(got, name) is None or getattr(expected, name) is None:
             continue
         # inf saturates a gate: the reference's derivative is exactly 0 and inf * 0 is NaN; the kernels'
-        # sigmoid is exactly 0 where the reference's exp overflows (LC_SIGMOID_ZERO), so NaN there too.
+        # sigmoid is exactly 0 where the reference's exp overflows (lc_exp_negf), so NaN there too.
         _assert_same_non_finite(getattr(got, name), getattr(expected, name), f"{kernel_variant} {name}")
 
 

@@ -12,7 +12,7 @@ FMA) rounds each product on its own and is left out: it is the fallback for CPUs
 import numpy as np
 import pytest
 
-from lstmcore import ops
+from lstmcore import _reference, ops
 from lstmcore._native import dispatch
 
 from kernel_cases import forward_args, make_problem, upstream_gradients, varied_lengths
@@ -75,6 +75,48 @@ def test_saturated_and_special_gates_give_the_same_bits_on_every_simd_variant():
             outputs[variant] = list(ops.lstm_forward(*args, threads=1)[:3])
     for variant in SIMD_VARIANTS[1:]:
         _assert_same_bits(outputs[SIMD_VARIANTS[0]], outputs[variant], variant)
+
+
+# Gate pre-activations through the edge of float32's exp: exp(-x) overflows below -88.7228
+# (sigmoid exactly 0), 2^n of the reduction reaches n = 128 from -88.38 on (no float32 bits of its
+# own: the AVX2 and scalar cells apply 2^127 times 2), the clamps sit at -89 and 86.  Not within
+# 1e-4 of ln(FLT_MAX), where the last ulp of the polynomial decides between FLT_MAX and inf.
+EDGE_PRE_ACTIVATIONS = [-1e30, -100.0, -89.5, -89.0, -88.9, -88.8, -88.75, -88.7, -88.6, -88.5, -88.4,
+                        -88.37, -88.3, -88.0, -87.5, -87.0, -86.5, -86.0, -45.0, -17.0, -1.0, 0.0, 1.0,
+                        17.0, 44.0, 45.0, 86.0, 86.5, 87.0, 88.0, 88.5, 89.0, 90.0, 1e30]
+
+
+def _edge_cells():
+    """One row a pre-activation, every gate of the row equal to it, one step from zero state:
+    c = sigmoid(v) tanh(v) shows the sigmoid's bits down to its subnormal values."""
+    v = np.array(EDGE_PRE_ACTIVATIONS, np.float32)
+    units = 3
+    x = v.reshape(-1, 1, 1).copy()
+    kernel = np.ones((1, 4 * units), np.float32)
+    return x, kernel, np.zeros((units, 4 * units), np.float32), np.zeros(4 * units, np.float32)
+
+
+def test_gates_at_the_edge_of_exp_match_the_reference(kernel_variant):
+    """The sigmoid is the reference's float32 one where exp(-x) is about to overflow: a clamp of
+    -x at 88 gave 6.05e-39 for sigmoid(-88.5), whose value is 3.67e-39."""
+    args = _edge_cells()
+    with np.errstate(over="ignore"):
+        expected = _reference.lstm_forward(*args)
+    got = ops.lstm_forward(*args, threads=1)
+    np.testing.assert_allclose(got.c_n, expected.c_n, rtol=2e-6, atol=0)
+    # h = o tanh(c), tanh as 2 sigmoid(2c) - 1: absolute error about 6e-8 near 0 (lstm_cell.h)
+    np.testing.assert_allclose(got.outputs, expected.outputs, rtol=2e-6, atol=2e-7)
+
+
+@pytest.mark.skipif(len(SIMD_VARIANTS) < 2, reason="one SIMD kernel variant on this CPU: nothing to compare")
+def test_gates_at_the_edge_of_exp_give_the_same_bits_on_every_simd_variant():
+    args = _edge_cells()
+    results = {}
+    for variant in SIMD_VARIANTS:
+        with dispatch.using(variant):
+            results[variant] = list(ops.lstm_forward(*args, threads=1)[:3])
+    for variant in SIMD_VARIANTS[1:]:
+        _assert_same_bits(results[SIMD_VARIANTS[0]], results[variant], variant)
 
 
 @pytest.mark.parametrize("variant", SIMD_VARIANTS)

@@ -15,16 +15,24 @@
 #include <stdint.h>
 #include <string.h>
 
-/* exp for float32, Cephes-style: range reduction by round(x/ln2), a degree-6
- * polynomial on [-ln2/2, ln2/2] and a scale built in the exponent bits.
- * Relative error about 2 ulp on [-87, 88]; inputs outside are clamped. */
-static inline float lc_expf(float x)
+/* exp(-x) for float32, Cephes-style: range reduction by n = round(-x / ln2), a degree-6 polynomial
+ * on [-ln2/2, ln2/2] and the scale 2^n.  Relative error about 2 ulp.  x is clamped to
+ * [LC_EXP_NEG_LOW, LC_EXP_NEG_HIGH]: above it exp(-x) < 2^-124 and 1 + exp(-x) is 1 anyway; below
+ * it -x passes ln(FLT_MAX) = 88.72 and the product overflows to inf (2^n then has n = 128, so it
+ * is applied as 2^(n-1) times 2, the bits vscalefps gives in one instruction), which makes the
+ * sigmoid 1 / (1 + inf) exactly 0, as the reference's is where its exp overflows (a clamped exp
+ * left 1e-38 there, and then a saturated gate times an infinite input gave inf where the
+ * reference gives NaN, inf * 0).  The negation lives in the reduction: r = -x - n ln2 is the value
+ * the reduction of -x gives, and a sigmoid needs no separate negation. */
+#define LC_EXP_NEG_LOW (-89.0f)
+#define LC_EXP_NEG_HIGH 86.0f
+static inline float lc_exp_negf(float x)
 {
     /* Comparisons false for NaN leave it unclamped, so NaN propagates (keep this order). */
-    x = x < -87.0f ? -87.0f : x;
-    x = x > 88.0f ? 88.0f : x;
-    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
-    float r = x - n * 0.693359375f;
+    x = x < LC_EXP_NEG_LOW ? LC_EXP_NEG_LOW : x;
+    x = x > LC_EXP_NEG_HIGH ? LC_EXP_NEG_HIGH : x;
+    float n = (x * -1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
+    float r = -x - n * 0.693359375f;
     r = r + n * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
@@ -33,16 +41,12 @@ static inline float lc_expf(float x)
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    union { int32_t i; float f; } scale;
-    scale.i = (int32_t)((n + 127.0f) * 8388608.0f);   /* 2^n as IEEE bits, no integer shift */
-    return p * scale.f;
+    union { int32_t i; float f; } half_scale;
+    half_scale.i = (int32_t)((n + 126.0f) * 8388608.0f);   /* 2^(n-1) as IEEE bits, no integer shift */
+    return p * half_scale.f * 2.0f;
 }
 
-/* Below LC_SIGMOID_ZERO, exp(-x) overflows float32 and the reference's sigmoid is exactly 0; the
- * clamped exp would leave 1e-38 there, and then a saturated gate times an infinite input gives
- * inf where the reference gives NaN (inf * 0).  So such x give 0 (NaN compares false: kept). */
-#define LC_SIGMOID_ZERO (-88.7228394f)
-static inline float lc_sigmoidf(float x) { return x < LC_SIGMOID_ZERO ? 0.0f : 1.0f / (1.0f + lc_expf(-x)); }
+static inline float lc_sigmoidf(float x) { return 1.0f / (1.0f + lc_exp_negf(x)); }
 /* tanh(x) = 2 sigmoid(2x) - 1: the vector cells compute tanh this way too, so a gate block that
  * ends inside a vector (lanes of both kinds, each scaled by 2 or 1) gives each lane what a vector
  * of one kind gives it, whatever the vector width. */
@@ -118,14 +122,14 @@ static inline void NAME(int W, int S, T *restrict z, const T *restrict c,       
 #include <immintrin.h>
 #define LC_CELL_SIMD 1
 
-static inline __m256 lc_exp8(__m256 x)
+static inline __m256 lc_exp_neg8(__m256 x)
 {
     /* The clamps' operand order keeps NaN: max/min return their second operand when either is
-     * NaN, so NaN falls through as the reference's exp does (x first would turn NaN into -87). */
-    x = _mm256_min_ps(_mm256_set1_ps(88.0f), _mm256_max_ps(_mm256_set1_ps(-87.0f), x));
-    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+     * NaN, so NaN falls through as the reference's exp does (x first would turn NaN into a bound). */
+    x = _mm256_min_ps(_mm256_set1_ps(LC_EXP_NEG_HIGH), _mm256_max_ps(_mm256_set1_ps(LC_EXP_NEG_LOW), x));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(-1.44269504088896341f)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    __m256 r = _mm256_fnmsub_ps(n, _mm256_set1_ps(0.693359375f), x);
     r = _mm256_fmadd_ps(n, _mm256_set1_ps(2.12194440e-4f), r);
     __m256 p = _mm256_set1_ps(1.9875691500e-4f);
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
@@ -134,16 +138,14 @@ static inline __m256 lc_exp8(__m256 x)
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
     p = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+    /* 2^(n-1) times 2: n reaches 128, whose 2^n has no float32 bits (see lc_exp_negf) */
+    __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(126)), 23);
+    return _mm256_mul_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(bits)), _mm256_set1_ps(2.0f));
 }
 
 static inline __m256 lc_sigmoid8(__m256 x)
 {
-    /* lanes below LC_SIGMOID_ZERO are 0 (see lc_sigmoidf); "not less than" is true for NaN */
-    __m256 keep = _mm256_cmp_ps(x, _mm256_set1_ps(LC_SIGMOID_ZERO), _CMP_NLT_UQ);
-    __m256 d = _mm256_add_ps(_mm256_set1_ps(1.0f), lc_exp8(_mm256_sub_ps(_mm256_setzero_ps(), x)));
-    return _mm256_and_ps(keep, _mm256_div_ps(_mm256_set1_ps(1.0f), d));
+    return _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_add_ps(_mm256_set1_ps(1.0f), lc_exp_neg8(x)));
 }
 
 static inline __m256 lc_tanh8(__m256 x)

@@ -15,13 +15,17 @@
 
 #include <immintrin.h>
 
-static inline __m512 lc_exp16(__m512 x)
+/* exp(-x), x clamped to [LC_EXP_NEG_LOW, LC_EXP_NEG_HIGH] (the operand order keeps NaN, see
+ * lc_exp_neg8).  The negation is folded into the reduction (n = round(x * -log2 e), r = -x - n ln2 by
+ * one fnmsub: the value of r for -x, so the same bits as negating first).  2^n by vscalefps, which
+ * overflows to inf as the product would: -x past ln(FLT_MAX) gives inf, and the sigmoid 1 / (1 + inf)
+ * its exact 0 without a compare. */
+static inline __m512 lc_exp_neg16(__m512 x)
 {
-    /* operand order keeps NaN (see lc_exp8) */
-    x = _mm512_min_ps(_mm512_set1_ps(88.0f), _mm512_max_ps(_mm512_set1_ps(-87.0f), x));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+    x = _mm512_min_ps(_mm512_set1_ps(LC_EXP_NEG_HIGH), _mm512_max_ps(_mm512_set1_ps(LC_EXP_NEG_LOW), x));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(-1.44269504088896341f)),
                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    __m512 r = _mm512_fnmsub_ps(n, _mm512_set1_ps(0.693359375f), x);
     r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
     __m512 p = _mm512_set1_ps(1.9875691500e-4f);
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
@@ -33,16 +37,14 @@ static inline __m512 lc_exp16(__m512 x)
     return _mm512_scalef_ps(p, n);
 }
 
-/* 1 / (1 + exp(-x)) with an IEEE division, 0 below LC_SIGMOID_ZERO ("not less than" is true for
- * NaN, which propagates).  Every operation of the activations is a correctly rounded IEEE one (the
- * exp polynomial's FMAs, this division), so the AVX2 cell, this one and any CPU running either
- * give the same bits: a reciprocal estimate (vrcp14ps here, vrcpps in AVX2, each CPU's own table)
- * refined by Newton steps was within an ulp, not the same float (lstm_cell.h says more). */
+/* 1 / (1 + exp(-x)) with an IEEE division.  Every operation of the activations is a correctly
+ * rounded IEEE one (the exp polynomial's FMAs, this division), so the AVX2 cell, this one and any
+ * CPU running either give the same bits: a reciprocal estimate (vrcp14ps here, vrcpps in AVX2, each
+ * CPU's own table) refined by Newton steps was within an ulp, not the same float (lstm_cell.h says
+ * more). */
 static inline __m512 lc_sigmoid16(__m512 x)
 {
-    __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(LC_SIGMOID_ZERO), _CMP_NLT_UQ);
-    __m512 d = _mm512_add_ps(_mm512_set1_ps(1.0f), lc_exp16(_mm512_sub_ps(_mm512_setzero_ps(), x)));
-    return _mm512_maskz_div_ps(keep, _mm512_set1_ps(1.0f), d);
+    return _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(_mm512_set1_ps(1.0f), lc_exp_neg16(x)));
 }
 
 /* tanh(x) = 2 sigmoid(2x) - 1, one rounding after the sigmoid's (see lc_tanhf). */
