@@ -146,9 +146,13 @@ static inline void lc_prefetch_rows(const float *p, int64_t count)
 }
 
 /* Step s of the block that starts at s0, for the units [u0, u1) (every unit when one thread
- * runs alone): the inputs' projection, the product and the cell of this thread's columns. */
+ * runs `alone`): the inputs' projection, the product and the cell of this thread's columns.
+ * Alone, a row goes through the products a panel at a time (the row split's entries, one stream
+ * of weights from L2; the same bits): single inference on two threads of AMD Zen 5 with the
+ * team's verdict "alone" took 1.50-1.67 ms against 1.73-2.11 with two panels.  In a team it took
+ * 2.12-2.22 ms against 1.85-1.97, so a teammate keeps two panels. */
 static void lc_forward_step_units(const lc_unit_job *job, int64_t s0, int64_t s, int64_t n,
-                                  int64_t u0, int64_t u1)
+                                  int64_t u0, int64_t u1, int alone)
 {
     const int64_t B = job->B, H = job->H, G = 4 * job->H;
     float *gates_s = job->gates + (s - s0) * B * G;
@@ -178,15 +182,21 @@ static void lc_forward_step_units(const lc_unit_job *job, int64_t s0, int64_t s,
     for (int64_t q = 0; q < 4 && product; q++) {
         /* H % LC_NR == 0 here: a panel is H floats of LC_NR, or H / 2 pairs of them */
         size_t panel = (size_t)(q * H + u0) / LC_NR * H * LC_NR;
-        if (fused)
+        if (fused && alone)
+            lc_gemm_packed_narrow_alone_f((int)n, (int)H, (int)(u1 - u0), (int)G, h_prev, (int)H,
+                                          job->packed + panel, gates_s + q * H + u0, x_s, job->D,
+                                          job->kernel + q * H + u0, splits);
+        else if (fused)
             lc_gemm_packed_narrow_f((int)n, (int)H, (int)(u1 - u0), (int)G, h_prev, (int)H, job->packed + panel,
                                     gates_s + q * H + u0, x_s, job->D, job->kernel + q * H + u0, splits);
-        else if (job->bf16 == LC_BF16_NATIVE)
-            lc_gemm_packed_bf16(job->bf16, (int)n, (int)H, (int)(u1 - u0), h_prev, (int)H,
-                                (const uint16_t *)job->packed + panel, gates_s + q * H + u0, (int)G, 1, splits);
-        else if (job->bf16)
-            lc_gemm_packed_bf16(job->bf16, (int)n, (int)H, (int)(u1 - u0), h_prev, (int)H,
-                                job->packed + panel, gates_s + q * H + u0, (int)G, 1, splits);
+        else if (job->bf16)     /* native bfloat16 panels are pairs of 16-bit halves, emulated ones floats */
+            lc_gemm_packed_bf16_on(job->bf16, (int)n, (int)H, (int)(u1 - u0), h_prev, (int)H,
+                                   job->bf16 == LC_BF16_NATIVE ? (const void *)((const uint16_t *)job->packed + panel)
+                                                               : (const void *)(job->packed + panel),
+                                   gates_s + q * H + u0, (int)G, 1, splits, alone);
+        else if (alone)
+            lc_gemm_packed_alone_f((int)n, (int)H, (int)(u1 - u0), h_prev, (int)H, job->packed + panel,
+                                   gates_s + q * H + u0, (int)G, 1, splits);
         else
             lc_gemm_packed_f((int)n, (int)H, (int)(u1 - u0), h_prev, (int)H, job->packed + panel,
                              gates_s + q * H + u0, (int)G, 1, splits);
@@ -210,7 +220,7 @@ static void lc_forward_run(const lc_unit_job *job, int64_t s0, int64_t from, int
         n = lc_active_rows(job->lengths, n, s);
         if (n == 0)
             break;                           /* every thread sees the same n */
-        lc_forward_step_units(job, s0, s, n, u0, u1);
+        lc_forward_step_units(job, s0, s, n, u0, u1, team == 1);
         if (team > 1)
             lc_barrier_wait(arrivals, t, team, ++*passed);
     }
