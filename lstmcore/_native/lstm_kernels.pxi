@@ -439,6 +439,16 @@ cdef inline Py_ssize_t _blocks(Py_ssize_t extent, Py_ssize_t least, Py_ssize_t m
     return blocks
 
 
+cdef inline int _team_size(int threads, Py_ssize_t multiply_adds, Py_ssize_t blocks) noexcept nogil:
+    """The threads a product's blocks go to: one below 1M multiply-adds (tens of microseconds on
+    one core), where waking the team costs more than it saves (the seed model's second layer,
+    3.2M each, must be split: benchmarks/results/kernel_design_measurements.md, "team bars");
+    never more than the blocks."""
+    if multiply_adds < 1048576 or threads < 2:
+        return 1
+    return <int>blocks if threads > blocks else threads
+
+
 cdef void _parallel_gemm(int threads, bint split_columns, bint trans_a, bint trans_b,
                          Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
                          floating* a, Py_ssize_t lda, floating* b, Py_ssize_t ldb,
@@ -454,13 +464,7 @@ cdef void _parallel_gemm(int threads, bint split_columns, bint trans_a, bint tra
     cdef Py_ssize_t i, lo, hi, extent = n if split_columns else m
     cdef Py_ssize_t blocks = _blocks(extent, GEMM_COLUMNS_LEAST if split_columns else GEMM_ROWS_LEAST,
                                      MAX_BLOCKS)
-    # Below 1M multiply-adds (tens of microseconds on one core) waking the team costs more
-    # than it saves; the seed model's second layer (3.2M each) must be split (measured:
-    # benchmarks/results/kernel_design_measurements.md, "team bars").
-    if m * n * k < 1048576 or threads < 2:
-        threads = 1
-    if threads > blocks:
-        threads = <int>blocks
+    threads = _team_size(threads, m * n * k, blocks)
     if blocks == 1:
         _gemm(trans_a, trans_b, <int>m, <int>n, <int>k, <floating>1, a, <int>lda, b, <int>ldb,
               beta, c, <int>ldc)
@@ -483,10 +487,7 @@ cdef void _packed_rows_gemm(int threads, Py_ssize_t m, Py_ssize_t k, Py_ssize_t 
     _parallel_gemm's blocks of rows shared by the team (each row is summed in k order whatever
     its block: the same bits at any thread count)."""
     cdef Py_ssize_t i, lo, hi, blocks = _blocks(m, GEMM_ROWS_LEAST, MAX_BLOCKS)
-    if m * n * k < 1048576 or threads < 2:
-        threads = 1
-    if threads > blocks:
-        threads = <int>blocks
+    threads = _team_size(threads, m * n * k, blocks)
     for i in prange(blocks, num_threads=threads, schedule="static"):
         lo = m * i // blocks
         hi = m * (i + 1) // blocks
@@ -546,11 +547,8 @@ cdef void _split_k_gemm(int threads, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
     """
     cdef Py_ssize_t i, lo, hi, size = m * n, blocks = _k_blocks(m, n, k, sizeof(floating))
     cdef floating* partials = NULL
-    # From 1M multiply-adds on, as _parallel_gemm: a k block packs only its own rows, so
-    # even the seed model's 2.9M pays for the team ("team bars" in
-    # benchmarks/results/kernel_design_measurements.md).
-    if m * n * k < 1048576 or threads < 2:
-        threads = 1
+    # a k block packs only its own rows, so even the seed model's 2.9M pays for the team
+    threads = _team_size(threads, m * n * k, blocks)
     if blocks > 1:              # one thread adds each block as it is done, through one buffer
         partials = <floating*>malloc((blocks - 1 if threads > 1 else 1) * size * sizeof(floating))
     if partials == NULL:
@@ -569,7 +567,7 @@ cdef void _split_k_gemm(int threads, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
             _add_partials(c, partials, 1, size, size)
         free(partials)
         return
-    for i in prange(blocks, num_threads=threads if threads < blocks else blocks, schedule="static"):
+    for i in prange(blocks, num_threads=threads, schedule="static"):
         lo = k * i // blocks
         hi = k * (i + 1) // blocks
         if i == 0:
