@@ -158,7 +158,9 @@ def test_training_gives_the_same_bits_at_any_thread_count(variant, shape):
 @pytest.mark.parametrize("rows", [1, 2, 3, 5, 7, 13])
 def test_a_rows_product_does_not_depend_on_the_rows_computed_with_it(kernel_variant, rows):
     """The packed product of a batch's rows, all at once or cut anywhere (a thread's share, a
-    tile), gives each row the same bits: the k-split follows the batch (lc_k_splits)."""
+    tile), gives each row the same bits: the k-split follows the batch (lc_k_splits).  On AVX-512
+    up to 6 rows take four panels at a time and more rows two (lstm_gemm_avx512.h): 200 columns
+    are three groups of four panels and a half, so the cuts here mix both tiles."""
     rng = np.random.default_rng(rows)
     a = rng.standard_normal((rows, 96)).astype(np.float32)
     b = rng.standard_normal((96, 200)).astype(np.float32)

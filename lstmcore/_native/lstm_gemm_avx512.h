@@ -220,6 +220,94 @@ static inline void lc_ykernel_rows(int rows, int splits, int K, const float *A, 
 #undef LC_Y_CALL
 }
 
+/* Four panels (64 columns) for a few rows: accumulators q<u>_<r>_<0..3>.  With KU = 1 (batches
+ * of 3 and more) a tile of R rows and two panels has 2R independent sums, which at R <= 3 leaves
+ * the FMA pipes waiting on their latency (4 cycles, two pipes: 8 sums in flight); a step's few rows
+ * (long's batch of 4, or a thread's share of it) then run four panels at a time, 4R sums.  Each
+ * element is summed in the two-panel kernel's order: the same bits. */
+#define LC_QMR 6    /* rows per tile of four panels (24 accumulators) */
+#define LC_Q_DECLARE(u, r)                                                              \
+    __m512 q##u##_##r##_0 = accumulate ? _mm512_loadu_ps(C + (size_t)(r) * ldc) : _mm512_setzero_ps(), \
+           q##u##_##r##_1 = accumulate ? _mm512_loadu_ps(C + (size_t)(r) * ldc + LC_NR) : _mm512_setzero_ps(), \
+           q##u##_##r##_2 = accumulate ? _mm512_loadu_ps(C + (size_t)(r) * ldc + 2 * LC_NR) : _mm512_setzero_ps(), \
+           q##u##_##r##_3 = accumulate ? _mm512_loadu_ps(C + (size_t)(r) * ldc + 3 * LC_NR) : _mm512_setzero_ps();
+#define LC_Q_LOAD_B(u)                                                                  \
+    __m512 b##u##_0 = _mm512_loadu_ps(p0 + (size_t)(k + (u)) * LC_NR);                   \
+    __m512 b##u##_1 = _mm512_loadu_ps(p0 + panel + (size_t)(k + (u)) * LC_NR);           \
+    __m512 b##u##_2 = _mm512_loadu_ps(p0 + 2 * panel + (size_t)(k + (u)) * LC_NR);       \
+    __m512 b##u##_3 = _mm512_loadu_ps(p0 + 3 * panel + (size_t)(k + (u)) * LC_NR);       \
+    __asm__("" : "+v"(b##u##_0), "+v"(b##u##_1), "+v"(b##u##_2), "+v"(b##u##_3));
+#define LC_Q_LOADS_1 LC_Q_LOAD_B(0)
+#define LC_Q_STEP(u, r) {                                                               \
+    __m512 a = _mm512_set1_ps(A[(size_t)(r) * lda + k + (u)]);                          \
+    q##u##_##r##_0 = _mm512_fmadd_ps(a, b##u##_0, q##u##_##r##_0);                       \
+    q##u##_##r##_1 = _mm512_fmadd_ps(a, b##u##_1, q##u##_##r##_1);                       \
+    q##u##_##r##_2 = _mm512_fmadd_ps(a, b##u##_2, q##u##_##r##_2);                       \
+    q##u##_##r##_3 = _mm512_fmadd_ps(a, b##u##_3, q##u##_##r##_3); }
+#define LC_Q_FOLDS_1(R)
+#define LC_Q_STORE(u, r)                                                                \
+    _mm512_storeu_ps(C + (size_t)(r) * ldc, q0_##r##_0);                                 \
+    _mm512_storeu_ps(C + (size_t)(r) * ldc + LC_NR, q0_##r##_1);                         \
+    _mm512_storeu_ps(C + (size_t)(r) * ldc + 2 * LC_NR, q0_##r##_2);                     \
+    _mm512_storeu_ps(C + (size_t)(r) * ldc + 3 * LC_NR, q0_##r##_3);
+
+/* Family QN: Q whose sums start from the narrow input projection, as family N's do. */
+#define LC_QN_DECLARE(u, r)                                                             \
+    const float *x##r = X + (size_t)(r) * ldx;                                          \
+    __m512 q##u##_##r##_0 = lc_project16(D, x##r, W, ldw),                               \
+           q##u##_##r##_1 = lc_project16(D, x##r, W + LC_NR, ldw),                       \
+           q##u##_##r##_2 = lc_project16(D, x##r, W + 2 * LC_NR, ldw),                   \
+           q##u##_##r##_3 = lc_project16(D, x##r, W + 3 * LC_NR, ldw);
+#define LC_QN_LOAD_B LC_Q_LOAD_B
+#define LC_QN_LOADS_1 LC_Q_LOADS_1
+#define LC_QN_STEP LC_Q_STEP
+#define LC_QN_FOLDS_1 LC_Q_FOLDS_1
+#define LC_QN_STORE LC_Q_STORE
+
+/* C[r, 0:64] = [C +] A[r, :] @ four panels from p0, `panel` floats apart, for R rows (KU = 1). */
+#define LC_Q_KERNEL(R)                                                                 \
+static inline void lc_qkernel_##R(int K, const float *A, int lda, const float *p0, size_t panel, \
+                                  float *C, int ldc, int accumulate)                   \
+{                                                                                      \
+    LC_TILE_BODY(Q, R, 1, K)                                                           \
+}
+/* C[r, 0:64] = X[r, :D] @ W[:, 0:64] + A[r, :] @ four panels, for R rows (KU = 1). */
+#define LC_QN_KERNEL(R)                                                                \
+static inline void lc_qnkernel_##R(int K, const float *A, int lda, const float *p0, size_t panel, \
+                                   float *C, int ldc, const float *X, int ldx, int D,  \
+                                   const float *W, int ldw)                            \
+{                                                                                      \
+    LC_TILE_BODY(QN, R, 1, K)                                                          \
+}
+#define LC_Q_HEIGHTS(DEFINE) DEFINE(1) DEFINE(2) DEFINE(3) DEFINE(4) DEFINE(5) DEFINE(6)
+LC_Q_HEIGHTS(LC_Q_KERNEL)
+LC_Q_HEIGHTS(LC_QN_KERNEL)
+
+#define LC_Q_SWITCH(rows, CALL)                                                         \
+    switch (rows) {                                                                     \
+        case 6: CALL(6); break; case 5: CALL(5); break; case 4: CALL(4); break;          \
+        case 3: CALL(3); break; case 2: CALL(2); break; default: CALL(1); }
+
+/* Whether M rows of a batch with `splits` take four panels at a time: few rows, one sum each. */
+static inline int lc_quad_tiles(int M, int splits)
+{
+    return M <= LC_QMR && lc_tile_splits(splits, M) == 1;
+}
+
+/* The first `quads` groups of four panels of C (M x N) = [C +] A @ packed op(B), M <= LC_QMR. */
+static void lc_gemm_packed_q(int M, int K, int quads, const float *A, int lda, const float *P, float *C,
+                             int ldc, int accumulate)
+{
+    size_t panel = (size_t)K * LC_NR;
+    for (int g = 0; g < quads; g++) {
+        const float *p0 = P + 4 * g * panel;
+        float *c = C + 4 * g * LC_NR;
+#define LC_Q_CALL(R) lc_qkernel_##R(K, A, lda, p0, panel, c, ldc, accumulate)
+        LC_Q_SWITCH(M, LC_Q_CALL)
+#undef LC_Q_CALL
+    }
+}
+
 /* Rows of a tile: even tiles of at most LC_ZMR rows (64 = 11+11+11+11+10+10, not 12*5+4),
  * so no tile is left with the few rows that keep few FMAs in flight. */
 static inline int lc_ztile_rows(int left)
@@ -256,8 +344,12 @@ static void lc_gemm_packed_z(int M, int K, int N, const float *A, int lda, const
                              float *C, int ldc, int accumulate, int splits)
 {
     float tile[LC_ZMR * 2 * LC_NR];
-    int panels = (N + LC_NR - 1) / LC_NR;
-    for (int p = 0; p < panels; p += 2) {
+    int panels = (N + LC_NR - 1) / LC_NR, p = 0;
+    if (lc_quad_tiles(M, splits)) {
+        p = 4 * (N / (4 * LC_NR));
+        lc_gemm_packed_q(M, K, p / 4, A, lda, P, C, ldc, accumulate);
+    }
+    for (; p < panels; p += 2) {
         const float *p0 = P + (size_t)p * K * LC_NR;
         int c0 = p * LC_NR;
         int width = N - c0 < 2 * LC_NR ? N - c0 : 2 * LC_NR;

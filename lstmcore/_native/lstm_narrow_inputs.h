@@ -105,8 +105,19 @@ static void lc_gemm_packed_narrow_f(int M, int K, int N, int G, const float *A, 
                                     float *C, const float *X, int D, const float *kernel, int splits)
 {
 #if LC_HAVE_AVX512
-    int panels = (N + LC_NR - 1) / LC_NR;
-    for (int p = 0; p < panels; p += 2) {
+    int panels = (N + LC_NR - 1) / LC_NR, p = 0;
+    if (lc_quad_tiles(M, splits)) {          /* few rows: four panels at a time (family QN) */
+        size_t panel = (size_t)K * LC_NR;
+        for (; p + 4 <= N / LC_NR; p += 4) {
+            const float *p0 = P + (size_t)p * panel;
+            float *c = C + p * LC_NR;
+            const float *w = kernel + p * LC_NR;
+#define LC_QN_CALL(R) lc_qnkernel_##R(K, A, lda, p0, panel, c, G, X, D, D, w, G)
+            LC_Q_SWITCH(M, LC_QN_CALL)
+#undef LC_QN_CALL
+        }
+    }
+    for (; p < panels; p += 2) {
         int c0 = p * LC_NR;
         int width = N - c0 < 2 * LC_NR ? N - c0 : 2 * LC_NR;
         const float *p0 = P + (size_t)p * K * LC_NR;
