@@ -51,7 +51,7 @@ if [ "${PLAN:-tables}" = bounds ]; then
         && gcc $NATIVE benchmarks/native/packed_product.c -o /tmp/packed_product \
         && gcc $NATIVE benchmarks/native/cell_passes.c -o /tmp/cell_passes -lm || { say "harness build failed"; exit 1; }
     step read 30 /tmp/stream_read 16 128 256 512 4096
-    for shape in "128 1" "64 1" "256 1" "50 32" "64 4" "128 64" "512 64"; do
+    for shape in "128 1" "64 1" "256 1" "50 32" "64 3" "64 4" "128 64" "512 64"; do   # 3, 4: four-panel tiles
         step "product $shape" 20 /tmp/packed_product $shape
     done
     for shape in "50 32" "64 4" "128 1" "128 64"; do

@@ -150,7 +150,8 @@ static inline void lc_prefetch_rows(const float *p, int64_t count)
  * Alone, a row goes through the products a panel at a time (the row split's entries, one stream
  * of weights from L2; the same bits): single inference on two threads of AMD Zen 5 with the
  * team's verdict "alone" took 1.50-1.67 ms against 1.73-2.11 with two panels.  In a team it took
- * 2.12-2.22 ms against 1.85-1.97, so a teammate keeps two panels. */
+ * 2.10-2.31 ms against 1.87-2.01 with the cores far apart (a round trip of 500 ns) and 1.10-1.14
+ * against 1.06-1.10 with them near (100 ns), so a teammate keeps two panels. */
 static void lc_forward_step_units(const lc_unit_job *job, int64_t s0, int64_t s, int64_t n,
                                   int64_t u0, int64_t u1, int alone)
 {
