@@ -46,6 +46,17 @@ def test_every_tile_shape_matches_float64(kernel_variant, transpose, accumulate)
                 np.testing.assert_array_equal(c[:, columns:], before[:, columns:], err_msg=where)
 
 
+@pytest.mark.parametrize("batch", [None, 3, 64], ids=["own-batch", "batch-3", "batch-64"])
+def test_no_rows_write_nothing(kernel_variant, batch):
+    """A product of zero rows is a no-op: the four-panel tiles' switch takes any row count it
+    does not name for one row, so zero rows must not reach it (they wrote a row of C)."""
+    buffer = np.full((2, 128), 7.0, np.float32)
+    rows = buffer[:0]                                   # zero rows at the buffer's start
+    dispatch.active()._packed_product(np.zeros((0, 32), np.float32), np.ones((32, 128), np.float32),
+                                      False, rows, False, batch=batch)
+    np.testing.assert_array_equal(buffer, 7.0)
+
+
 def test_nan_in_one_row_stays_in_that_row(kernel_variant):
     a = np.ones((13, 8), np.float32)
     a[4, 3] = np.nan

@@ -288,10 +288,11 @@ LC_Q_HEIGHTS(LC_QN_KERNEL)
         case 6: CALL(6); break; case 5: CALL(5); break; case 4: CALL(4); break;          \
         case 3: CALL(3); break; case 2: CALL(2); break; default: CALL(1); }
 
-/* Whether M rows of a batch with `splits` take four panels at a time: few rows, one sum each. */
+/* Whether M rows of a batch with `splits` take four panels at a time: few rows, one sum each
+ * (and at least one: the kernels' switch takes any other count for one row). */
 static inline int lc_quad_tiles(int M, int splits)
 {
-    return M <= LC_QMR && lc_tile_splits(splits, M) == 1;
+    return M >= 1 && M <= LC_QMR && lc_tile_splits(splits, M) == 1;
 }
 
 /* The first `quads` groups of four panels of C (M x N) = [C +] A @ packed op(B), M <= LC_QMR. */
