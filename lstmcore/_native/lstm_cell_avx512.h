@@ -3,7 +3,7 @@
  * The same arithmetic as the AVX2 cell, sixteen lanes at a time: the same
  * exp polynomial and clamps (so NaN propagates as in the reference), 2^n
  * applied with vscalefps instead of building the exponent bits (exact for
- * the clamped range, so the same value in one instruction instead of four),
+ * the clamped range, so the same value in one instruction instead of five),
  * the same IEEE division and tanh formula (so the same bits), and a row's last
  * units done by masked loads and stores instead of a scalar loop (AVX-512
  * masked stores are not microcoded on Zen 4, unlike AVX2's vmaskmovps).  Each
