@@ -60,6 +60,16 @@ def test_every_simd_variant_trains_to_the_same_bits(shape, threads):
         _assert_same_bits(results[SIMD_VARIANTS[0]], results[variant], f"{SIMD_VARIANTS[0]} vs {variant}")
 
 
+def _assert_every_simd_variant_forwards_to_the_same_bits(args):
+    """One-thread forward outputs and final states of `args` in each SIMD variant, compared."""
+    results = {}
+    for variant in SIMD_VARIANTS:
+        with dispatch.using(variant):
+            results[variant] = list(ops.lstm_forward(*args, threads=1)[:3])
+    for variant in SIMD_VARIANTS[1:]:
+        _assert_same_bits(results[SIMD_VARIANTS[0]], results[variant], variant)
+
+
 @pytest.mark.skipif(len(SIMD_VARIANTS) < 2, reason="one SIMD kernel variant on this CPU: nothing to compare")
 def test_saturated_and_special_gates_give_the_same_bits_on_every_simd_variant():
     """Pre-activations far past exp's range, infinities and NaN: the activations' edge cases
@@ -69,12 +79,7 @@ def test_saturated_and_special_gates_give_the_same_bits_on_every_simd_variant():
     problem["x"][1, 3, 0] = -np.inf
     problem["x"][2, 4, 3] = np.nan
     args, _ = forward_args(problem)
-    outputs = {}
-    for variant in SIMD_VARIANTS:
-        with dispatch.using(variant):
-            outputs[variant] = list(ops.lstm_forward(*args, threads=1)[:3])
-    for variant in SIMD_VARIANTS[1:]:
-        _assert_same_bits(outputs[SIMD_VARIANTS[0]], outputs[variant], variant)
+    _assert_every_simd_variant_forwards_to_the_same_bits(args)
 
 
 # Gate pre-activations through the edge of float32's exp: exp(-x) overflows below -88.7228
@@ -110,13 +115,7 @@ def test_gates_at_the_edge_of_exp_match_the_reference(kernel_variant):
 
 @pytest.mark.skipif(len(SIMD_VARIANTS) < 2, reason="one SIMD kernel variant on this CPU: nothing to compare")
 def test_gates_at_the_edge_of_exp_give_the_same_bits_on_every_simd_variant():
-    args = _edge_cells()
-    results = {}
-    for variant in SIMD_VARIANTS:
-        with dispatch.using(variant):
-            results[variant] = list(ops.lstm_forward(*args, threads=1)[:3])
-    for variant in SIMD_VARIANTS[1:]:
-        _assert_same_bits(results[SIMD_VARIANTS[0]], results[variant], variant)
+    _assert_every_simd_variant_forwards_to_the_same_bits(_edge_cells())
 
 
 @pytest.mark.parametrize("variant", SIMD_VARIANTS)
