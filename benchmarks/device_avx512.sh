@@ -48,8 +48,10 @@ if [ "${PLAN:-tables}" = bounds ]; then
     # each one-thread figure on this CPU, since the device machine has no perf
     NATIVE="-O3 -march=native -fno-math-errno -fno-trapping-math -Ilstmcore/_native"
     gcc -O2 -mavx512f -mfma benchmarks/native/stream_read.c -o /tmp/stream_read \
+        && gcc -O2 benchmarks/native/fma_peak.c -o /tmp/fma_peak \
         && gcc $NATIVE benchmarks/native/packed_product.c -o /tmp/packed_product \
         && gcc $NATIVE benchmarks/native/cell_passes.c -o /tmp/cell_passes -lm || { say "harness build failed"; exit 1; }
+    step "fma peak" 20 /tmp/fma_peak      # the products' ceiling: their GFLOP/s read against it
     step read 30 /tmp/stream_read 16 128 256 512 4096
     for shape in "128 1" "64 1" "256 1" "50 32" "64 3" "64 4" "128 64" "512 64"; do   # 3, 4: four-panel tiles
         step "product $shape" 20 /tmp/packed_product $shape
