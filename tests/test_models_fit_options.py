@@ -28,6 +28,15 @@ def test_validation_split_holds_out_the_last_fraction():
     assert history.history["val_loss"][0] == pytest.approx(expected.evaluate(x[15:], y[15:], verbose=0))
 
 
+def test_validation_split_rounds_the_training_side_down_as_keras():
+    """10 examples, 0.25 held out: Keras trains on floor(7.5) = 7 and validates on 3."""
+    x, y = _data(10)
+    history = _model().fit(x, y, epochs=1, validation_split=0.25, shuffle=False, verbose=0)
+    expected = _model()
+    expected.fit(x[:7], y[:7], epochs=1, shuffle=False, verbose=0)
+    assert history.history["val_loss"][0] == pytest.approx(expected.evaluate(x[7:], y[7:], verbose=0))
+
+
 def test_shuffle_false_visits_batches_in_order():
     x, y = _data()
     seen = []

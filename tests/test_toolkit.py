@@ -86,9 +86,9 @@ def test_time_ordered_holdout_keeps_the_end_of_each_series():
     assert train.tolist() == [0, 1, 2, 5, 6, 7] and held.tolist() == [3, 4, 8, 9]
 
 
-def test_shuffled_holdout_cuts_where_keras_validation_split_does():
+def test_shuffled_holdout_rounds_the_training_side_up():
     train, held = tk.shuffled_holdout(10, 0.25, np.random.default_rng(0))
-    assert train.size == 8 and held.size == 2   # ceil(10 * 0.75) = 8 train, as Keras
+    assert train.size == 8 and held.size == 2   # ceil(10 * 0.75) = 8 train (Keras's fit: 7)
     assert sorted(np.concatenate([train, held]).tolist()) == list(range(10))
 
 

@@ -126,7 +126,10 @@ def parse_cv(text, y: np.ndarray, classes: Sequence[str], seed: int = 0):
 
 
 def _split_at(n: int, fraction: float) -> int:
-    """Where Keras's `validation_split` cuts n examples: the first ceil(n * (1 - fraction)) train."""
+    """Where a task's holdout cuts n examples: the first ceil(n * (1 - fraction)) train.  Keras's
+    `validation_split` (and Model.fit's) rounds the training side down instead; a task rounds it up
+    so that a series or class of a few examples keeps one to train on (and so that the published
+    evaluations keep their splits)."""
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"validation_split must be in [0, 1). Received: {fraction!r}")
     return int(math.ceil(n * (1.0 - fraction))) if fraction > 0 else n

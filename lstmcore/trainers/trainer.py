@@ -66,10 +66,11 @@ def _check_fit_options(epochs, batch_size, verbose, initial_epoch, validation_sp
 
 
 def _split_off_validation(validation_split, x, y, weights, lengths):
-    """Keras's validation_split: the last examples (before any shuffling) held out; returns
-    ((x, y, weights, lengths) to train on, the same four to validate on)."""
+    """Keras's validation_split: the last examples (before any shuffling) held out, the first
+    floor(n * (1 - split)) trained on, as keras/src/trainers/data_adapters/array_slicing.py cuts;
+    returns ((x, y, weights, lengths) to train on, the same four to validate on)."""
     samples = n_samples(x)
-    split_at = int(math.ceil(samples * (1.0 - validation_split)))
+    split_at = int(math.floor(samples * (1.0 - validation_split)))
     if split_at == 0 or split_at == samples:
         raise ValueError(f"validation_split leaves no data on one side ({samples} samples). "
                          f"Received: validation_split={validation_split!r}")
