@@ -18,7 +18,7 @@ import lstmcore as lc
 from lstmcore.saving.keras_files import KerasFileError
 
 FIXTURES = Path(__file__).parent / "data" / "keras"
-MODELS = ["danq_like", "two_inputs"]
+MODELS = ["danq_like", "two_inputs", "masked"]   # masked: padded sequences, Keras ops in the graph
 
 
 def _inputs_and_outputs(folder, name):
@@ -107,6 +107,25 @@ def test_channels_first_convolution_is_refused_by_name(tmp_path):
         "name": "conv", "filters": 2, "kernel_size": [3], "data_format": "channels_first"}})
     with pytest.raises(KerasFileError, match=r"layer 'conv' \(Conv1D\) uses data_format='channels_first'"):
         lc.load_model(tmp_path / "cf.keras")
+
+
+def _rewired_masked_file(path):
+    """masked.keras with its token LSTM reading the mask operation's result as data."""
+    with zipfile.ZipFile(FIXTURES / "masked.keras") as archive:
+        config, weights = json.loads(archive.read("config.json")), archive.read("model.weights.h5")
+    lstm = next(spec for spec in config["config"]["layers"] if spec["name"] == "token_lstm")
+    lstm["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = ["not_equal", 0, 0]
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("model.weights.h5", weights)
+
+
+def test_a_keras_operation_used_as_data_is_refused_by_name(tmp_path):
+    """Only the mask computations Keras records for Masking and mask_zero are read; an operation whose
+    result feeds a layer as data is named, not dropped."""
+    _rewired_masked_file(tmp_path / "ops.keras")
+    with pytest.raises(KerasFileError, match=r"ops\.keras: .*the Keras operation 'not_equal' \(NotEqual\) as data"):
+        lc.load_model(tmp_path / "ops.keras")
 
 
 def test_a_broken_keras_file_is_named(tmp_path):

@@ -33,7 +33,7 @@ import zipfile
 import numpy as np
 
 from .keras_config import model_from_keras_config
-from .keras_validation import check_keras_model, layer_order
+from .keras_validation import check_keras_model, layer_order, without_mask_operations
 from .validation import MAX_MODEL_FILE_BYTES, SpecError
 
 __all__ = ["is_keras_path", "load_keras_model", "save_keras_weights", "load_keras_weights", "KerasFileError"]
@@ -167,6 +167,7 @@ def load_keras_model(filepath):
 
 def _load_dot_keras(path):
     config, weights = _read_dot_keras(path)
+    config = _checked(path, without_mask_operations, config)
     order = _checked(path, layer_order, config)
     try:
         h5 = _h5py().File(io.BytesIO(weights), "r")
@@ -231,7 +232,7 @@ def _load_legacy_h5(path):
     with h5:
         if "model_config" not in h5.attrs:
             raise KerasFileError(path, "holds weights only; build the model and call model.load_weights()")
-        config = _parse_config(path, h5.attrs["model_config"])
+        config = _checked(path, without_mask_operations, _parse_config(path, h5.attrs["model_config"]))
         group = h5["model_weights"] if "model_weights" in h5 else h5
         _checked(path, check_keras_model, config, _shapes(_legacy_layer_datasets(group, path)))
         model = _model_from(config, path)

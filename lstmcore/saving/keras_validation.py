@@ -39,7 +39,7 @@ from .keras_config import (call_arguments, input_batch_shape, layer_from_keras_s
 from .model_validation import check_model_spec
 from .validation import MAX_MODEL_FILE_BYTES, SpecError, TensorLayout, check_size_list, layer_list
 
-__all__ = ["check_keras_model", "layer_order", "KerasLayout"]
+__all__ = ["check_keras_model", "layer_order", "KerasLayout", "without_mask_operations"]
 
 INPUT_LAYER = "InputLayer"
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -60,6 +60,81 @@ class KerasLayout(TensorLayout):
 
     def make_layer(self, layer_spec: Mapping[str, Any], custom_objects):
         return layer_from_keras_spec(layer_spec)
+
+
+OPERATION_MODULES = ("keras.src.ops.", "keras.ops.")
+
+
+def _is_operation(spec: Mapping[str, Any]) -> bool:
+    """Whether a functional config's entry is a Keras operation (keras.ops.*), by the module Keras 3's
+    .keras files name (its legacy .h5 configs name none)."""
+    return isinstance(spec.get("module"), str) and spec["module"].startswith(OPERATION_MODULES)
+
+
+def _tensor_sources(value: Any) -> List[str]:
+    """The entries whose outputs a call argument refers to (Keras 3's __keras_tensor__ entries, nested)."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            history = value.get("config", {}).get("keras_history") if isinstance(value.get("config"), dict) else None
+            return [history[0]] if isinstance(history, list) and history else []
+        return [name for item in value.values() for name in _tensor_sources(item)]
+    if isinstance(value, list):
+        return [name for item in value for name in _tensor_sources(item)]
+    return []
+
+
+def _entry_name(spec: Mapping[str, Any]) -> Any:
+    return spec.get("name") or (spec.get("config") or {}).get("name")
+
+
+def _uses(specs: List[Mapping[str, Any]]) -> Dict[Any, List[Tuple[Any, bool]]]:
+    """{entry: [(the entry using its output, whether as the `mask` argument)]} of Keras 3 calls."""
+    uses: Dict[Any, List[Tuple[Any, bool]]] = {}
+    for spec in specs:
+        for node in spec.get("inbound_nodes") or []:
+            if not isinstance(node, dict):
+                continue                              # a Keras 2 call: no operations there
+            kwargs = node.get("kwargs") if isinstance(node.get("kwargs"), dict) else {}
+            data = _tensor_sources(node.get("args")) + _tensor_sources({k: v for k, v in kwargs.items() if k != "mask"})
+            for source, as_mask in [(name, False) for name in data] + [(name, True) for name in
+                                                                       _tensor_sources(kwargs.get("mask"))]:
+                uses.setdefault(source, []).append((_entry_name(spec), as_mask))
+    return uses
+
+
+def without_mask_operations(config: Any) -> Any:
+    """A Keras model config without the operations Keras 3 writes into a functional graph to compute masks.
+
+    Masking and Embedding(mask_zero=True) in a functional model leave a NotEqual (and for Masking an
+    Any) in the saved graph, whose result reaches the next layer as its `mask` argument.  lstmcore's
+    layers carry the mask from those two layers themselves, so an entry whose result only ever
+    becomes a mask (directly or through other such entries) is dropped.  A keras.ops entry used any
+    other way (as a layer's input, an initial state, a model output) is refused: lstmcore reads Keras
+    layers.  Any other config is returned as it is, for `layer_order` to judge.
+    """
+    body = config.get("config") if isinstance(config, dict) else None
+    specs = body.get("layers") if isinstance(body, dict) else None
+    if not isinstance(specs, list) or not all(isinstance(spec, dict) for spec in specs):
+        return config
+    uses = _uses(specs)
+    outputs = {ref[0] for ref in model_refs(body.get("output_layers")) if isinstance(ref, list) and ref}
+    candidates = {_entry_name(spec) for spec in specs if spec.get("class_name") != INPUT_LAYER} - outputs
+    masks: set = set()
+    while True:
+        found = {name for name in candidates - masks
+                 if uses.get(name) and all(as_mask or user in masks for user, as_mask in uses[name])}
+        if not found:
+            break
+        masks |= found
+    for spec in specs:
+        name = _entry_name(spec)
+        if _is_operation(spec) and name not in masks:
+            raise SpecError(f"its graph uses the result of the Keras operation {name!r} ({spec.get('class_name')}) "
+                            "as data; lstmcore reads Keras layers, and of keras.ops only the masks that Masking "
+                            "and Embedding(mask_zero=True) compute")
+    if not masks:
+        return config
+    return {**config, "config": {**body, "layers": [spec for spec in specs if _entry_name(spec) not in masks]}}
 
 
 def layer_order(config: Any) -> List[Tuple[str, str]]:

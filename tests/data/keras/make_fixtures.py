@@ -2,7 +2,7 @@
 benchmark rival).  Each model is saved as .keras, as Keras 3 weights (.weights.h5) and as legacy HDF5
 (.h5), beside the inputs it was given and the outputs Keras computed (<name>.npz).
 
-    python tests/data/keras/make_fixtures.py [FOLDER]
+    python tests/data/keras/make_fixtures.py [FOLDER [NAME ...]]     (NAME: only those models)
 """
 import os
 import sys
@@ -34,7 +34,29 @@ def two_inputs():
                                           layers.Dense(3, activation="softmax", name="kind")(pooled)])
 
 
+def masked():
+    """Padded sequences through Embedding(mask_zero=True) and Masking: Keras 3 records the masks'
+    computation in the functional graph as operations (NotEqual, Any), not as layers."""
+    tokens = keras.Input(shape=(9,), dtype="int32", name="tokens")
+    signal = keras.Input(shape=(9, 3), name="signal")
+    from_tokens = layers.LSTM(3, name="token_lstm")(layers.Embedding(6, 4, mask_zero=True, name="embedding")(tokens))
+    from_signal = layers.Bidirectional(layers.LSTM(2), name="signal_lstm")(layers.Masking(0.0, name="masking")(signal))
+    joined = layers.Concatenate(name="joined")([from_tokens, from_signal])
+    return keras.Model([tokens, signal], layers.Dense(2, activation="softmax", name="out")(joined), name="masked")
+
+
+def padded_inputs(rng):
+    """Tokens 1-5 and signal rows, each sequence padded at its end (zeros) to 9 steps from a length of 3-9."""
+    lengths = rng.integers(3, 10, size=5)
+    steps = np.arange(9)[None, :] < lengths[:, None]
+    tokens = np.where(steps, rng.integers(1, 6, size=(5, 9)), 0).astype("int32")
+    signal = np.where(steps[:, :, None], rng.normal(size=(5, 9, 3)), 0.0).astype("float32")
+    return [tokens, signal]
+
+
 def inputs_for(model, rng):
+    if model.name == "masked":
+        return padded_inputs(rng)
     arrays = []
     for tensor in model.inputs:
         shape = (5,) + tuple(tensor.shape[1:])
@@ -43,12 +65,14 @@ def inputs_for(model, rng):
     return arrays
 
 
-def main(folder):
+def main(folder, names):
     folder.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
-    for name, build in (("danq_like", danq_like), ("two_inputs", two_inputs)):
+    for name, build in (("danq_like", danq_like), ("two_inputs", two_inputs), ("masked", masked)):
         model = build()
+        if names and name not in names:
+            continue
         model.compile(optimizer="adam", loss="mse")
         x = inputs_for(model, rng)
         outputs = model.predict(x, verbose=0)
@@ -61,4 +85,4 @@ def main(folder):
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent)
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent, sys.argv[2:])
