@@ -1,4 +1,5 @@
 """Ported Keras scripts: layers lstmcore leaves out say what to use; Keras 1/2 argument spellings still work."""
+import re
 import subprocess
 import sys
 
@@ -71,3 +72,16 @@ def test_keras1_dense_output_dim_and_init():
     layer.build((None, 2))
     assert layer.units == 3 and not layer.kernel.any()
     assert L.Dense.from_config(layer.get_config()).units == 3
+
+
+def test_default_layer_names_are_keras_names():
+    """A Keras script's model.get_layer("conv1d") finds the layer: the class name snake-cased as
+    keras/src/utils/naming.py does it (digits stay attached: conv1d, not conv1_d)."""
+    model = lc.Sequential([lc.Input(shape=(12, 4)), L.Conv1D(4, 3), L.MaxPooling1D(2), L.SpatialDropout1D(0.1),
+                           L.Bidirectional(L.LSTM(3, return_sequences=True)), L.TimeDistributed(L.Dense(2)),
+                           L.GlobalAveragePooling1D(), L.BatchNormalization(), L.Dense(1)])
+    prefixes = ["conv1d", "max_pooling1d", "spatial_dropout1d", "bidirectional", "time_distributed",
+                "global_average_pooling1d", "batch_normalization", "dense"]
+    for layer, prefix in zip(model.layers, prefixes):
+        assert re.fullmatch(rf"{prefix}(_\d+)?", layer.name), (layer.name, prefix)
+    assert model.get_layer(model.layers[0].name) is model.layers[0]

@@ -53,8 +53,12 @@ def _unique_name(prefix):
     return prefix if count == 0 else f"{prefix}_{count}"
 
 
-def _snake_case(name):
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().replace("l_s_t_m", "lstm")
+def snake_case(name):
+    """A class name as Keras names its instances (keras/src/utils/naming.py): Conv1D -> conv1d,
+    MaxPooling1D -> max_pooling1d, LSTM -> lstm, BatchNormalization -> batch_normalization; a Keras
+    script's model.get_layer("conv1d") finds the same layer here."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 _ones_cache = {}
@@ -134,7 +138,7 @@ class Layer:
                             f"Received: {key}={unknown[key]!r}")
         if name is not None and (not isinstance(name, str) or not name):
             raise ValueError(f"name must be a non-empty string. Received: name={name!r}")
-        self.name = name or _unique_name(_snake_case(type(self).__name__))
+        self.name = name or _unique_name(snake_case(type(self).__name__))
         self._explicit_dtype = None if dtype is None else backend.standardize_dtype(dtype)
         self.dtype = self._explicit_dtype or backend.floatx()
         self.trainable = check_bool("trainable", trainable)

@@ -220,7 +220,6 @@ class TimeDistributed(Layer):
         if not isinstance(layer, Layer) or isinstance(layer, (LSTM, Bidirectional)):
             raise ValueError(f"layer must be a per-sample layer such as Dense. Received: layer={layer!r}")
         kwargs.setdefault("input_shape", layer._input_shape_arg)
-        kwargs.setdefault("name", f"time_distributed_{layer.name}")
         super().__init__(**kwargs)
         self.layer = layer
 

@@ -27,11 +27,11 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import zipfile
 
 import numpy as np
 
+from ..layers.base import snake_case
 from .keras_config import model_from_keras_config
 from .keras_validation import check_keras_model, layer_order, without_mask_operations
 from .validation import MAX_MODEL_FILE_BYTES, SpecError
@@ -60,16 +60,11 @@ def _h5py():
     return h5py
 
 
-def _keras_snake_case(name):
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
 def _variable_paths(layer_classes):
     """Keras 3's group name per layer: snake-case class name, numbered by occurrence in layer order."""
     seen, paths = {}, []
     for class_name in layer_classes:
-        base = _keras_snake_case(class_name)
+        base = snake_case(class_name)
         count = seen.get(base, 0)
         seen[base] = count + 1
         paths.append(base if count == 0 else f"{base}_{count}")
