@@ -15,6 +15,8 @@ import sys
 
 import numpy as np
 
+from .saving.model_file import require_model_file_name
+
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "ModelCheckpoint",
            "ReduceLROnPlateau", "CSVLogger", "TerminateOnNaN", "LambdaCallback"]
 
@@ -191,7 +193,9 @@ class ModelCheckpoint(_Monitor):
 
     Args:
         filepath: may contain format fields, e.g. 'model-{epoch:02d}-{val_loss:.3f}.lstm'
-            (epoch counts from 1, the log values by name).
+            (epoch counts from 1, the log values by name).  A whole model is an '.lstm' file: a
+            Keras name (.keras, .h5) is refused here, before training; with save_weights_only
+            a '.weights.h5' name writes Keras's weights format.
         monitor: default 'val_loss'.  save_best_only: default False.
         save_weights_only: default False (whole model with config).
         mode: 'auto' (default), 'min', 'max'.  save_freq: 'epoch' (only value supported).
@@ -203,6 +207,8 @@ class ModelCheckpoint(_Monitor):
         if save_freq != "epoch":
             raise ValueError(f"save_freq must be 'epoch'. Received: save_freq={save_freq!r}")
         self.filepath = os.fspath(filepath)
+        if not save_weights_only:
+            require_model_file_name(self.filepath)
         self.verbose, self.save_best_only, self.save_weights_only = verbose, save_best_only, save_weights_only
         self.best = initial_value_threshold if initial_value_threshold is not None else self._initial_best()
 

@@ -168,3 +168,12 @@ def test_the_progress_bar_does_not_make_fit_compute_metrics_every_batch(monkeypa
     calls.clear()
     model.fit(x, y, epochs=1, batch_size=4, verbose=1, callbacks=[seen])
     assert len(calls) == 10 + 1 and "accuracy" in seen.last
+
+
+@pytest.mark.parametrize("name", ["best.keras", "model-{epoch:02d}.h5"])
+def test_a_checkpoint_named_as_a_keras_model_is_refused_before_training(name, tmp_path):
+    """Keras 3 checkpoints whole models to .keras; lstmcore writes .lstm.  Refused when the callback
+    is made, not after the first epoch's work; the weights alone under a Keras name are fine."""
+    with pytest.raises(ValueError, match=r"not Keras's \.keras / \.h5 format.*name it '\.lstm'"):
+        cb.ModelCheckpoint(tmp_path / name, save_best_only=True)
+    cb.ModelCheckpoint(tmp_path / "best.weights.h5", save_weights_only=True)

@@ -103,6 +103,15 @@ def _library_version():
     return __version__
 
 
+def require_model_file_name(filepath):
+    """ValueError for a model file named as Keras's format: lstmcore writes its own (checked before any
+    work, so a ModelCheckpoint says it before the first epoch, not after it)."""
+    if keras_files.is_keras_path(filepath):
+        raise ValueError(f"lstmcore writes its own model files (one safetensors file: config, weights, optimizer), "
+                         f"not Keras's .keras / .h5 format. Received: filepath={os.fspath(filepath)!r}; name it "
+                         "'.lstm' (model.save_weights('x.weights.h5') does write Keras's weights format)")
+
+
 def save_model(model, filepath, overwrite=True, include_optimizer=True, extra=None):
     """Write `model` to `filepath` atomically (see the module docstring for the layout).
 
@@ -114,10 +123,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, extra=No
         extra: JSON-able dict stored with the model (tasks keep encoder state here);
             defaults to `model.extra_metadata` when the model has one.
     """
-    if keras_files.is_keras_path(filepath):
-        raise ValueError(f"lstmcore writes its own model files (one safetensors file: config, weights, optimizer), "
-                         f"not Keras's .keras / .h5 format. Received: filepath={os.fspath(filepath)!r}; name it "
-                         "'.lstm' (model.save_weights('x.weights.h5') does write Keras's weights format)")
+    require_model_file_name(filepath)
     if not model.built:
         raise ValueError("model must be built before saving (give an input shape or fit it). "
                          f"Received: an unbuilt model {model.name!r}")
