@@ -1,4 +1,6 @@
 """Padded batches with lengths train exactly like the unpadded sequences; masking semantics."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -127,3 +129,15 @@ def test_fit_accepts_validation_lengths_and_masks_metrics():
     pred = model.predict(x, lengths=lengths)[..., 0] > 0.5
     real = np.arange(6) < lengths[:, None]
     assert accuracy == pytest.approx(np.mean((pred == y)[real]))
+
+
+def test_padding_before_real_steps_warns_that_keras_would_skip_it():
+    """pad_sequences pads at the start by default; lstmcore's masks are trailing lengths, so a masked
+    step before a real one runs as data.  Said once, in a warning, instead of silently differing."""
+    model = lc.Sequential([L.Embedding(5, 4, mask_zero=True), L.LSTM(3)])
+    with pytest.warns(UserWarning, match=r"masked steps before a sequence's last real step.*padding='post'"):
+        model.predict(lc.utils.pad_sequences([[3, 1, 2], [4]], maxlen=5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(lc.utils.pad_sequences([[3, 1, 2], [4]], maxlen=5, padding="post"))
+        lc.Sequential([L.Masking(), L.LSTM(2)]).predict(np.ones((2, 4, 3)))

@@ -10,7 +10,7 @@ from .. import activations, backend, initializers, regularizers
 from .._products import matmul
 from .base import KernelAndBias, Layer, check_bool, check_positive_int, check_rate, column_sums
 
-__all__ = ["Dense", "Activation", "Dropout", "Masking", "Embedding", "lengths_from_keep_mask"]
+__all__ = ["Dense", "Activation", "Dropout", "Masking", "Embedding", "lengths_from_keep_mask", "INNER_PADDING_WARNING"]
 
 
 class _PerThread(threading.local):
@@ -35,7 +35,18 @@ def lengths_from_keep_mask(keep):
     steps = keep.shape[1]
     any_real = keep.any(axis=1)
     last_from_end = np.argmax(keep[:, ::-1], axis=1)
-    return np.where(any_real, steps - last_from_end, 0).astype(np.int64)
+    lengths = np.where(any_real, steps - last_from_end, 0).astype(np.int64)
+    if not keep.all() and (~keep & (np.arange(steps) < lengths[:, None])).any():
+        warnings.warn(INNER_PADDING_WARNING, UserWarning, stacklevel=3)
+    return lengths
+
+
+# One text, so Python shows it once per place rather than once per batch.
+INNER_PADDING_WARNING = (
+    "masked steps before a sequence's last real step (padding at the start, as pad_sequences' default "
+    "padding='pre' puts it, or zeros inside a sequence): lstmcore runs them as data, where Keras skips "
+    "them, so results differ from Keras's; pad at the end (pad_sequences(..., padding='post')) or pass "
+    "lengths= to fit and predict")
 
 
 def _keras1_dense_arguments(units, kernel_initializer, kwargs):

@@ -39,6 +39,9 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
 
     lstmcore's LSTMs take the lengths instead of masking: with padding='post'
     pass `lengths=np.minimum([len(s) for s in sequences], maxlen)` to fit/predict.
+    A mask (Embedding(mask_zero=True), Masking) is read as trailing lengths too, so
+    padding='pre' (Keras's default) before a masked model runs the padding as data,
+    where Keras skips it: lstmcore warns then; pad with padding='post'.
     """
     if not hasattr(sequences, "__len__"):
         raise ValueError(f"sequences must be a list of sequences. Received: {type(sequences).__name__}")
