@@ -13,6 +13,9 @@
   reads, never a safetensors file under a Keras name.
 - Legacy HDF5 (`model.save("x.h5")` in Keras 2) keeps the config in the
   `model_config` attribute and the weights per layer name in `model_weights`.
+- Both keep the compile settings (`compile_config` in config.json, the
+  `training_config` attribute): the model loads compiled with them, as in
+  Keras (`lstmcore.saving.keras_compile`), with a fresh optimizer state.
 
 A model file's config is checked against the shapes of the arrays it stores
 and against the limits before any layer is built
@@ -27,11 +30,13 @@ from __future__ import annotations
 import io
 import json
 import os
+import warnings
 import zipfile
 
 import numpy as np
 
 from ..layers.base import snake_case
+from .keras_compile import compile_arguments
 from .keras_config import model_from_keras_config
 from .keras_validation import check_keras_model, layer_order, without_mask_operations
 from .validation import MAX_MODEL_FILE_BYTES, SpecError
@@ -152,12 +157,26 @@ def _keras_order(model):
     return [(layer.name, type(layer).__name__) for layer in model.layers]
 
 
-def load_keras_model(filepath):
-    """The lstmcore model equivalent to a Keras `.keras` or legacy `.h5` model file, its weights copied."""
+def load_keras_model(filepath, compile=True):
+    """The lstmcore model equivalent to a Keras `.keras` or legacy `.h5` model file, its weights copied;
+    with `compile`, compiled as the file's compile settings say (keras_compile), as Keras's load_model
+    does; settings lstmcore cannot follow leave it uncompiled, with a warning that says which."""
     path = os.fspath(filepath)
     if path.lower().endswith(".keras"):
-        return _load_dot_keras(path)
-    return _load_legacy_h5(path)
+        model, settings = _load_dot_keras(path)
+    else:
+        model, settings = _load_legacy_h5(path)
+    if compile and isinstance(settings, dict):
+        _compile_as_saved(model, settings, path)
+    return model
+
+
+def _compile_as_saved(model, settings, path):
+    try:
+        model.compile(**compile_arguments(settings))
+    except (ValueError, TypeError, KeyError) as error:
+        warnings.warn(f"{path}: its compile settings were not restored ({error}); the model is uncompiled: "
+                      "call compile() before fit() or evaluate()", UserWarning, stacklevel=4)
 
 
 def _load_dot_keras(path):
@@ -173,7 +192,7 @@ def _load_dot_keras(path):
         _checked(path, check_keras_model, config, _shapes((name, found) for name, _, found in layers if found))
         model = _model_from(config, path)
         _assign_keras3(model, order, h5, path)
-    return model
+    return model, config.get("compile_config")
 
 
 def _read_dot_keras(path):
@@ -232,7 +251,8 @@ def _load_legacy_h5(path):
         _checked(path, check_keras_model, config, _shapes(_legacy_layer_datasets(group, path)))
         model = _model_from(config, path)
         _assign_legacy(model, group, path)
-    return model
+        settings = h5.attrs.get("training_config")
+    return model, _parse_config(path, settings) if settings is not None else None
 
 
 def _text(name):

@@ -268,7 +268,8 @@ def load_model(filepath, custom_objects=None, compile=True):
         The model, its weights bit-identical to the saved ones; the `extra`
         JSON stored with it is `model.extra_metadata`.  A Keras file (`.keras`,
         or legacy `.h5`) gives the equivalent lstmcore model with Keras's weights,
-        uncompiled (see `lstmcore.saving.keras_files`).
+        compiled with the optimizer, loss and metrics the file names (a fresh
+        optimizer: Keras's state is not read; `lstmcore.saving.keras_files`).
 
     A layer class that is not registered yet (a task plugin's own layer, say)
     loads the plugins (entry points in the group "lstmcore") and is looked up
@@ -278,7 +279,7 @@ def load_model(filepath, custom_objects=None, compile=True):
     """
     path = os.fspath(filepath)
     if keras_files.is_keras_path(path):
-        return keras_files.load_keras_model(path)
+        return keras_files.load_keras_model(path, compile)
     tensors, info = _read(path)
     return model_from_parsed(path, tensors, info, custom_objects, compile)
 
