@@ -12,7 +12,7 @@ import random as _py_random
 
 import numpy as np
 
-__all__ = ["floatx", "set_floatx", "set_seed", "rng", "standardize_dtype"]
+__all__ = ["floatx", "set_floatx", "set_seed", "rng", "standardize_dtype", "clear_session"]
 
 _FLOAT_TYPES = ("float32", "float64")
 _floatx = "float32"
@@ -64,3 +64,13 @@ def rng(seed=None) -> np.random.Generator:
     if seed is not None:
         return np.random.default_rng(seed)
     return _generator
+
+
+def clear_session() -> None:
+    """Keras's clear_session: forget the layer names given so far, so the next Dense is 'dense' again.
+
+    lstmcore keeps no other global model state (no graph, no session) to clear.
+    """
+    from .layers.base import forget_layer_names   # layers import this module
+
+    forget_layer_names()

@@ -15,6 +15,8 @@ gradients together to norm <= c).
 from __future__ import annotations
 
 import math
+import sys
+import types
 import warnings
 
 import numpy as np
@@ -24,7 +26,7 @@ from ._native import dispatch
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "LearningRateSchedule",
            "ExponentialDecay", "InverseTimeDecay", "PiecewiseConstantDecay", "CosineDecay",
-           "get", "serialize", "deserialize", "BUILTIN_OPTIMIZERS"]
+           "get", "serialize", "deserialize", "BUILTIN_OPTIMIZERS", "schedules"]
 
 
 def _positive(name, value, allow_none=False, allow_zero=False):
@@ -455,6 +457,12 @@ class RMSprop(Optimizer):
 
 
 BUILTIN_OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
+
+# Keras's spelling, keras.optimizers.schedules.ExponentialDecay (attribute or import): the same classes.
+schedules = types.ModuleType(f"{__name__}.schedules", "Learning-rate schedules, as keras.optimizers.schedules.")
+for _schedule in (LearningRateSchedule, ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, CosineDecay):
+    setattr(schedules, _schedule.__name__, _schedule)
+sys.modules[schedules.__name__] = schedules
 
 
 def get(identifier, argument="optimizer"):

@@ -85,3 +85,14 @@ def test_default_layer_names_are_keras_names():
     for layer, prefix in zip(model.layers, prefixes):
         assert re.fullmatch(rf"{prefix}(_\d+)?", layer.name), (layer.name, prefix)
     assert model.get_layer(model.layers[0].name) is model.layers[0]
+
+
+def test_keras_spellings_of_schedules_and_clear_session():
+    """keras.optimizers.schedules.X (attribute and import) and keras.backend.clear_session()."""
+    from lstmcore.optimizers.schedules import CosineDecay, ExponentialDecay
+
+    assert lc.optimizers.schedules.ExponentialDecay is lc.optimizers.ExponentialDecay is ExponentialDecay
+    assert CosineDecay is lc.optimizers.CosineDecay
+    L.Dense(1), L.Dense(1)
+    lc.backend.clear_session()
+    assert L.Dense(1).name == "dense" and L.Dense(1).name == "dense_1"

@@ -47,6 +47,11 @@ __all__ = ["Layer", "InputLayer", "Input", "check_positive_int", "check_rate", "
 _name_counts = defaultdict(int)
 
 
+def forget_layer_names():
+    """Start the automatic names afresh (backend.clear_session)."""
+    _name_counts.clear()
+
+
 def _unique_name(prefix):
     count = _name_counts[prefix]
     _name_counts[prefix] += 1
