@@ -10,7 +10,8 @@ import numpy as np
 
 from ._native import dispatch
 
-__all__ = ["get", "serialize", "Activation", "linear", "relu", "sigmoid", "tanh", "softmax"]
+__all__ = ["get", "serialize", "Activation", "linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu",
+           "softplus", "softsign", "leaky_relu", "relu6", "hard_sigmoid", "exponential"]
 
 
 class Activation:
@@ -122,8 +123,106 @@ class Softmax(Activation):
         return a * (grad - inner)
 
 
-_BY_NAME = {cls.name: cls() for cls in (Linear, ReLU, Sigmoid, Tanh, Softmax)}
+class ELU(Activation):
+    """Keras's elu: z for z > 0, alpha (exp(z) - 1) below, alpha = 1; derivative a + alpha below."""
+
+    name, alpha, scale = "elu", 1.0, 1.0
+
+    def forward(self, z):
+        z[...] = np.where(z > 0, z, self.alpha * np.expm1(np.minimum(z, 0)))
+        if self.scale != 1.0:
+            z *= self.scale
+        return z
+
+    def backward(self, a, grad):
+        return grad * np.where(a > 0, self.scale, a + self.scale * self.alpha)
+
+
+class SELU(ELU):
+    """Keras's selu: scale * elu(z, alpha) with the self-normalising constants."""
+
+    name, alpha, scale = "selu", 1.67326324235437728481, 1.05070098735548049342
+
+
+class Softplus(Activation):
+    """log(1 + exp(z)); its derivative, the sigmoid of z, is 1 - exp(-a)."""
+
+    name = "softplus"
+
+    def forward(self, z):
+        return np.logaddexp(0, z, out=z)
+
+    def backward(self, a, grad):
+        return grad * -np.expm1(-a)
+
+
+class Softsign(Activation):
+    """z / (1 + |z|); derivative 1 / (1 + |z|)^2 = (1 - |a|)^2."""
+
+    name = "softsign"
+
+    def forward(self, z):
+        return np.divide(z, 1 + np.abs(z), out=z)
+
+    def backward(self, a, grad):
+        return grad * np.square(1 - np.abs(a))
+
+
+class LeakyReLU(Activation):
+    """Keras 3's leaky_relu: z for z > 0, 0.2 z below."""
+
+    name, negative_slope = "leaky_relu", 0.2
+
+    def forward(self, z):
+        return np.multiply(z, np.where(z > 0, 1.0, self.negative_slope).astype(z.dtype), out=z)
+
+    def backward(self, a, grad):
+        return grad * np.where(a > 0, 1.0, self.negative_slope)
+
+
+class ReLU6(Activation):
+    name = "relu6"
+
+    def forward(self, z):
+        return np.clip(z, 0, 6, out=z)
+
+    def backward(self, a, grad):
+        return grad * ((a > 0) & (a < 6))
+
+
+class HardSigmoid(Activation):
+    """Keras 3's hard_sigmoid, relu6(z + 3) / 6 (Keras 2's was clip(0.2 z + 0.5, 0, 1))."""
+
+    name = "hard_sigmoid"
+
+    def forward(self, z):
+        z /= 6.0
+        z += 0.5
+        return np.clip(z, 0, 1, out=z)
+
+    def backward(self, a, grad):
+        return grad * (((a > 0) & (a < 1)) / 6.0)
+
+
+class Exponential(Activation):
+    name = "exponential"
+
+    def forward(self, z):
+        return np.exp(z, out=z)
+
+    def backward(self, a, grad):
+        return grad * a
+
+
+# Keras activations whose derivative is not a function of the output (they are not monotonic), so a
+# layer that keeps only its output cannot train through them.
+_NEEDS_THE_INPUT = ("gelu", "silu", "swish", "mish", "log_softmax")
+
+_BY_NAME = {cls.name: cls() for cls in (Linear, ReLU, Sigmoid, Tanh, Softmax, ELU, SELU, Softplus, Softsign,
+                                        LeakyReLU, ReLU6, HardSigmoid, Exponential)}
 linear, relu, sigmoid, tanh, softmax = (_BY_NAME[n] for n in ("linear", "relu", "sigmoid", "tanh", "softmax"))
+elu, selu, softplus, softsign, leaky_relu, relu6, hard_sigmoid, exponential = (
+    _BY_NAME[n] for n in ("elu", "selu", "softplus", "softsign", "leaky_relu", "relu6", "hard_sigmoid", "exponential"))
 
 
 def get(identifier, argument="activation"):
@@ -135,6 +234,9 @@ def get(identifier, argument="activation"):
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
         return _BY_NAME[identifier.lower()]
     known = ", ".join(sorted(_BY_NAME))
+    if isinstance(identifier, str) and identifier.lower() in _NEEDS_THE_INPUT:
+        raise ValueError(f"{argument}={identifier!r} is not supported: its derivative needs the layer's input, "
+                         f"and lstmcore's layers keep their output for the backward pass; one of: {known}")
     raise ValueError(f"{argument} must be None or one of: {known}. Received: {argument}={identifier!r}")
 
 

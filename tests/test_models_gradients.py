@@ -201,7 +201,8 @@ def test_lstm_layer_gradient(kwargs, lengths):
     _check_layer(L.LSTM(3, **kwargs), x, lengths)
 
 
-@pytest.mark.parametrize("activation", ["linear", "relu", "sigmoid", "tanh", "softmax"])
+@pytest.mark.parametrize("activation", ["linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "softplus",
+                                        "softsign", "leaky_relu", "relu6", "hard_sigmoid", "exponential"])
 def test_dense_layer_gradient(activation):
     x = np.random.default_rng(8).standard_normal((3, 4, 5))
     _check_layer(L.Dense(4, activation=activation), x)
