@@ -1,4 +1,4 @@
-"""Metrics with Keras's names: accuracy (all its variants), mae, mse, rmse, auc.
+"""Metrics with Keras's names: accuracy (all its variants), mae, mse, rmse, auc, precision, recall.
 
 A metric accumulates over batches: `update_state(y_true, y_pred,
 sample_weight=None)`, `result()`, `reset_state()`.  Sample weights (and the
@@ -13,7 +13,7 @@ from . import registry
 
 __all__ = ["Metric", "Mean", "MeanMetricWrapper", "BinaryAccuracy", "CategoricalAccuracy",
            "SparseCategoricalAccuracy", "Accuracy", "MeanAbsoluteError", "MeanSquaredError",
-           "RootMeanSquaredError", "AUC", "get", "BUILTIN_METRICS"]
+           "RootMeanSquaredError", "AUC", "Precision", "Recall", "get", "BUILTIN_METRICS"]
 
 
 def _align(y_true, y_pred):
@@ -257,6 +257,60 @@ class AUC(Metric):
         return {"name": self.name, "num_thresholds": self.num_thresholds, "curve": self.curve}
 
 
+class _PositiveCounts(Metric):
+    """True and false positives and false negatives at one threshold, summed over every element of
+    the output (Keras's Precision and Recall: a binary or multi-label output, a prediction above
+    `thresholds` is positive, a non-zero label is positive), weighted by the sample weights."""
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None):
+        super().__init__(name)
+        if top_k is not None or class_id is not None:
+            raise ValueError(f"{type(self).__name__}'s top_k and class_id are not supported "
+                             f"(the whole output at one threshold is). Received: top_k={top_k!r}, class_id={class_id!r}")
+        threshold = 0.5 if thresholds is None else thresholds
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+            raise ValueError(f"thresholds must be one number in [0, 1] (a list of thresholds is not supported). "
+                             f"Received: thresholds={thresholds!r}")
+        self.thresholds = float(threshold)
+        self.reset_state()
+
+    def reset_state(self):
+        self.true_positives = self.false_positives = self.false_negatives = 0.0
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = np.asarray(y_pred, np.float64)
+        actual = np.broadcast_to(_align(y_true, y_pred) != 0, y_pred.shape)
+        predicted = y_pred > self.thresholds
+        weight = _weights_like(sample_weight, y_pred.shape[:-1])
+        weight = 1.0 if weight is None else weight[..., None]
+        self.true_positives += float(np.sum(weight * (predicted & actual)))
+        self.false_positives += float(np.sum(weight * (predicted & ~actual)))
+        self.false_negatives += float(np.sum(weight * (~predicted & actual)))
+
+    def get_config(self):
+        return {"name": self.name, "thresholds": self.thresholds}
+
+
+class Precision(_PositiveCounts):
+    """Of the predictions above the threshold, the fraction labelled positive (0 when there are none)."""
+
+    default_name = "precision"
+
+    def result(self):
+        predicted = self.true_positives + self.false_positives
+        return self.true_positives / predicted if predicted > 0 else 0.0
+
+
+class Recall(_PositiveCounts):
+    """Of the positive labels, the fraction predicted above the threshold (0 when there are none)."""
+
+    default_name = "recall"
+
+    def result(self):
+        actual = self.true_positives + self.false_negatives
+        return self.true_positives / actual if actual > 0 else 0.0
+
+
 BUILTIN_METRICS = {
     "accuracy": Accuracy, "acc": Accuracy,
     "binary_accuracy": BinaryAccuracy, "categorical_accuracy": CategoricalAccuracy,
@@ -264,7 +318,7 @@ BUILTIN_METRICS = {
     "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
     "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
     "rmse": RootMeanSquaredError, "root_mean_squared_error": RootMeanSquaredError,
-    "auc": AUC,
+    "auc": AUC, "precision": Precision, "recall": Recall,
 }
 
 

@@ -193,3 +193,32 @@ def test_rmse_mae_and_masked_accuracy():
     pred = np.eye(2)[[[0, 1, 0]]]
     assert accuracy(y, pred) == pytest.approx(2 / 3)
     assert accuracy(y, pred, sample_weight=np.array([[1, 1, 0]])) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("threshold", [None, 0.3])
+def test_precision_and_recall_match_scikit_learn_over_every_output_element(threshold):
+    """Keras's Precision/Recall: every element of a multi-label output counts, a prediction above the
+    threshold is positive; sample weights weight a sample's elements; accumulated over batches."""
+    from sklearn.metrics import precision_score, recall_score
+
+    rng = np.random.default_rng(3)
+    y_true, y_pred = rng.integers(0, 2, (40, 3)), rng.random((40, 3))
+    weights = rng.random(40)
+    cut = 0.5 if threshold is None else threshold
+    labels, predicted, element_weights = y_true.ravel(), (y_pred > cut).ravel().astype(int), np.repeat(weights, 3)
+    for metric_class, score in ((metrics.Precision, precision_score), (metrics.Recall, recall_score)):
+        metric = metric_class(thresholds=threshold)
+        metric.update_state(y_true[:25], y_pred[:25], weights[:25])
+        metric.update_state(y_true[25:], y_pred[25:], weights[25:])
+        assert metric.result() == pytest.approx(score(labels, predicted, sample_weight=element_weights), rel=1e-12)
+    assert metrics.Precision()(np.zeros((2, 1)), np.zeros((2, 1))) == 0.0     # nothing predicted positive
+
+
+def test_precision_and_recall_by_name_in_fit():
+    x, y = np.random.default_rng(4).standard_normal((32, 4)), np.random.default_rng(5).integers(0, 2, (32, 1))
+    model = lc.Sequential([lc.Input(shape=(4,)), lc.layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", metrics=["precision", metrics.Recall(name="recall_at_half")])
+    history = model.fit(x, y, epochs=1, verbose=0)
+    assert {"precision", "recall_at_half"} <= set(history.history)
+    with pytest.raises(ValueError, match=r"top_k and class_id are not supported"):
+        metrics.Precision(top_k=2)
