@@ -138,3 +138,23 @@ def test_model_call_and_predict_agree():
     x, _ = _data()
     model = _model()
     np.testing.assert_allclose(model(x), model.predict(x), rtol=1e-6)
+
+
+def test_steps_per_epoch_on_arrays_continues_the_pass_as_keras_does():
+    """Keras 3: an epoch of steps_per_epoch batches, the next epoch going on where it stopped; a pass
+    that runs out ends the epoch early (warned) and the next epoch starts over."""
+    x, y = _data(32)
+    model = _model()
+    seen = []
+    original = model._train_step
+    model._train_step = lambda xb, yb, wb, lb: seen.append(xb[:, 0, 0].copy()) or original(xb, yb, wb, lb)
+    model.fit(x, y, batch_size=8, epochs=2, steps_per_epoch=1, shuffle=False, verbose=0)
+    np.testing.assert_array_equal(np.concatenate(seen), x[:16, 0, 0].astype(np.float32))
+    seen.clear()
+    with pytest.warns(UserWarning, match=r"ran out of data: an epoch of steps_per_epoch=3 batches ended after 1"):
+        history = model.fit(x, y, batch_size=8, epochs=3, steps_per_epoch=3, shuffle=False, verbose=0)
+    starts = [batch[0] for batch in seen]
+    np.testing.assert_array_equal(starts, x[[0, 8, 16, 24, 0, 8, 16], 0, 0].astype(np.float32))
+    assert len(history.history["loss"]) == 3
+    with pytest.raises(ValueError, match=r"steps_per_epoch must be a positive integer or None"):
+        model.fit(x, y, steps_per_epoch=0, verbose=0)

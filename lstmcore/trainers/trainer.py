@@ -17,13 +17,13 @@ import sys
 import numpy as np
 from tqdm.auto import tqdm
 
-from .. import backend
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from .._threads import with_blas_pinned
 from ..callbacks import CallbackList, History
 from ..precision import inference_precision
+from .array_batches import ArrayPasses
 from .batches import BatchSource, is_batch_source
 from .data import check_finite, n_samples, per_output, take
 from .progress import ProgressBar
@@ -414,7 +414,9 @@ class Trainer:
             initial_epoch: epoch to start from (to resume training).
             lengths: (samples,) real lengths of padded sequences (see the module docstring).
             validation_lengths: lengths of validation_data's sequences.
-            steps_per_epoch, validation_steps: batches per epoch when x (validation_data) yields batches.
+            steps_per_epoch: batches an epoch takes: of a source of batches, or of arrays as Keras 3 does
+                (the next epoch continues the pass; `lstmcore.trainers.array_batches`).
+            validation_steps: batches of validation_data per validation, when it yields batches.
         """
         self._require_compiled("fit")
         epochs, batch_size, verbose = _check_fit_options(epochs, batch_size, verbose, initial_epoch,
@@ -433,15 +435,17 @@ class Trainer:
             validation = self._prepare_validation(validation_data, validation_lengths)
         elif validation_split:
             (x, y, weights, lengths), validation = _split_off_validation(validation_split, x, y, weights, lengths)
+        passes = ArrayPasses(n_samples(x), batch_size, shuffle, steps_per_epoch)
+
         def run_epoch(callback_list):
-            return self._run_epoch(x, y, weights, lengths, batch_size, shuffle, callback_list)
+            return self._run_epoch(x, y, weights, lengths, passes, callback_list)
 
         def validate():
             return self._evaluate_arrays(*validation, batch_size=batch_size)
 
         return self._train_epochs(run_epoch, validate if validation is not None else None, callbacks,
                                   epochs=epochs, initial_epoch=initial_epoch, verbose=verbose,
-                                  steps_per_epoch=-(-n_samples(x) // batch_size))
+                                  steps_per_epoch=passes.steps)
 
     def _fit_batches(self, data, y, class_weight, callbacks, validation_data, validation_steps, *, epochs,
                      initial_epoch, verbose, steps_per_epoch):
@@ -507,26 +511,20 @@ class Trainer:
         l_val = _check_lengths(validation_lengths, n_samples(x_val), self._steps_of(x_val), "validation_lengths")
         return x_val, y_val, w_val, l_val
 
-    def _run_epoch(self, x, y, weights, lengths, batch_size, shuffle, callback_list):
-        """One pass over the data in batches; returns the epoch's logs (loss and metrics)."""
-        samples = n_samples(x)
-        order = backend.rng().permutation(samples) if shuffle else None
+    def _run_epoch(self, x, y, weights, lengths, passes, callback_list):
+        """One epoch's batches (`passes`: array_batches.ArrayPasses); returns its logs (loss and metrics)."""
         batch_hooks = callback_list.wants("on_train_batch_begin") or callback_list.wants("on_train_batch_end")
         batch_metrics = callback_list.wants_batch_metrics()
         loss_total = 0.0
         seen = 0
-        for batch, start in enumerate(range(0, samples, batch_size)):
-            stop = min(start + batch_size, samples)
-            if order is None:
-                pick = slice(start, stop)
-            else:
-                pick = order[start:stop]
+        for batch, pick in enumerate(passes.epoch()):
             xb, yb, wb, lb = (take(a, pick) for a in (x, y, weights, lengths))
+            size = n_samples(xb)
             if batch_hooks:
                 callback_list.call("on_train_batch_begin", batch, {})
             loss = self._train_step(xb, yb, wb, lb)
-            loss_total += loss * (stop - start)
-            seen += stop - start
+            loss_total += loss * size
+            seen += size
             if batch_hooks:
                 batch_logs = {"loss": loss_total / seen}
                 if batch_metrics:
