@@ -116,6 +116,14 @@ def test_the_loss_is_the_weighted_sum_of_each_outputs_loss():
     logs = model.evaluate(x, [y1, y2], verbose=0, return_dict=True)
     assert logs["loss"] == pytest.approx(want, rel=1e-9)
     assert logs["o2_accuracy"] == pytest.approx(np.mean(o2.argmax(axis=1) == y2))
+    # Keras 3's logs: each output's own loss, before its loss weight, then the metrics, in that order
+    assert list(logs) == ["loss", "o1_loss", "o2_loss", "o2_accuracy"]
+    assert logs["o1_loss"] == pytest.approx(np.mean((o1 - y1) ** 2), rel=1e-9)
+    assert logs["o2_loss"] == pytest.approx(np.mean(-np.log(o2[np.arange(8), y2])), rel=1e-9)
+    assert model.evaluate(x, [y1, y2], verbose=0, batch_size=3) == pytest.approx(list(logs.values()), rel=1e-9)
+    history = model.fit(x, [y1, y2], epochs=2, validation_data=(x, [y1, y2]), verbose=0,
+                        callbacks=[lc.callbacks.EarlyStopping(monitor="val_o2_loss", patience=5)])
+    assert {"o1_loss", "o2_loss", "val_o1_loss", "val_o2_loss"} <= set(history.history)
 
 
 def test_encoder_states_as_decoder_initial_state_gradients_and_training():
@@ -141,7 +149,8 @@ def test_fit_save_load_and_config_round_trip(tmp_path):
     model.compile(optimizer="adam", loss=["mse", "sparse_categorical_crossentropy"], metrics=[[], ["accuracy"]])
     x, y = _data(samples=32)
     history = model.fit(x, y, epochs=2, batch_size=8, verbose=0, validation_split=0.25)
-    assert set(history.history) == {"loss", "o2_accuracy", "val_loss", "val_o2_accuracy"}
+    assert set(history.history) == {"loss", "o1_loss", "o2_loss", "o2_accuracy",
+                                    "val_loss", "val_o1_loss", "val_o2_loss", "val_o2_accuracy"}
     model.save(tmp_path / "two.lstm")
     loaded = lc.load_model(tmp_path / "two.lstm")
     assert isinstance(loaded, lc.Model) and loaded.input_names == ["a", "b"] and loaded.output_names == ["o1", "o2"]

@@ -161,6 +161,8 @@ class Trainer:
         weights = per_output(1.0 if loss_weights is None else loss_weights, names, "loss_weights")
         self._loss_weight_values = [float(weight) for weight in weights]
         self._loss_spec_weights = loss_weights
+        # Keras 3 logs each output's own loss, unweighted, as "<output>_loss" (several outputs only)
+        self._output_losses = [metrics_module.Mean(name=f"{name}_loss") for name in names] if len(names) > 1 else []
         self._metric_specs = self._per_output_specs("metrics", metrics)
         self._weighted_metric_specs = self._per_output_specs("weighted_metrics", weighted_metrics)
         self.metrics, self._metric_outputs = self._build_metrics(self._metric_specs, "metrics")
@@ -302,23 +304,25 @@ class Trainer:
             return self._output_loss(self._losses[0], 1.0, y, out, out_lengths, sample_weight, gradients)
         lengths = out_lengths if isinstance(out_lengths, list) else [out_lengths] * len(out)
         total, grads, weights = 0.0, [], []
-        for loss, scale, y_i, out_i, lengths_i in zip(self._losses, self._loss_weight_values, y, out, lengths):
+        for loss, scale, y_i, out_i, lengths_i, logged in zip(self._losses, self._loss_weight_values, y, out, lengths,
+                                                              self._output_losses):
             value, grad, weight = self._output_loss(loss, scale, y_i, out_i, lengths_i, sample_weight, gradients)
-            total += value
+            logged.update_state(np.array([value]), np.array([float(len(out_i))]))   # a batch's weight: its size
+            total += scale * value
             grads.append(grad)
             weights.append(weight)
         return total, grads, weights
 
     def _output_loss(self, loss, scale, y, out, out_lengths, sample_weight, gradients):
+        """(the output's loss before its loss weight, its gradient with the weight applied, the weights)."""
         weights, count = self._loss_weights(sample_weight, out_lengths, out)
         if not gradients:
             values = loss.values(y, out)
-            total = float(values.sum() if weights is None else (values * weights).sum()) / count
-            return scale * total, None, weights
+            return float(values.sum() if weights is None else (values * weights).sum()) / count, None, weights
         total, grad = self._loss_and_gradient(loss, y, out, weights, count)
         if scale != 1.0:
             grad *= scale
-        return scale * total, grad, weights
+        return total, grad, weights
 
     @staticmethod
     def _loss_and_gradient(loss_function, y, out, weights, count):
@@ -350,11 +354,13 @@ class Trainer:
                                 weights[index] if several else weights)
 
     def _reset_metrics(self):
-        for metric in self.metrics + self.weighted_metrics:
+        for metric in self._output_losses + self.metrics + self.weighted_metrics:
             metric.reset_state()
 
     def _metric_logs(self, prefix=""):
-        return {prefix + metric.name: float(metric.result()) for metric in self.metrics + self.weighted_metrics}
+        """Each output's loss (several outputs), then the metrics: the order of Keras's logs and evaluate()."""
+        return {prefix + metric.name: float(metric.result())
+                for metric in self._output_losses + self.metrics + self.weighted_metrics}
 
     # ----- one batch ------------------------------------------------------------------------------
     def _train_step(self, x, y, sample_weight, lengths):
