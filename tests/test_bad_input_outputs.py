@@ -163,6 +163,37 @@ def test_check_output_in_python(tmp_path):
     assert check_output(tmp_path / "new.tsv", [data]) == tmp_path / "new.tsv"
 
 
+def test_the_names_of_open_files_are_never_replaced(tmp_path):
+    """/dev/stdout and /proc/self/fd/1 stand for what standard output is open on (a log a shell appends
+    to with >>): replacing them replaced that file.  Refused, as is a link to one; /dev/shm is a file
+    system like any other."""
+    link = tmp_path / "out.tsv"
+    link.symlink_to("/proc/self/fd/1")
+    for name in ("/dev/stdout", "/proc/self/fd/1", "/dev/fd/2", link):
+        with pytest.raises(UserInputError, match=r"cannot write the output: it is in /(dev|proc)/, whose names "
+                                                 r"stand for devices and open files.*with -o -"):
+            atomic.check_writable(name)
+    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+        assert atomic.check_writable("/dev/shm/lstmcore-scratch.tsv") == Path("/dev/shm/lstmcore-scratch.tsv")
+
+
+def test_output_and_input_names_the_system_cannot_take_are_one_line(tmp_path):
+    too_long = tmp_path / ("a" * 300 + ".tsv")
+    with pytest.raises(UserInputError, match=r"cannot write the output: File name too long"):
+        atomic.check_writable(too_long)
+    with pytest.raises(UserInputError, match=r"cannot read it: File name too long"):
+        workflows.require_files([too_long])
+    with pytest.raises(UserInputError, match=r"cannot write the output: its name is empty"):
+        atomic.check_writable("")
+    (tmp_path / "small.fa").write_text(">a\nACGT\n")
+    with pytest.raises(UserInputError, match=r"folder '.*small\.fa' is a file, not a folder"):
+        atomic.check_writable(tmp_path / "small.fa" / "x.tsv")
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    with pytest.raises(UserInputError, match=r"loop1: cannot read it: Too many levels of symbolic links"):
+        workflows.require_files([tmp_path / "loop1"])
+
+
 # --- standard output and standard input -----------------------------------------------------------------
 
 def test_predictions_to_standard_output(copies, capsys):

@@ -25,9 +25,40 @@ __all__ = ["check_writable", "atomic_path", "atomic_open", "special_file_kind"]
 PathLike = Union[str, "os.PathLike[str]"]
 
 
+# Folders of the kernel's files: /dev/stdout, /proc/self/fd/1 and their kind are links to whatever a
+# descriptor is open on (the file a shell's `>>` appends to), which replacing would destroy.  /dev/shm
+# is an ordinary (memory) file system that scratch outputs go to.
+_SYSTEM_FOLDERS = ("/dev/", "/proc/", "/sys/")
+
+
+def _link_chain(path: Path) -> list:
+    """The absolute names a path goes through, link after link (each hop, not only the end: a link to
+    /proc/self/fd/1 ends at an ordinary file, the one standard output is open on)."""
+    names = [os.path.abspath(path)]
+    while os.path.islink(names[-1]) and len(names) < 40:
+        names.append(os.path.abspath(os.path.join(os.path.dirname(names[-1]), os.readlink(names[-1]))))
+    return names
+
+
+def _system_folder(name: str) -> str:
+    """The system folder an absolute path lies in ("/dev/", ...), or "" (also for /dev/shm)."""
+    if name.startswith("/dev/shm/"):
+        return ""
+    return next((folder for folder in _SYSTEM_FOLDERS if name.startswith(folder)), "")
+
+
 def check_writable(path: PathLike) -> Path:
     """Fail early, before a long run, if `path` cannot be written; return the Path to write (a link's target)."""
-    given = path = Path(path)
+    if not os.fspath(path):
+        raise UserInputError("cannot write the output: its name is empty")
+    try:
+        return _checked_output(Path(path))
+    except OSError as exc:                      # a name too long, a loop of links, ...
+        raise UserInputError(f"cannot write the output: {exc.strerror or exc}", file=path) from None
+
+
+def _checked_output(given: Path) -> Path:
+    path = given
     if path.is_symlink():
         path = Path(os.path.realpath(path))  # write through the link: the link stays, its target is replaced
     folder = path.parent if str(path.parent) else Path(".")
@@ -38,8 +69,14 @@ def check_writable(path: PathLike) -> Path:
         raise UserInputError(f"cannot write the output: it exists and is {special}, not a regular file; outputs "
                              "are written to a new file that replaces the old one, and only a regular file is "
                              "ever replaced (write to standard output with -o -)", file=given)
+    for name in _link_chain(given):
+        if _system_folder(name):
+            raise UserInputError(f"cannot write the output: it is in {_system_folder(name)}, whose names stand for "
+                                 "devices and open files (/dev/stdout is whatever standard output is open on), "
+                                 "which an output never replaces; write to standard output with -o -", file=given)
     if not folder.is_dir():
-        raise UserInputError(f"cannot write the output: folder {str(folder)!r} does not exist", file=given)
+        problem = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise UserInputError(f"cannot write the output: folder {str(folder)!r} {problem}", file=given)
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UserInputError(f"cannot write the output: folder {str(folder)!r} is not writable", file=given)
     if path.exists() and not os.access(path, os.W_OK):

@@ -67,8 +67,12 @@ def require_files(paths: Sequence[PathLike], *, folders: bool = False) -> List[P
     for path in paths:
         if is_stdin(path):
             continue
-        if not path.exists():
-            raise UserInputError("no such file", file=path)
+        try:
+            path.stat()
+        except FileNotFoundError:
+            raise UserInputError("no such file", file=path) from None
+        except OSError as exc:                  # a name too long, a loop of links, no permission
+            raise UserInputError(f"cannot read it: {exc.strerror or exc}", file=path) from None
         if path.is_dir() and not folders:
             raise UserInputError("is a folder; give the data files themselves", file=path)
     return paths
