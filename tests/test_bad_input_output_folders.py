@@ -37,9 +37,35 @@ def test_demo_refuses_standard_output_and_a_file_in_the_way(tmp_path, capsys, mo
     (tmp_path / "demo").mkdir()
     (tmp_path / "demo" / "data").write_text("my notes\n")
     code, out, err = run(["-q", "demo", "sequence-classification", "--out", tmp_path / "demo"], capsys)
-    assert_one_line_error(code, err, tmp_path / "demo" / "data", "exists and is not a folder")
+    assert_one_line_error(code, err, tmp_path / "demo", "holds files a demo did not write (data)", "--out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
     assert [p.name for p in (tmp_path / "demo").iterdir()] == ["data"]
+
+
+def test_demo_never_replaces_a_users_files_but_reruns_in_its_own_folder(tmp_path, capsys):
+    """A project folder with its own model.lstm is refused before any work; a demo's own folder (marked
+    when the demo made it) takes the demo again."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "model.lstm").write_text("my trained model\n")
+    code, out, err = run(["-q", "demo", "sequence-classification", "--out", project, "--epochs", "1"], capsys)
+    assert_one_line_error(code, err, project, "holds files a demo did not write (model.lstm)")
+    assert [p.name for p in project.iterdir()] == ["model.lstm"]
+    assert (project / "model.lstm").read_text() == "my trained model\n"
+    for _ in range(2):
+        code, out, err = run(["-q", "demo", "sequence-classification", "--out", tmp_path / "demo", "--epochs", "1"],
+                             capsys)
+        assert code == 0, err
+
+
+@pytest.mark.parametrize("argv", [["demo", "sequence-classification", "--seed", "-1"],
+                                  ["train", "sequence-classification", "x.fa", "-o", "m.lstm", "--seed", "-1"],
+                                  ["demo", "sequence-classification", "--seed", str(2 ** 32)]])
+def test_a_seed_out_of_range_is_refused_by_the_parser_before_any_work(tmp_path, capsys, monkeypatch, argv):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(["-q", *argv], capsys)
+    assert code == 2 and "--seed: must be an integer from 0 to 4294967295" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_prepare_output_folder_in_python(tmp_path):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .. import registry
 from ..precision import PRECISIONS, inference_precision
-from .command import Command, positive_int
+from .command import Command, positive_int, seed
 
 __all__ = ["CORE_COMMANDS"]
 
@@ -55,7 +55,7 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=positive_int, default=None,
                         help="default: the task's (32 for most)")
     parser.add_argument("--validation-split", type=_fraction, default=0.0)
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     parser.add_argument("--config", metavar="JSON", default=None,
                         help="a JSON file of hyper-parameters overriding the task's defaults (or the JSON "
                              "object itself, e.g. '{\"units\": 64}')")
@@ -154,7 +154,7 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("task", metavar="TASK", help="the task whose demo to run")
     parser.add_argument("--out", metavar="DIR", default=None,
                         help="the folder for data and results (default: ./lstmcore-demo-TASK)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     parser.add_argument("--epochs", type=positive_int, default=None, help="default: the task's demo epochs")
     _add_threads(parser)
 

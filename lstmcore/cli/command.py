@@ -38,6 +38,17 @@ class Command:
     example: str = ""
 
 
+def seed(text: str) -> int:
+    """argparse type for random seeds: an integer from 0 to 2**32 - 1 (NumPy's range) or a clear message."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to 4294967295. Received: {text!r}") from None
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to 4294967295. Received: {text!r}")
+    return value
+
+
 def positive_int(text: str) -> int:
     """argparse type for counts (--epochs, --threads, ...): a positive integer or a clear message."""
     try:

@@ -26,6 +26,7 @@ __all__ = ["train", "evaluate", "predict", "demo", "TrainResult", "DemoResult", 
 PathLike = Union[str, "os.PathLike[str]"]
 ModelArgument = Union[PathLike, ModelFileContents, TaskModel]  # a model file, read already or loaded too
 DEMO_FILES = ("model.lstm", "metrics.json", "predictions.tsv")  # what `demo` writes beside the data folder
+DEMO_MARK = ".lstmcore-demo"  # marks a demo's folder: a later demo may replace what is in it, nothing else's
 
 
 @dataclass
@@ -183,7 +184,9 @@ def demo(task: Union[str, Task], folder: PathLike, *, seed: int = 0, epochs: Opt
          threads: Optional[int] = None, progress: bool = False) -> DemoResult:
     """Generate the task's example data in `folder`, then train, evaluate and predict on it."""
     task = get_task(task)
+    _require_demo_folder(Path(folder))
     folder = prepare_output_folder(folder, names=DEMO_FILES, folders=["data"])  # a read-only one: one line
+    (folder / DEMO_MARK).write_text("written by `lstmcore demo`, which may write into this folder again\n")
     data = task.make_example_data(folder / "data", seed)
     model_path = folder / "model.lstm"
     train(task, data.train, model_path, options=data.options, hyperparameters=dict(task.demo_hyperparameters),
@@ -197,6 +200,19 @@ def demo(task: Union[str, Task], folder: PathLike, *, seed: int = 0, epochs: Opt
     return DemoResult(folder, {"train": data.train, "evaluate": data.evaluate, "predict": data.predict},
                       model_path, metrics, metrics_path, predictions_path, dict(outputs),
                       list(task.demo_summary(data, outputs)))
+
+
+def _require_demo_folder(folder: Path) -> None:
+    """A demo writes model.lstm, predictions.tsv, data/, ... into its folder: refuse a folder that holds
+    files a demo did not write (a project's own model.lstm would be replaced without a word)."""
+    if not folder.is_dir() or (folder / DEMO_MARK).is_file():
+        return
+    present = sorted(entry.name for entry in folder.iterdir())
+    if present:
+        shown = ", ".join(present[:3]) + (f" and {len(present) - 3} more" if len(present) > 3 else "")
+        raise UserInputError(f"the demo folder exists and holds files a demo did not write ({shown}); a demo "
+                             "replaces model.lstm, predictions.tsv, metrics.json and data/ in it: give a new "
+                             "folder with --out", file=folder)
 
 
 def _build_model(task: Task, state, hyperparameters, config_source: Optional[str]):
