@@ -1,5 +1,6 @@
 """Data that used to be misread silently, or crash: header quoting, the alphabet, undecodable headers, --config,
 NaN and inf, zero samples, a wrong feature count, and threads predicting at once with masking (issue 20)."""
+import re
 import sys
 import threading
 
@@ -312,3 +313,23 @@ def test_four_threads_predict_as_one_with_per_call_lengths(front):
     for (thread, i), result in results.items():
         np.testing.assert_array_equal(result, expected[i])
     assert len(results) == 80
+
+
+@pytest.mark.parametrize("overrides, fragment", [
+    ({"batch_size": 0}, "batch_size must be at least 1"),
+    ({"epochs": -2}, "epochs must be at least 1"),
+    ({"gaps": "bogus"}, "must be one of 'error', 'zero', 'skip'. Received: 'bogus'"),
+])
+def test_schedule_and_mode_hyperparameters_are_checked_for_every_task(overrides, fragment):
+    """epochs and batch_size of 0 or less (a division by zero, a schedule of no steps) and a mode a task
+    does not have are one line naming --config and the hyper-parameter, for any task."""
+    from lstmcore.tasks.contract import Task, resolve_hyperparameters
+
+    class Scheduled(Task):
+        name = "scheduled"
+        hyperparameters = {"epochs": 5, "batch_size": 32, "gaps": "error"}
+        hyperparameter_choices = {"gaps": ("error", "zero", "skip")}
+
+    with pytest.raises(UserInputError, match=rf"^--config: record {next(iter(overrides))}: .*{re.escape(fragment)}"):
+        resolve_hyperparameters(Scheduled(), overrides, "--config")
+    assert resolve_hyperparameters(Scheduled(), {"epochs": 1, "gaps": "skip"}, "--config")["gaps"] == "skip"

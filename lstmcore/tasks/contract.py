@@ -96,7 +96,10 @@ class Task:
     accepts_folders : the task's reader takes a folder as one input (a folder of per-trace files).
     hyperparameter_limits : {name: (low, high)} sane bounds of numeric hyper-parameters (None: open),
         checked when --config overrides them, before any model is built: `units` of 10^7 is a
-        one-line error, not a 3 PiB allocation.
+        one-line error, not a 3 PiB allocation.  "epochs" and "batch_size" are at least 1 for
+        every task (CORE_HYPERPARAMETER_LIMITS) unless the task says otherwise.
+    hyperparameter_choices : {name: (allowed values)} for hyper-parameters that name a mode
+        ("gaps": ("error", "zero", "skip")), checked the same way.
     """
 
     name: str = ""
@@ -108,6 +111,7 @@ class Task:
     time_ordered: bool = False
     accepts_folders: bool = False
     hyperparameter_limits: Mapping[str, Tuple[Any, Any]] = {}
+    hyperparameter_choices: Mapping[str, Tuple[Any, ...]] = {}
 
     # --- the command line --------------------------------------------------------------
     def add_arguments(self, parser: argparse.ArgumentParser, command: str) -> None:
@@ -302,8 +306,17 @@ def resolve_hyperparameters(task: Task, overrides: Mapping[str, Any], source: Op
             raise UserInputError(f"unknown hyper-parameter for task {task.name!r} (known: {known})",
                                  file=source, record=name)
         resolved[name] = _checked_value(name, value, resolved[name], source)
-        _check_limits(name, resolved[name], getattr(task, "hyperparameter_limits", {}).get(name), source)
+        limits = {**CORE_HYPERPARAMETER_LIMITS, **getattr(task, "hyperparameter_limits", {})}
+        _check_limits(name, resolved[name], limits.get(name), source)
+        choices = getattr(task, "hyperparameter_choices", {}).get(name)
+        if choices is not None and resolved[name] not in choices:
+            raise UserInputError(f"must be one of {', '.join(map(repr, choices))}. Received: {resolved[name]!r}",
+                                 file=source, record=name)
     return resolved
+
+
+# What every task's training schedule needs: a count of 0 divided by zero, or made no schedule at all.
+CORE_HYPERPARAMETER_LIMITS = {"epochs": (1, None), "batch_size": (1, None)}
 
 
 def _check_limits(name: str, value: Any, limits: Optional[Tuple[Any, Any]], source: Optional[str]) -> None:
