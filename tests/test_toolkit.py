@@ -31,6 +31,17 @@ def test_binary_auroc_counts_ties_as_half_and_ranks_non_finite_last():
     assert np.isnan(tk.binary_auroc([], [1.0]))
 
 
+def test_scores_of_data_with_one_class_warn_nothing():
+    """Evaluation data of one class is legitimate: AUROC is NaN and no library warning reaches the user."""
+    import warnings
+
+    probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = tk.classification_scores(np.array([0, 0, 0]), probabilities, ["a", "b"])
+    assert np.isnan(report["auroc"]) and report["accuracy"] == pytest.approx(2 / 3)
+
+
 def test_regression_scores_by_hand():
     actual, forecast = np.array([10.0, 12.0, 8.0]), np.array([11.0, 12.0, 5.0])
     report = tk.regression_scores(actual, forecast, history=np.array([1.0, 3.0, 2.0, 6.0]),

@@ -13,6 +13,7 @@ sMAPE, and the coverage of a prediction interval.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Dict, Optional, Sequence
 
 import numpy as np
@@ -75,9 +76,12 @@ def classification_scores(y: np.ndarray, probabilities: np.ndarray, classes: Seq
     probabilities = np.asarray(probabilities, dtype=np.float64)
     predicted = probabilities.argmax(axis=1)
     labels = np.arange(len(classes))
+    with warnings.catch_warnings():   # one class in the data is a fine evaluation set: the scores say so
+        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+        balanced = float(balanced_accuracy_score(y, predicted))
     report = {
         "accuracy": float(accuracy_score(y, predicted)),
-        "balanced_accuracy": float(balanced_accuracy_score(y, predicted)),
+        "balanced_accuracy": balanced,
         **_ranking_scores(y, probabilities),
         "mcc": float(matthews_corrcoef(y, predicted)),
         "macro_f1": float(f1_score(y, predicted, labels=np.unique(y), average="macro", zero_division=0)),
