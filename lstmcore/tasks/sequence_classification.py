@@ -85,7 +85,8 @@ class SequenceClassificationTask(Task):
         for path in paths:
             reader = reader_for(path)
             if reader.kind != "sequences":
-                raise UserInputError(f"holds a {reader.kind}, but this task reads sequences (FASTA)", file=path)
+                raise UserInputError(f"holds {reader.kind} (by its extension), but this task reads sequences (FASTA)",
+                                     file=path)
             for record in reader.read(path):
                 if record.id in seen:
                     raise UserInputError(f"duplicate record id (also in {seen[record.id]})", file=path,
