@@ -159,8 +159,17 @@ def _final_parse(parser: argparse.ArgumentParser, argv: List[str], first: argpar
     return args
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An option the user got wrong is one line, as every other mistake is: `error: lstmcore train: argument
+    --epochs: must be a positive integer ... (lstmcore train --help)`, exit status 2, without argparse's
+    usage block of six to nine lines before it."""
+
+    def error(self, message):
+        self.exit(EXIT_USER_ERROR, f"error: {self.prog}: {' '.join(message.split())} ({self.prog} --help)\n")
+
+
 def build_parser(task=None, task_command: Optional[str] = None,
-                 parser_class: Type[argparse.ArgumentParser] = argparse.ArgumentParser) -> argparse.ArgumentParser:
+                 parser_class: Type[argparse.ArgumentParser] = OneLineParser) -> argparse.ArgumentParser:
     """The full parser: global options, one subparser per registered command (+ a task's own options).
 
     Every help text ends with examples; a command that takes a task lists the
