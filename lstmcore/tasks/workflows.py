@@ -188,14 +188,15 @@ def demo(task: Union[str, Task], folder: PathLike, *, seed: int = 0, epochs: Opt
     folder = prepare_output_folder(folder, names=DEMO_FILES, folders=["data"])  # a read-only one: one line
     (folder / DEMO_MARK).write_text("written by `lstmcore demo`, which may write into this folder again\n")
     data = task.make_example_data(folder / "data", seed)
+    options = dict(data.options, quiet=not progress)      # as the commands pass -q to the task
     model_path = folder / "model.lstm"
-    train(task, data.train, model_path, options=data.options, hyperparameters=dict(task.demo_hyperparameters),
+    train(task, data.train, model_path, options=options, hyperparameters=dict(task.demo_hyperparameters),
           epochs=epochs or task.demo_epochs, seed=seed, threads=threads, progress=progress)
-    metrics = evaluate(model_path, data.evaluate, options=data.options, threads=threads)
+    metrics = evaluate(model_path, data.evaluate, options=options, threads=threads)
     metrics_path = folder / "metrics.json"
     _write_json(metrics_path, metrics)
     predictions_path = folder / "predictions.tsv"
-    predict(model_path, data.predict, predictions_path, options=data.options, threads=threads, progress=progress)
+    predict(model_path, data.predict, predictions_path, options=options, threads=threads, progress=progress)
     outputs = task.demo_outputs(model_path, data, folder)
     return DemoResult(folder, {"train": data.train, "evaluate": data.evaluate, "predict": data.predict},
                       model_path, metrics, metrics_path, predictions_path, dict(outputs),

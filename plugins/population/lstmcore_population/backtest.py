@@ -152,16 +152,29 @@ def score_forecasts(result: Forecasts) -> Dict[str, Dict[str, Dict[str, float]]]
     return scores
 
 
+def _check_length(data, state: Dict, tested: int, what: str, remedy: str) -> None:
+    """The backtest's `tested` points plus, before the first of them, one training window of the model's
+    lookback + horizon: fewer time points is the user's choice of folds / horizon / --one-step to change."""
+    needed = tested + int(state["lookback"]) + int(state["horizon"])
+    if len(data) < needed:
+        raise tk.UserInputError(f"has {len(data)} time points: {what} needs at least {needed} ({tested} to test, "
+                                f"after one training window of the model's lookback {state['lookback']} + horizon "
+                                f"{state['horizon']}); {remedy}, or give a longer series", file=data.path)
+
+
 def evaluate_report(task, data, state: Dict, options: Dict, hyperparameters: Dict) -> Dict[str, float]:
     """`lstmcore evaluate`: the backtest's scores, flattened to `METHOD/SERIES/SCORE` -> value."""
     data = align(data, state)
     if options.get("one_step"):
-        result = one_step_backtest(task, data, state, hyperparameters, test=int(options["one_step"]),
-                                   season=options.get("season"))
+        test = int(options["one_step"])
+        _check_length(data, state, test, f"--one-step {test}", "use a smaller --one-step")
+        result = one_step_backtest(task, data, state, hyperparameters, test=test, season=options.get("season"))
     else:
-        result = rolling_backtest(task, data, state, hyperparameters, folds=int(options.get("folds") or 5),
-                                  horizon=int(options.get("horizon") or state["horizon"]),
-                                  season=options.get("season"), progress=not options.get("quiet"))
+        folds, horizon = int(options.get("folds") or 5), int(options.get("horizon") or state["horizon"])
+        _check_length(data, state, folds * horizon, f"a rolling origin of {folds} folds x horizon {horizon}",
+                      "use fewer --folds or a shorter --horizon")
+        result = rolling_backtest(task, data, state, hyperparameters, folds=folds, horizon=horizon,
+                                  season=options.get("season"), progress=options.get("quiet") is False)
     report = {}
     for method, per_series in score_forecasts(result).items():
         for name, scores in per_series.items():

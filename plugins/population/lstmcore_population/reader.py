@@ -10,7 +10,10 @@ Rules (each broken rule is a `UserInputError` naming the file, the row and the c
 - counts are finite numbers >= 0; a word or a negative count is an error;
 - an empty cell, `NA`, `NaN` or `-` is a missing value, kept as NaN: what happens to it is the explicit
   `--missing` choice applied by `missing.fill_missing` (never silently here);
-- a table needs at least two time points.
+- a table needs at least two time points, and each series at least one observed count;
+- every column has a name of its own (case-insensitively); a table read as a single column is reported
+  as what it looks like (another separator such as ';' or tabs in a .csv, or not a table at all);
+- `--series` and `--exog` name different columns, neither of them the time column.
 
 Long form is recognised by a `series` (or `species`) column beside a `count` (or `value`) column.
 """
@@ -71,6 +74,7 @@ def read_counts(path, options: Optional[dict] = None) -> CountData:
     """Read one count table (wide or long form, detected) into `CountData`."""
     options = dict(options or {})
     table = read_table(path)
+    _check_header(table)
     time_name = _time_column(table, options.get("time_column"))
     lowered = [c.lower() for c in table.columns]
     is_long = any(c in lowered for c in SERIES_COLUMNS) and any(c in lowered for c in COUNT_COLUMNS)
@@ -79,7 +83,53 @@ def read_counts(path, options: Optional[dict] = None) -> CountData:
     if len(data.times) < 2:
         raise UserInputError("has a single time point; a forecast needs a series of at least two",
                              file=table.path, record=data.times[0] if data.times else None)
+    _check_observed(data)
     return data
+
+
+def _check_header(table: Table) -> None:
+    """Every column has a name of its own (columns are found by name, case-insensitively); a table read
+    as one column is most likely separated by something other than the expected comma or tab."""
+    if len(table.columns) == 1:
+        raise UserInputError(_one_column_problem(table), file=table.path)
+    seen: Dict[str, int] = {}
+    for position, name in enumerate(table.columns, start=1):
+        if not name:
+            raise UserInputError(f"the header's column {position} has no name (every column needs one)",
+                                 file=table.path)
+        key = name.lower()
+        if key in seen:
+            raise UserInputError(f"the header names column {name!r} twice (columns {seen[key]} and {position}); "
+                                 "column names must be unique", file=table.path)
+        seen[key] = position
+
+
+def _one_column_problem(table: Table) -> str:
+    """What a table of one column looks like: another separator, or not a table at all."""
+    header = table.columns[0]
+    shown = header if len(header) <= 40 else header[:37] + "..."
+    tsv = table.path.lower().removesuffix(".gz").endswith((".tsv", ".tab"))
+    expected = "tabs (.tsv/.tab)" if tsv else "commas (.csv)"
+    for separator, said in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
+        if separator in header and not (separator == "\t" and tsv):
+            remedy = ("name it .tsv" if separator == "\t" else f"separate its columns by {expected}"
+                      if tsv else f"separate its columns by commas (or by tabs, named .tsv)")
+            return (f"has a single column {shown!r}: is it separated by {said}? This file is read as separated by "
+                    f"{expected}; {remedy}")
+    if header.startswith((">", "@")):
+        return (f"is not a count table (its first line {shown!r} looks like a sequence file): give a CSV or TSV "
+                "table with a time column and a count column per series")
+    return (f"has a single column {shown!r}, not a count table: give a time column and a count column per series, "
+            f"separated by {expected}")
+
+
+def _check_observed(data: "CountData") -> None:
+    """Each series needs observed counts: one with none at all cannot be filled, masked or forecast."""
+    for s, name in enumerate(data.series):
+        observed = int(np.isfinite(data.values[:, s]).sum())
+        if observed == 0:
+            raise UserInputError(f"series {name!r} has no observed count (every cell is empty or missing): "
+                                 "give its counts, or leave it out with --series", file=data.path)
 
 
 def _time_column(table: Table, named: Optional[str]) -> str:
@@ -106,6 +156,7 @@ def _selected(names: Sequence[str], wanted: Optional[str], table: Table, what: s
 
 def _read_wide(table: Table, time_name: str, options: dict) -> CountData:
     others = [c for c in table.columns if c != time_name]
+    _check_series_and_exog(options, time_name, table)
     exog_names = _selected(others, options.get("exog"), table, "exogenous column") if options.get("exog") else []
     candidates = [c for c in others if c not in exog_names]
     series = _selected(candidates, options.get("series"), table, "series")
@@ -118,6 +169,23 @@ def _read_wide(table: Table, time_name: str, options: dict) -> CountData:
     exog = np.column_stack([_cells(table, name, counts=False) for name in exog_names]) if exog_names else None
     return CountData(table.path, time_name, series, times, keys, kind, values,
                      np.asarray(table.line_numbers), exog_names, exog)
+
+
+def _check_series_and_exog(options: dict, time_name: str, table: Table) -> None:
+    """--series and --exog name different columns, neither of them the time column."""
+    def names(option):
+        return [name.strip() for name in str(options.get(option) or "").split(",") if name.strip()]
+
+    series, exog = names("series"), names("exog")
+    for name in series + exog:
+        if name.lower() == time_name.lower():
+            what = "series" if name in series else "exogenous column"
+            raise UserInputError(f"{what} {name!r} is the time column; give count columns to --series and other "
+                                 "inputs to --exog", file=table.path)
+    both = [name for name in series if name in exog]
+    if both:
+        raise UserInputError(f"column {both[0]!r} is given to both --series and --exog: a column is either a "
+                             "series to forecast or an exogenous input, not both", file=table.path)
 
 
 def _read_long(table: Table, time_name: str) -> CountData:
@@ -176,14 +244,29 @@ def _time_keys(table: Table, times: List[str], members: List[int], time_name: st
     as_numbers = [_number_or_none(text) for text in times]
     if all(value is not None for value in as_numbers):
         return np.asarray(as_numbers, np.float64), "number"
-    keys = []
-    for row, text in enumerate(times):
-        try:
-            keys.append(float(date.fromisoformat(text).toordinal()))
-        except ValueError:
-            raise _cell_error(table, row, f"time column {time_name!r} holds {text!r}, which is neither a number "
-                                          "nor a date (YYYY-MM-DD)") from None
-    return np.asarray(keys), "date"
+    as_dates = [_date_or_none(text) for text in times]
+    if all(value is not None for value in as_dates):
+        return np.asarray(as_dates), "date"
+    # mixed: the kind most cells have is the column's; the first cell of neither kind (or of the other) is wrong
+    numbers = sum(value is not None for value in as_numbers)
+    dates = sum(value is not None for value in as_dates)
+    parsed, kind = (as_numbers, "numbers") if numbers >= dates else (as_dates, "dates (YYYY-MM-DD)")
+    row = next(i for i, value in enumerate(parsed) if value is None)
+    text = times[row]
+    if not text:
+        raise _cell_error(table, row, f"time column {time_name!r} is empty (every row needs its time)")
+    if as_numbers[row] is None and as_dates[row] is None:
+        problem = f"time column {time_name!r} holds {text!r}, which is neither a number nor a date (YYYY-MM-DD)"
+    else:
+        problem = f"time column {time_name!r} holds {text!r}, but its other times are {kind}"
+    raise _cell_error(table, row, problem)
+
+
+def _date_or_none(text: str):
+    try:
+        return float(date.fromisoformat(text).toordinal())
+    except ValueError:
+        return None
 
 
 def _number_or_none(text: str):

@@ -6,6 +6,8 @@
   of the evaluation (mink 1850-1899: RMSE 1.3e4 at lookback 2, 1.6e4 at 4, 3.3e4 at 6).  A series
   long enough to hold 8 of its cycles (the autocorrelation's, `baselines.find_season`) gets a whole
   cycle in the window (blowflies: a 19-step cycle, lookback 19; RMSE 1593 at lookback 20, 1653 at 7).
+  Under `--missing mask` the lookback is chosen on the series with its gaps interpolated (AIC and the
+  autocorrelation need a gap-free series); the model itself still sees the gaps masked.
 - horizon (`--horizon`, else automatic): the series' length / 12, between 1 and 5 steps.
 - transform, differencing, loss: the hyper-parameters (`--config`): log1p, off, mse by default.
 """
@@ -40,6 +42,10 @@ def choose_lookback(filled: np.ndarray, horizon: int, given: Optional[int], path
         return lookback
     from .baselines import find_season
 
+    if not np.isfinite(filled).all():  # --missing mask keeps its gaps: the order is chosen on them interpolated
+        from .missing import fill_missing
+
+        filled, _ = fill_missing(filled, "interpolate")
     order = max(_aic_order(np.log1p(filled[:, s])) for s in range(filled.shape[1]))
     cycles = [find_season(filled[:, s]) for s in range(filled.shape[1])]
     whole = max([c for c in cycles if c is not None and length >= 8 * c] or [0])

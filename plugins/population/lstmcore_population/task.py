@@ -13,7 +13,6 @@ file form one multichannel series), so a validation split holds out the end.
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional
@@ -27,7 +26,7 @@ from . import transforms
 from .encoding import COUNT_LOSSES, series_arrays, training_targets
 from .missing import DEFAULT_MISSING, MISSING_CHOICES, check_missing_choice
 from .reader import CountData, align, read_counts
-from .settings import choose_horizon, choose_lookback, describe
+from .settings import choose_horizon, choose_lookback
 from .windows import cut_windows, levels
 
 __all__ = ["PopulationTask", "SeriesEncoded"]
@@ -98,11 +97,9 @@ class PopulationTask(tk.Task):
 
     # --- encoder -----------------------------------------------------------------------
     def fit_encoder(self, data: CountData, hyperparameters: Mapping[str, Any]) -> Dict[str, Any]:
-        """Settings and transforms from the training counts only; printed (unless -q) and kept in the model."""
-        state = self.settings_for(data, hyperparameters)
-        if not data.options.get("quiet"):
-            print(describe(state), file=sys.stderr)
-        return state
+        """Settings and transforms from the training counts only; kept in the model (and printed by `fit`
+        unless -q: the training's verbosity is what tells a quiet `lstmcore demo`, whose options do not)."""
+        return self.settings_for(data, hyperparameters)
 
     def settings_for(self, data: CountData, hyperparameters: Mapping[str, Any],
                      fixed: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
@@ -145,6 +142,8 @@ class PopulationTask(tk.Task):
                                  quiet=quiet)
         x, y, origins = cut_windows(inputs, targets, state["lookback"], state["horizon"],
                                     difference=state["difference"] and state["loss"] not in COUNT_LOSSES)
+        if origins.size == 0:
+            raise _no_window_error(data, state)
         z_true = np.stack([z_observed[t:t + state["horizon"]] for t in origins]) if origins.size else \
             np.zeros((0, state["horizon"], len(state["series"])))
         return SeriesEncoded(x, y, groups=np.zeros(len(x), np.int64), origins=origins,
@@ -199,6 +198,20 @@ class PopulationTask(tk.Task):
         from .demo_data import write_demo_data
 
         return write_demo_data(Path(folder), seed)
+
+
+def _no_window_error(data: CountData, state: Mapping[str, Any]) -> UserInputError:
+    """No (lookback + horizon) window has every series observed over its horizon: name the sparsest series."""
+    observed = np.isfinite(data.values).sum(axis=0)
+    window = f"lookback {state['lookback']} + horizon {state['horizon']}"
+    if observed.size and observed.min() < len(data):
+        s = int(np.argmin(observed))
+        return UserInputError(f"series {data.series[s]!r} has {int(observed[s])} observed count(s) in "
+                              f"{len(data)} time points: too few for one training window ({window}, every "
+                              "series observed over the horizon); give more counts, a shorter --horizon, or "
+                              "leave the series out with --series", file=data.path)
+    return UserInputError(f"has {len(data)} time points: too few for one training window ({window})",
+                          file=data.path)
 
 
 def _rounded(value: float) -> float:

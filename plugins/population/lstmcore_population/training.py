@@ -17,6 +17,7 @@ import numpy as np
 from . import transforms
 from .fitting import calibrate, calibration_plan, train_ensemble
 from .model import merge_members
+from .settings import describe
 
 __all__ = ["fit_population_model"]
 
@@ -24,6 +25,8 @@ __all__ = ["fit_population_model"]
 def fit_population_model(task, model, encoded, *, epochs: int, batch_size: int, validation_split: float,
                          verbose: int, hyperparameters: Dict):
     state = encoded.state
+    if verbose and not encoded.quiet:
+        print(describe(state), file=sys.stderr)
     train_index, held_index = task.validation_split(encoded, validation_split)
     fitted, held = encoded.subset(train_index), encoded.subset(held_index)
     if len(fitted.x) == 0:

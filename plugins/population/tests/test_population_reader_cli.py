@@ -81,6 +81,7 @@ def test_missing_error_through_the_cli_names_file_row_and_column(tmp_path, cli):
 def test_cli_end_to_end_on_the_demo_data(tmp_path, cli, config):
     status, out, err = cli("-q", "demo", "population", "--out", tmp_path / "demo")
     assert status == 0
+    assert err == ""  # -q: neither the settings line nor the backtest's progress bar
     metrics = json.loads((tmp_path / "demo" / "metrics.json").read_text())
     assert metrics["lstm/predator/rmse"] < metrics["naive/predator/rmse"]
     assert {"ets/prey/rmse", "arima/prey/mase", "lstm/prey/coverage", "seasonal_naive/prey/smape"} <= set(metrics)
