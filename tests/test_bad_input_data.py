@@ -333,3 +333,22 @@ def test_schedule_and_mode_hyperparameters_are_checked_for_every_task(overrides,
     with pytest.raises(UserInputError, match=rf"^--config: record {next(iter(overrides))}: .*{re.escape(fragment)}"):
         resolve_hyperparameters(Scheduled(), overrides, "--config")
     assert resolve_hyperparameters(Scheduled(), {"epochs": 1, "gaps": "skip"}, "--config")["gaps"] == "skip"
+
+
+def test_fasta_with_a_byte_order_mark_reads_and_old_mac_line_ends_are_named(tmp_path):
+    """A UTF-8 BOM (Windows editors) is not data; lines ended by carriage returns alone are one line naming
+    the conversion, not a record without sequence."""
+    bom = tmp_path / "bom.fa"
+    bom.write_bytes(b"\xef\xbb\xbf>a\nACGT\n")
+    assert [(r.id, r.sequence) for r in read_fasta(bom)] == [("a", "ACGT")]
+    mac = tmp_path / "mac.fa"
+    mac.write_bytes(b">a\rACGT\r>b\rAAAA\r")
+    with pytest.raises(UserInputError, match=r"mac\.fa: line 1 holds a carriage return inside it.*tr '\\r' '\\n'"):
+        read_fasta(mac)
+
+
+def test_config_json_that_is_not_an_object_names_config(trained, tmp_path, capsys):
+    folder, data, unlabelled, model = trained
+    code, out, err = run(["train", "sequence-classification", data, "-o", tmp_path / "m", "--config", "[1, 2]"],
+                         capsys)
+    assert_one_line_error(code, err, "--config", "must hold a JSON object of hyper-parameters, not list")

@@ -98,6 +98,12 @@ class _CheckedLines:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise self._undecodable(raw, exc) from None
+        if self.line_number == 0 and line.startswith("\ufeff"):
+            line = line[1:]                  # the byte-order mark some Windows editors begin UTF-8 with
+        if "\r" in line.rstrip("\r\n"):
+            raise self._error(f"line {self.line_number + 1} holds a carriage return inside it: its lines end with "
+                              "carriage returns alone (old Mac text); convert them to newlines, e.g. "
+                              "tr '\\r' '\\n' < old.fa > new.fa")
         return line[:-2] + "\n" if line.endswith("\r\n") else line
 
     def _undecodable(self, raw: bytes, exc: UnicodeDecodeError) -> UserInputError:

@@ -270,7 +270,7 @@ def config_source_name(argument: Optional[str]) -> Optional[str]:
 
 def _is_inline_json(argument: PathLike) -> bool:
     text = os.fspath(argument)
-    return text.lstrip().startswith("{") and not os.path.exists(text)
+    return text.lstrip().startswith(("{", "[")) and not os.path.exists(text)
 
 
 def _config_text(path: PathLike) -> Tuple[str, str]:
