@@ -231,6 +231,9 @@ def test_model_of_another_task(trained, tmp_path, capsys):
     with registered_plugin(OtherPlugin(), "other-plugin"):
         code, out, err = run(["predict", model, data, "--task", "other-task", "-o", tmp_path / "o.tsv"], capsys)
         assert_one_line_error(code, err, model, "model of task 'sequence-classification', not of task 'other-task'")
+        assert "no installed task is called" not in err
+        code, out, err = run(["predict", model, data, "--task", "bogus", "-o", tmp_path / "o.tsv"], capsys)
+        assert_one_line_error(code, err, model, "not of task 'bogus' (and no installed task is called 'bogus': ")
         other_model = tmp_path / "other.lstm"
         assert run(["train", "other-task", data, "-o", other_model, "--epochs", "1", "-q"], capsys)[0] == 0
     code, out, err = run(["evaluate", other_model, data], capsys)

@@ -165,7 +165,9 @@ def read_task_name(source: ModelSource, expect_task: Optional[str] = None) -> st
     record = read_task_metadata(contents)
     name = str(record["task"])
     if expect_task is not None and name.lower() != expect_task.lower():
-        raise UserInputError(f"is a model of task {name!r}, not of task {expect_task!r}", file=contents.name)
+        known = expect_task.lower() in (task.lower() for task in registry.tasks)
+        also = "" if known else f" (and no installed task is called {expect_task!r}: {', '.join(registry.tasks)})"
+        raise UserInputError(f"is a model of task {name!r}, not of task {expect_task!r}{also}", file=contents.name)
     if name not in registry.tasks:
         installed = ", ".join(registry.tasks) or "none"
         hint = plugin_install_hint(record)
