@@ -24,7 +24,8 @@ from lstmcore.toolkit import prepare_output_folder
 from lstmcore.io.writers import write_table, writer_for
 
 from lstmcore.toolkit import gradient_x_input, in_silico_mutagenesis
-from .selection import target_classes
+from .folders import removed_if_failed
+from .selection import load_motif_model, target_classes
 
 __all__ = ["attribute_records", "AttributionResult", "record_attributions"]
 
@@ -62,11 +63,15 @@ def attribute_records(model_path: PathLike, paths: Sequence[PathLike], output_fo
                       class_name: Optional[str] = None, ism: bool = True, plot: bool = False,
                       options: Optional[Mapping[str, Any]] = None) -> AttributionResult:
     """Write `attribution.tsv` (and `logos/ID.png` with `plot`) into `output_folder`."""
-    from lstmcore.toolkit import load_task_model
     from lstmcore.toolkit import require_files
 
-    loaded = load_task_model(model_path)
+    loaded = load_motif_model(model_path)
     paths = require_files(paths)
+    with removed_if_failed(output_folder, ["logos"] if plot else []):
+        return _attribute_into(loaded, paths, output_folder, model_path, class_name, ism, plot, options)
+
+
+def _attribute_into(loaded, paths, output_folder, model_path, class_name, ism, plot, options) -> AttributionResult:
     folder = prepare_output_folder(output_folder, [model_path, *paths], ["attribution.tsv"],
                                    folders=["logos"] if plot else [])
     letters = _letters(loaded.state)
@@ -95,7 +100,12 @@ def attribute_records(model_path: PathLike, paths: Sequence[PathLike], output_fo
     if ism:
         header += ["ism_effect"] + [f"ism_{letter}" for letter in letters]
     table = folder / "attribution.tsv"
-    write_table(table, header, rows(), writer_for(table))
+    try:
+        write_table(table, header, rows(), writer_for(table))
+    except BaseException:
+        for logo in logos:  # a failed run leaves no logos of it behind (the table is written atomically)
+            logo.unlink(missing_ok=True)
+        raise
     return AttributionResult(table, counter[0], logos)
 
 

@@ -14,6 +14,10 @@ into the output folder:
   Pearson match to a known matrix when one is given (`--known FILE`), and
   the motif's discrimination (AUROC) and enrichment p-value against the
   other records.
+
+The motif_K.sites / motif_K.png files of an earlier run into the same
+folder that this run does not write (it found fewer motifs, or ran without
+--plot) are removed, so that the folder holds this run's motifs only.
 """
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ from lstmcore.io.writers import write_table, writer_for
 
 from .discovery import SEED_ROUTES, FoundMotif, find_motifs
 from .formats import read_motifs, write_motifs, write_sites
+from .folders import remove_stale_motif_files, removed_if_failed
+from .selection import load_motif_model
 from .similarity import MotifMatch, compare_motifs
 
 __all__ = ["discover_motifs", "DiscoveryResult", "motifs_from_records"]
@@ -107,15 +113,20 @@ def discover_motifs(model_path: PathLike, paths: Sequence[PathLike], output_fold
                     known_matrix: Optional[PathLike] = None, known_format: Optional[str] = None,
                     plot: bool = False) -> DiscoveryResult:
     """Find the motifs behind the model's class `class_name` in the records of `paths` and write them."""
-    from lstmcore.toolkit import load_task_model
-
-    loaded = load_task_model(model_path)
+    loaded = load_motif_model(model_path)
     paths = [Path(p) for p in paths]
     for path in paths:
         if not path.is_file():
             raise UserInputError("no such file", file=path)
     inputs = [model_path, *paths, known_matrix, *input_files_in(dict(options or {}))]
-    prepare_output_folder(output_folder, inputs, _output_names(count, plot))
+    with removed_if_failed(output_folder):
+        prepare_output_folder(output_folder, inputs, _output_names(count, plot))
+        return _discover_into(loaded, paths, output_folder, inputs, options, class_name, method, width, count,
+                              seeds, known_matrix, known_format, plot)
+
+
+def _discover_into(loaded, paths, output_folder, inputs, options, class_name, method, width, count, seeds,
+                   known_matrix, known_format, plot) -> DiscoveryResult:
     known = read_motifs(known_matrix, known_format)[0] if known_matrix else None
     (records, others), class_index = _selected_records(loaded, paths, dict(options or {"labels": "header"}),
                                                        class_name)
@@ -126,6 +137,7 @@ def discover_motifs(model_path: PathLike, paths: Sequence[PathLike], output_fold
                              "in two or more records", file=paths[0])
     matches = [_match(known, m.motif) for m in found]
     files = _write_outputs(Path(output_folder), found, matches, records, plot)
+    remove_stale_motif_files(output_folder, files.values(), keep=inputs)
     return DiscoveryResult(found, matches, files)
 
 

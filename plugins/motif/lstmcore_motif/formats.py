@@ -7,7 +7,10 @@ each probability x nsites to an integer count (a matrix read back then
 differs from the one written) and holds DNA and RNA only.  A JASPAR sites
 file (FASTA, each site upper-case in lower-case context) is written here and
 read back by its "sites" parser.  A file that cannot be parsed is a
-`UserInputError` naming the file.
+`UserInputError` naming the file, and so is a motif whose counts cannot be
+used (NaN or infinite, negative, a column with no counts, no columns):
+naming the file, the motif and the bad cell, for every command that reads
+motif files (`compare`, `discover --known`).
 """
 from __future__ import annotations
 
@@ -65,7 +68,38 @@ def read_motifs(path: PathLike, fmt: Optional[str] = None) -> List:
         raise UserInputError(f"is not a valid {fmt} motif file ({type(exc).__name__}: {exc})", file=path) from None
     if not found:
         raise UserInputError(f"holds no motif (read as {fmt})", file=path)
+    for number, motif in enumerate(found, start=1):
+        _check_counts(motif, number, path)
     return found
+
+
+def _check_counts(motif, number: int, path: PathLike) -> None:
+    """A motif read from a file holds a usable count matrix: at least one column, every count a finite
+    number of at least 0, and every column some counts; anything else (`nan`, `-2`, an all-zero column) is
+    a UserInputError naming the file, the motif and the first bad cell, not a match score of 0 or -inf."""
+    label = getattr(motif, "name", None) or getattr(motif, "matrix_id", None) or f"motif {number}"
+    try:
+        counts = counts_array(motif)
+    except (TypeError, ValueError) as exc:  # rows of different lengths, counts that are not numbers
+        raise UserInputError(f"its count matrix is not a table of numbers ({exc})", file=path,
+                             record=label) from None
+    letters = str(motif.alphabet)
+    if counts.ndim != 2 or counts.shape[1] == 0:
+        raise UserInputError("the motif has no columns (no counts)", file=path, record=label)
+    bad = np.argwhere(~np.isfinite(counts))
+    if bad.size:
+        row, column = bad[0]
+        raise UserInputError(f"column {column + 1}: the count of {letters[row]} is {counts[row, column]} "
+                             "(counts must be finite numbers)", file=path, record=label)
+    bad = np.argwhere(counts < 0)
+    if bad.size:
+        row, column = bad[0]
+        raise UserInputError(f"column {column + 1}: the count of {letters[row]} is negative "
+                             f"({counts[row, column]:g}); counts must be 0 or more", file=path, record=label)
+    empty = np.flatnonzero(counts.sum(axis=0) <= 0)
+    if empty.size:
+        raise UserInputError(f"column {empty[0] + 1} has no counts (every letter 0): each column needs "
+                             "at least one count", file=path, record=label)
 
 
 def _read_meme_minimal(path: PathLike) -> List:

@@ -13,7 +13,24 @@ import numpy as np
 
 from lstmcore.errors import UserInputError
 
-__all__ = ["class_index_of", "target_classes"]
+__all__ = ["class_index_of", "target_classes", "load_motif_model"]
+
+
+def load_motif_model(source):
+    """The model file `source` loaded, once its task is known to classify sequences (`lstmcore train motif`,
+    or the core's `sequence-classification`): a model of another task (signal, mutation, population) is
+    one line naming the file and its task, before any output folder is made or any data read."""
+    from lstmcore import registry
+    from lstmcore.saving.task_models import load_task_model, read_model_file, read_task_name
+    from lstmcore.tasks.sequence_classification import SequenceClassificationTask
+
+    contents = read_model_file(source)
+    name = read_task_name(contents)
+    if not isinstance(registry.tasks.get(name), SequenceClassificationTask):
+        raise UserInputError(f"is a model of task {name!r}, not a motif model (motif attribute and discover "
+                             "need a sequence classifier, one trained with 'lstmcore train motif')",
+                             file=contents.name)
+    return load_task_model(contents)
 
 
 def class_index_of(state: Mapping[str, Any], name: Optional[str], source=None) -> Optional[int]:

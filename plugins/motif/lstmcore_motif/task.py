@@ -34,9 +34,10 @@ from typing import Any, Dict, List, Mapping, Optional
 import numpy as np
 
 from lstmcore import toolkit as tk
+from lstmcore.cli.command import seed
 from lstmcore.toolkit import Encoded, ExampleData, SequenceClassificationTask, SequenceRecord, UserInputError
 
-from .architecture import choose_architecture, describe_architecture, effective, not_learning_advice
+from .architecture import ARCHITECTURES, choose_architecture, describe_architecture, effective, not_learning_advice
 
 __all__ = ["MotifTask", "StrandedEncoded", "DEFAULT_EPOCHS", "DEFAULT_BATCH_SIZE"]
 
@@ -87,6 +88,11 @@ class MotifTask(SequenceClassificationTask):
         "patience": 5,                 # early stopping: epochs without the validation loss falling by 0.001
         "chance_epochs": 15,           # stop (with advice) when accuracy is still at chance after these
     }
+    hyperparameter_limits = {**SequenceClassificationTask.hyperparameter_limits, "chance_epochs": (1, None),
+                             "patience": (0, None), "long_length": (1, None)}
+    hyperparameter_choices = {"gaps": ("error", "zero", "skip"), "pooling": tk.POOLING_MODES + ("last",),
+                              "architecture": ("auto",) + ARCHITECTURES, "lr_schedule": ("cosine", "constant"),
+                              "class_weight": ("balanced", "none")}
     demo_hyperparameters = {"units": 8, "epochs": 15, "batch_size": 16}
     demo_epochs = demo_hyperparameters["epochs"]  # ~100 % accuracy on the demo data in a few seconds
 
@@ -98,7 +104,7 @@ class MotifTask(SequenceClassificationTask):
                                 help="cross-validate instead: retrain with the model's hyper-parameters in "
                                      "stratified K folds (an integer >= 2) or leave-one-out ('loo'), and "
                                      "score the pooled out-of-fold predictions")
-            parser.add_argument("--cv-seed", type=int, default=0, help="seed of the folds and models (default 0)")
+            parser.add_argument("--cv-seed", type=seed, default=0, help="seed of the folds and models (default 0)")
 
     # --- encoder -----------------------------------------------------------------------
     def fit_encoder(self, records: List[SequenceRecord], hyperparameters: Mapping[str, Any]) -> Dict[str, Any]:
