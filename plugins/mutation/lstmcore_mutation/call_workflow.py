@@ -8,13 +8,18 @@ so its calls are kept until the end (tens of calls per genome).
 Every output is written atomically.  Genomes that could not be called are
 listed in the summary with their reason, and afterwards the run stops with
 one line naming the first of them (exit status 2), the others' results
-written.
+written.  When no genome at all could be called, nothing is written (an
+earlier run's outputs stay as they were) and the one line says so.
+
+On a terminal a bar on stderr counts the genomes (out of the records of the
+genome files, counted first when they are plain files); `-q` hides it.
 """
 from __future__ import annotations
 
 import contextlib
 import csv
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -65,12 +70,14 @@ def run_calls(reference_path: os.PathLike, genome_paths: Sequence[os.PathLike], 
     table = read_clades(clades, reference) if clades else None
     caller = Caller(reference, aligner, cross_check)
     run = CallRun(files=files)
-    results = _progress((caller.call(g) for g in iter_genomes(genome_paths)), progress)
+    results = _progress((caller.call(g) for g in iter_genomes(genome_paths)), progress, genome_paths)
     with contextlib.ExitStack() as stack:
         writers = {name: csv.writer(stack.enter_context(atomic_open(path, "w", newline="", encoding="utf-8")),
                                     delimiter="," if str(path).endswith(".csv") else "\t", lineterminator="\n")
                    for name, path in files.items() if not (name == "calls" and is_vcf(path))}
         kept = _write_stream(run, results, writers, reference, table, keep=is_vcf(output))
+        if strict and run.failed and len(run.failed) == run.genomes:
+            raise _failure(run)   # raised inside: the atomic outputs are dropped, earlier ones left as they were
     if is_vcf(output):
         from .vcf import write_vcf
 
@@ -110,17 +117,60 @@ def _write_stream(run: CallRun, results, writers, reference, table: Optional[Cla
     return kept
 
 
-def _progress(results, progress: bool):
-    if not progress:
+def _progress(results, progress: bool, genome_paths: Sequence[os.PathLike] = ()):
+    """A per-genome bar on stderr, on a terminal only (the core's bars: `disable=None`), hidden by -q."""
+    if not progress or not _is_terminal(sys.stderr):
         return results
     from tqdm import tqdm
 
-    return tqdm(results, desc="align", unit=" genomes", leave=False, disable=None)
+    columns, rows = _terminal_size(sys.stderr)
+    return tqdm(results, total=_count_records(genome_paths), desc="align", unit=" genomes", leave=False,
+                disable=None, file=sys.stderr, ncols=columns, nrows=rows)
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _terminal_size(stream):
+    """The terminal's (columns, rows); 80 x 24 where it says 0 (pseudo-terminals without a size, as
+    `docker exec -t` or `script` give, do, and tqdm then draws nothing at all)."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+        columns, rows = size.columns, size.lines
+    except (AttributeError, OSError, ValueError):
+        columns = rows = 0
+    return (columns if columns > 0 else 80), (rows if rows > 0 else 24)
+
+
+def _count_records(paths: Sequence[os.PathLike]) -> Optional[int]:
+    """How many FASTA records the genome files hold (the bar's total); None where one is not a plain file
+    (standard input, a pipe: read once) or cannot be read (the run itself then says why)."""
+    from lstmcore.io.fasta import open_text
+
+    if not paths or not all(os.fspath(p) != "-" and Path(p).is_file() for p in paths):
+        return None
+    total = 0
+    try:
+        for path in paths:
+            with open_text(path) as handle:
+                total += sum(1 for line in handle if line.startswith(">"))
+    except Exception:   # noqa: BLE001 - only the bar's total; reading the genomes reports the real problem
+        return None
+    return total
 
 
 def _failure(run: CallRun) -> UserInputError:
     first = run.failed[0]
-    more = f"; {len(run.failed) - 1} more" if len(run.failed) > 1 else ""
+    others = len(run.failed) - 1
+    if others == run.genomes - 1:   # not one genome called: nothing was written
+        more = f"; none of the {run.genomes} genomes could be called" if others else ""
+        return UserInputError(f"not called: {first.reason}{more}, so nothing is written",
+                              file=first.source, record=first.genome)
+    more = f"; {others} more" if others else ""
     return UserInputError(f"not called: {first.reason}{more} (listed in {run.files['summary']}; the other "
                           f"{run.genomes - len(run.failed)} genomes' calls are written)",
                           file=first.source, record=first.genome)

@@ -88,14 +88,21 @@ def _reference_records(source: str):
     with open_text(source) as handle:
         try:
             first = handle.readline()
+            if not first:   # Biopython's parser fails on an empty file with an IndexError
+                raise UserInputError("is empty: no reference record (expected FASTA or GenBank)", file=source)
             if source.lower().removesuffix(".gz").endswith(GENBANK_EXTENSIONS) or first.startswith("LOCUS"):
                 return _genbank_records(io.StringIO(first + handle.read()), source)
+            lines = _fasta_lines(itertools.chain([first], handle), source, "FASTA or GenBank")
             return [(title.split(None, 1)[0] if title.strip() else "", sequence)
-                    for title, sequence in SimpleFastaParser(itertools.chain([first], handle))]
+                    for title, sequence in SimpleFastaParser(lines)]
         except UnicodeDecodeError:
             raise UserInputError("is a binary file or not UTF-8 text", file=source) from None
         except ValueError as exc:
+            if isinstance(exc, UserInputError):
+                raise
             raise UserInputError(f"is not FASTA or GenBank ({exc})", file=source) from None
+        except (EOFError, OSError) as exc:   # a truncated or broken gzip file
+            raise UserInputError(f"cannot be read ({exc})", file=source) from None
 
 
 def _genbank_records(handle, source: str):
@@ -150,7 +157,7 @@ def _fasta_records(source: str) -> Iterable:
             raise UserInputError(f"cannot be read ({exc})", file=source) from None
 
 
-def _fasta_lines(handle, source: str) -> Iterator[str]:
+def _fasta_lines(handle, source: str, expected: str = "FASTA") -> Iterator[str]:
     """The file's lines, refusing text before the first '>' header (Biopython would skip it silently)."""
     header_seen = False
     for number, line in enumerate(handle, start=1):
@@ -158,7 +165,7 @@ def _fasta_lines(handle, source: str) -> Iterator[str]:
             header_seen = True
         elif not header_seen and line.strip():
             shown = line.strip()[:30]
-            raise UserInputError(f"is not FASTA: line {number} comes before the first '>' header ({shown!r})",
+            raise UserInputError(f"is not {expected}: line {number} comes before the first '>' header ({shown!r})",
                                  file=source)
         yield line
 

@@ -14,7 +14,7 @@ from .calling import GenomeResult
 from .features import ReferenceIndex
 from .sequences import Genome, Reference
 
-__all__ = ["PREDICTION_HEADER", "MutationData", "TaggerEncoded", "reference_index"]
+__all__ = ["PREDICTION_HEADER", "MutationData", "PredictionTally", "TaggerEncoded", "reference_index"]
 
 PREDICTION_HEADER = ["genome", "position", "ref", "alt", "type", "probability"]
 
@@ -27,6 +27,15 @@ class MutationData:
     genomes: List[Genome]
     results: Optional[List[GenomeResult]] = None
     align_seconds: float = 0.0
+    tally: Optional["PredictionTally"] = None   # shared by the chunks of one prediction run
+
+
+@dataclass
+class PredictionTally:
+    """What `prediction_rows` made of one run's genomes: how many were tagged, which were not (and why)."""
+
+    tagged: int = 0
+    skipped: List[Any] = field(default_factory=list)   # the core's SkippedRecord, in input order
 
 
 @dataclass

@@ -26,7 +26,7 @@ from lstmcore.toolkit import Encoded, ExampleData, UserInputError
 from .calling import Caller
 from .features import _NONE, genome_features
 from .sequences import Genome, iter_genomes, read_reference
-from .tagger_data import PREDICTION_HEADER, MutationData, TaggerEncoded, reference_index
+from .tagger_data import PREDICTION_HEADER, MutationData, PredictionTally, TaggerEncoded, reference_index
 
 __all__ = ["MutationTask", "MutationData", "TaggerEncoded", "PREDICTION_HEADER"]
 
@@ -85,14 +85,19 @@ class MutationTask(tk.Task):
         return MutationData(reference, genomes, results, seconds)
 
     def read_chunks(self, paths: Sequence[Path], options: Mapping[str, Any]) -> Iterator[MutationData]:
+        """Chunks of genomes for `predict`.  The core asks for the next chunk once every row of this one is
+        out, so after the last chunk the run's tally is complete: when not one genome could be tagged the
+        run stops here, before the table is published (an earlier output stays as it was)."""
         batch: List[Genome] = []
+        tally = PredictionTally()
         for genome in iter_genomes(paths):
             batch.append(genome)
             if len(batch) == self.chunk_size:
-                yield MutationData(None, batch)
+                yield MutationData(None, batch, tally=tally)
                 batch = []
         if batch:
-            yield MutationData(None, batch)
+            yield MutationData(None, batch, tally=tally)
+        _check_tally(tally)
 
     # --- encoder -----------------------------------------------------------------------
     def fit_encoder(self, data: MutationData, hyperparameters: Mapping[str, Any]) -> Dict[str, Any]:
@@ -171,22 +176,31 @@ class MutationTask(tk.Task):
         from .prediction_vcf import CallRow, PredictionContext
 
         context = PredictionContext.for_state(state)
-        for genome, output, calls in zip(data.genomes, outputs, self.tagged_calls(data, outputs, state)):
+        for genome, output, calls in zip(data.genomes, outputs, self.tagged_calls(data, outputs, state,
+                                                                                  warn=False)):
             problem = genome.problem if output is None else _untaggable(output[0])
             if problem:   # the table is written without it, then predict exits 2 naming it
-                yield tk.SkippedRecord(genome.source, genome.id, f"not tagged: {problem}")
+                skipped = tk.SkippedRecord(genome.source, genome.id, f"not tagged: {problem}")
+                if data.tally is not None:
+                    data.tally.skipped.append(skipped)
+                yield skipped
                 continue
+            if data.tally is not None:
+                data.tally.tagged += 1
             context.add_genome(genome)
             for call, probability in calls:
                 yield CallRow([genome.id, call.position, call.ref, call.alt, call.type, round(probability, 6)],
                               context)
 
-    def tagged_calls(self, data: MutationData, outputs, state: Mapping[str, Any]) -> List[List]:
+    def tagged_calls(self, data: MutationData, outputs, state: Mapping[str, Any], *,
+                     warn: bool = True) -> List[List]:
         """Per genome, the (call, probability) pairs its tagged positions give.
 
         A genome that cannot be tagged (empty, protein, or one whose bases are
         mostly not anchored in the reference: another virus) has no calls, and
-        a warning line on stderr names it, so "no mutation" is never silent.
+        (with `warn`) a warning line on stderr names it, so "no mutation" is
+        never silent.  `predict` reports such genomes itself (one line at the
+        end), so it asks for no warnings here.
         """
         from .decode import decode_calls
 
@@ -196,7 +210,8 @@ class MutationTask(tk.Task):
         for genome, output in zip(data.genomes, outputs):
             problem = genome.problem if output is None else _untaggable(output[0])
             if problem:
-                _warn(genome, problem)
+                if warn:
+                    _warn(genome, problem)
                 calls.append([])
                 continue
             features, probability = output
@@ -223,6 +238,26 @@ def _untaggable(features) -> Optional[str]:
     return None
 
 
+def _check_tally(tally: PredictionTally) -> None:
+    """After the last chunk of `predict`: stop (nothing published) when no genome could be tagged; when some
+    could, one line names the others not tagged (the core's final error names the first, with its reason)."""
+    import sys
+
+    if not tally.skipped:
+        return
+    first, count = tally.skipped[0], len(tally.skipped)
+    if not tally.tagged:
+        more = f"; none of the {count} records could be tagged" if count > 1 else ""
+        raise UserInputError(f"{first.problem}{more}, so nothing is written", file=first.file, record=first.record)
+    if count > 1:
+        print(f"warning: {count} records not tagged: {_listed(s.record for s in tally.skipped)}", file=sys.stderr)
+
+
+def _listed(names, limit: int = 5) -> str:
+    names = list(names)
+    return ", ".join(names[:limit]) + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
 def _warn(genome: Genome, problem: str) -> None:
     import sys
 
@@ -230,8 +265,14 @@ def _warn(genome: Genome, problem: str) -> None:
 
 
 def _progress(items, show: bool, what: str):
+    import sys
+
     if not show:
         return items
     from tqdm import tqdm
 
-    return tqdm(items, desc=what, unit=" genomes", leave=False, disable=None)
+    from .call_workflow import _terminal_size
+
+    columns, rows = _terminal_size(sys.stderr)   # a terminal that reports no size still gets a bar
+    return tqdm(items, desc=what, unit=" genomes", leave=False, disable=None, file=sys.stderr, ncols=columns,
+                nrows=rows)

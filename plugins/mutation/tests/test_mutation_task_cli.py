@@ -112,10 +112,30 @@ def test_predict_names_genomes_it_cannot_tag(trained, tmp_path, capsys):
     out = tmp_path / "calls.tsv"
     status, _, err = run(["-q", "predict", str(model), str(bad), "-o", str(out)], capsys)
     assert status == 2
-    assert f"warning: {bad}: record empty: not tagged: empty genome" in err
-    assert f"warning: {bad}: record other-virus: not tagged: only" in err
+    # two lines: the records not tagged, named once, then the error with the first one's reason
+    assert len(err.splitlines()) == 2 and "warning: " not in err.splitlines()[1]
+    assert err.splitlines()[0] == "warning: 2 records not tagged: empty, other-virus"
     last = err.splitlines()[-1]
     assert last.startswith(f"error: {bad}: record empty: not tagged: empty genome") and last.endswith(f"rows are in {out}")
     assert "(and 1 more record(s)): not predicted; the other records' " in last
     assert {r["genome"] for r in read_calls(out)} <= {f"predict-{i}" for i in range(10)}
     assert read_calls(out)                         # the other genomes' calls are written
+
+
+@pytest.mark.parametrize("output", ["calls.tsv", "calls.vcf"])
+def test_predict_that_tags_no_genome_leaves_the_earlier_output_untouched(trained, tmp_path, capsys, output):
+    import numpy as np
+
+    model, data = trained
+    out = tmp_path / output
+    assert run(["-q", "predict", str(model), str(data.predict[0]), "-o", str(out)], capsys)[0] == 0
+    before = out.read_bytes()
+    rng = np.random.default_rng(9)
+    others = write_fasta(tmp_path / "others.fasta", [(f"other-{i}", "".join(rng.choice(list("ACGT"), 2000)))
+                                                      for i in range(3)])
+    status, stdout, err = run(["predict", str(model), str(others), "-o", str(out)], capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert err.startswith(f"error: {others}: record other-0: not tagged: only ")
+    assert err.rstrip().endswith("none of the 3 records could be tagged, so nothing is written")
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, others.name])   # no temporary left
