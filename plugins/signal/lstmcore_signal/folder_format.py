@@ -24,7 +24,7 @@ from lstmcore.io.tables import read_table
 from lstmcore.toolkit import UserInputError
 
 from .lines import numbered_lines
-from .traces import Traces
+from .traces import Traces, excerpt
 
 __all__ = ["read_trace_index", "read_trace_folder", "is_trace_index", "INDEX_NAME"]
 
@@ -37,28 +37,62 @@ def is_trace_index(path) -> bool:
     try:
         with open_text(path) as handle:
             first = next((line for line in handle if line.strip() and not line.startswith("#")), "")
-    except (OSError, UnicodeDecodeError):
+        cells = next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
         return False
-    return "file" in [cell.strip().lower() for cell in first.rstrip("\r\n").split(delimiter)]
+    return "file" in [cell.strip().lower() for cell in cells]
 
 
-def _read_trace_csv(path: Path, index_file: str, record: str) -> np.ndarray:
-    """One trace (steps, channels) from a CSV file; a non-numeric first row is its header."""
+def _trace_path(folder: Path, name: str, index_file: str, record: str) -> Path:
+    """The trace file a labels table's `file` cell names (relative to the table's folder), checked."""
+    if not name.strip():
+        raise UserInputError("the file cell is empty: name the trace's CSV file", file=index_file, record=record)
+    path = folder / name
+    where = f"the folder of {Path(index_file).name} ({folder})"
+    if path.is_dir():
+        what = "the labels table's own folder" if path.resolve() == folder.resolve() else f"a folder ({path})"
+        raise UserInputError(f"the file cell {excerpt(name)} names {what}, not a trace file: give one CSV file "
+                             f"per row, relative to {where}", file=index_file, record=record)
+    if not path.exists():
+        outside = Path(name).is_absolute() or ".." in Path(name).parts
+        place = f": it lies outside {where}, to which file cells are relative" if outside else f" in {where}"
+        raise UserInputError(f"the trace file {excerpt(name, 200)} does not exist{place}", file=index_file,
+                             record=record)
     if not path.is_file():
-        raise UserInputError(f"the trace file {path} does not exist", file=index_file, record=record)
+        raise UserInputError(f"the file cell {excerpt(name)} is not a regular file", file=index_file, record=record)
+    return path
+
+
+def _read_trace_csv(path: Path) -> np.ndarray:
+    """One trace (steps, channels) from a CSV file; a non-numeric first row is its header."""
     lines = [line for _, line in numbered_lines(path)]
-    rows = [row for row in csv.reader(lines) if row and any(cell.strip() for cell in row)]
-    if rows and not _numeric(rows[0]):
+    reader = csv.reader(lines)
+    rows = []
+    try:
+        for row in reader:
+            if row and any(cell.strip() for cell in row):
+                rows.append((reader.line_num, row))
+    except csv.Error as exc:  # an over-long field, a stray carriage return
+        raise UserInputError(f"is not a valid CSV file ({exc})", file=path, record=f"row {reader.line_num}") from None
+    if rows and not _numeric(rows[0][1]):
         rows = rows[1:]
     if not rows:
         raise UserInputError("holds no samples", file=path)
-    widths = {len(row) for row in rows}
-    if len(widths) != 1:
-        raise UserInputError(f"rows have different numbers of columns ({sorted(widths)})", file=path)
-    try:
-        return np.array([[_cell(cell) for cell in row] for row in rows], dtype=np.float64)
-    except ValueError as exc:
-        raise UserInputError(f"not a number: {exc}", file=path) from None
+    width = len(rows[0][1])
+    for number, row in rows:
+        if len(row) != width:
+            raise UserInputError(f"has {len(row)} columns, the first row of samples (row {rows[0][0]}) has {width}: "
+                                 "every row of a trace file has one column per channel", file=path,
+                                 record=f"row {number}")
+    values = np.empty((len(rows), width), dtype=np.float64)
+    for i, (number, row) in enumerate(rows):
+        for column, cell in enumerate(row):
+            try:
+                values[i, column] = _cell(cell)
+            except ValueError:
+                raise UserInputError(f"column {column + 1}: {excerpt(cell.strip())} is not a number",
+                                     file=path, record=f"row {number}") from None
+    return values
 
 
 def _cell(text: str) -> float:
@@ -84,7 +118,7 @@ def read_trace_index(path, *, labelled: bool) -> Traces:
     series, records = [], []
     for row, name in enumerate(names):
         record = f"row {table.line_numbers[row]}"
-        series.append(_read_trace_csv(folder / name, source, record))
+        series.append(_read_trace_csv(_trace_path(folder, name, source, record)))
         records.append(record)
     ids = [Path(name).stem for name in names]
     return Traces(series, labels, ids, [source] * len(series), records)
@@ -101,5 +135,5 @@ def read_trace_folder(folder, *, labelled: bool) -> Traces:
     files = sorted(folder.glob("*.csv"))
     if not files:
         raise UserInputError("holds no .csv trace files", file=folder)
-    series = [_read_trace_csv(path, os.fspath(folder), path.name) for path in files]
+    series = [_read_trace_csv(_trace_path(folder, path.name, os.fspath(folder), path.name)) for path in files]
     return Traces(series, None, [p.stem for p in files], [os.fspath(p) for p in files], [p.name for p in files])

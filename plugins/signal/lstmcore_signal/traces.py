@@ -15,7 +15,19 @@ import numpy as np
 
 from lstmcore.toolkit import UserInputError
 
-__all__ = ["Traces", "concatenate", "number_label", "sorted_classes"]
+__all__ = ["Traces", "concatenate", "excerpt", "number_label", "sorted_classes"]
+
+EXCERPT_LENGTH = 40
+
+
+def excerpt(text, limit: int = EXCERPT_LENGTH) -> str:
+    """`text` quoted for a message, cut to its first `limit` characters with "..." when longer.
+
+    A damaged row (another separator, a missing class) can hold thousands of characters; a message
+    quotes only its start.
+    """
+    text = str(text)
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
 
 
 @dataclass
@@ -68,10 +80,11 @@ def number_label(text: str, file: str, record: str) -> str:
     try:
         value = float(cell)
     except ValueError:
-        raise UserInputError(f"the label (first column) {cell!r} is not a number: a UCR file has no header "
+        raise UserInputError(f"the label (first column) {excerpt(cell)} is not a number: a UCR file has no header "
                              "row and starts each row with its class number", file=file, record=record) from None
     if not math.isfinite(value):
-        raise UserInputError(f"the label (first column) is {cell!r}, not a class number", file=file, record=record)
+        raise UserInputError(f"the label (first column) is {excerpt(cell)}, not a class number", file=file,
+                             record=record)
     return str(int(value)) if value == int(value) else repr(value)
 
 

@@ -35,7 +35,7 @@ import numpy as np
 from lstmcore.toolkit import UserInputError
 
 from .lines import numbered_lines
-from .traces import Traces
+from .traces import Traces, excerpt
 
 __all__ = ["TsHeader", "read_ts", "read_ts_arrays"]
 
@@ -106,13 +106,47 @@ def _channel(text: str, source: str, record: str, channel: int) -> np.ndarray:
     return values
 
 
+def _looks_like_values(text: str) -> bool:
+    """True when `text` is comma-separated numbers or '?' (a channel's values, not a class)."""
+    cells = text.split(",")
+    if len(cells) < 2:
+        return False
+    for cell in cells:
+        cell = cell.strip()
+        if cell in ("?", "") or cell.lower() == "nan":
+            continue
+        try:
+            float(cell)
+        except ValueError:
+            return False
+    return True
+
+
+def _label(header: TsHeader, parts: List[str], source: str, record: str) -> str:
+    """The class (or target) after a data line's last ':', taken off `parts`; a line without one is an error."""
+    what = "class" if header.labelled else "target value"
+    if len(parts) < 2:
+        raise UserInputError(f"no {what} after the last ':' (a labelled data line ends with ':{what.upper()}'; "
+                             f"the line starts {excerpt(parts[0])})", file=source, record=record)
+    label = parts.pop().strip()
+    if not label:
+        raise UserInputError(f"the {what} after the last ':' is empty", file=source, record=record)
+    declared = header.class_labels is not None and label in header.class_labels
+    if not declared and _looks_like_values(label):
+        raise UserInputError(f"no {what} after the last ':': the last part, {excerpt(label)}, holds values "
+                             f"(a labelled data line ends with ':{what.upper()}')", file=source, record=record)
+    return label
+
+
 def _data_line(header: TsHeader, line: str, source: str, record: str):
     """(trace (length, channels), label or None) of one data line, checked against the header."""
     parts = line.strip().split(":")
-    label = parts.pop().strip() if header.labelled or header.flag("targetlabel") else None
+    label = _label(header, parts, source, record) if header.labelled or header.flag("targetlabel") else None
     if header.labelled and header.class_labels is not None and label not in header.class_labels:
-        raise UserInputError(f"class {label!r} is not among those @classLabel declares "
-                             f"({' '.join(header.class_labels)})", file=source, record=record)
+        names = " ".join(header.class_labels)
+        names = names if len(names) <= 200 else names[:200] + "..."
+        raise UserInputError(f"class {excerpt(label)} is not among those @classLabel declares ({names})",
+                             file=source, record=record)
     declared = header.channels
     if declared is not None and len(parts) != declared:
         raise UserInputError(f"has {len(parts)} channels but the header declares {declared}", file=source,

@@ -6,9 +6,14 @@ with NaN at the end of their row (the archive's convention for its
 unequal-length sets), so trailing NaN ends a trace; a NaN before its last
 value is a missing value, which the task's `--missing` choice handles.  Every
 row must have the same number of columns; a ragged row is an error naming it.
+Comma and tab tables are read with Python's csv module, so a quoted cell
+(`"1"`, as spreadsheets export) is read as its content; a row that comes out as
+one column (a file separated by ';' or by tabs under a .csv name) is an error
+saying which separator it seems to use.
 """
 from __future__ import annotations
 
+import csv
 import os
 import re
 from typing import List
@@ -18,7 +23,7 @@ import numpy as np
 from lstmcore.toolkit import UserInputError
 
 from .lines import numbered_lines
-from .traces import Traces, number_label
+from .traces import Traces, excerpt, number_label
 
 __all__ = ["read_ucr", "UCR_EXTENSIONS"]
 
@@ -26,13 +31,43 @@ UCR_EXTENSIONS = (".tsv", ".csv", ".txt", ".tab")
 _MISSING = {"nan", "na", "?", ""}
 
 
-def _splitter(path: str):
+_SEPARATORS = {";": "';'", "\t": "tabs", ",": "','", "|": "'|'", " ": "spaces"}
+
+
+def _delimiter(path: str):
+    """The file's separator by its extension: tab, comma, or None for whitespace (.txt)."""
     name = path.lower()[:-3] if path.lower().endswith(".gz") else path.lower()
     if name.endswith((".tsv", ".tab")):
-        return lambda line: line.rstrip("\r\n").split("\t")
+        return "\t"
     if name.endswith(".csv"):
-        return lambda line: line.rstrip("\r\n").split(",")
-    return lambda line: re.split(r"[\s,]+", line.strip())
+        return ","
+    return None
+
+
+def _splitter(delimiter, path: str):
+    """line -> its cells: csv's reading (quotes honoured) for tab and comma files, whitespace or commas else."""
+    if delimiter is None:
+        return lambda line, record: re.split(r"[\s,]+", line.strip())
+
+    def split(line: str, record: str) -> List[str]:
+        try:
+            return next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter, skipinitialspace=True), [])
+        except csv.Error as exc:  # an over-long field (a long row under another separator), a stray "\r"
+            problem = _one_column_problem(line, delimiter) if delimiter not in line else ""
+            raise UserInputError(problem or f"cannot be read as a {'TSV' if delimiter == chr(9) else 'CSV'} row "
+                                 f"({exc})", file=path, record=record) from None
+    return split
+
+
+def _one_column_problem(cell: str, delimiter) -> str:
+    """Why a row came out as one column holding other separators (another separator than the extension's)."""
+    text = cell.strip()
+    for separator, name in _SEPARATORS.items():
+        if separator != delimiter and separator in text and not (delimiter is None and separator in ", \t"):
+            expected = {"\t": "tabs (.tsv)", ",": "commas (.csv)", None: "spaces (.txt)"}[delimiter]
+            return (f"one column found: is the file separated by {name}? (this file is read as separated by "
+                    f"{expected}; the row starts {excerpt(text)})")
+    return ""
 
 
 def _numbers(cells: List[str], path: str, record: str, first_column: int) -> np.ndarray:
@@ -46,7 +81,7 @@ def _numbers(cells: List[str], path: str, record: str, first_column: int) -> np.
         try:
             values[column] = float(text)
         except ValueError:
-            raise UserInputError(f"column {column + first_column}: {text!r} is not a number", file=path,
+            raise UserInputError(f"column {column + first_column}: {excerpt(text)} is not a number", file=path,
                                  record=record) from None
     return values
 
@@ -60,14 +95,17 @@ def _trim_trailing_nan(values: np.ndarray) -> np.ndarray:
 def read_ucr(path, *, label_column: bool = True) -> Traces:
     """Read a UCR table; `label_column=False` reads files whose every column is a sample (for prediction)."""
     source = os.fspath(path)
-    split = _splitter(source)
+    delimiter = _delimiter(source)
+    split = _splitter(delimiter, source)
     series, labels, ids, records = [], [], [], []
     width = None
     for number, line in numbered_lines(path):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         record = f"row {number}"
-        cells = split(line)
+        cells = split(line, record)
+        if len(cells) == 1 and _one_column_problem(cells[0], delimiter):
+            raise UserInputError(_one_column_problem(cells[0], delimiter), file=source, record=record)
         if width is not None and len(cells) != width:
             raise UserInputError(f"has {len(cells)} columns but the first row has {width}: every row of a "
                                  "UCR file has the same number of columns (pad shorter traces with NaN at "
