@@ -12,7 +12,7 @@ import random as _py_random
 
 import numpy as np
 
-__all__ = ["floatx", "set_floatx", "set_seed", "rng", "standardize_dtype", "clear_session"]
+__all__ = ["floatx", "set_floatx", "set_seed", "rng", "standardize_dtype", "clear_session", "on_clear_session"]
 
 _FLOAT_TYPES = ("float32", "float64")
 _floatx = "float32"
@@ -66,11 +66,18 @@ def rng(seed=None) -> np.random.Generator:
     return _generator
 
 
+_session_state_resets = []   # what clear_session resets, registered by the modules that keep it
+
+
+def on_clear_session(reset) -> None:
+    """Register `reset()` to run on clear_session (the layers register their automatic names)."""
+    _session_state_resets.append(reset)
+
+
 def clear_session() -> None:
     """Keras's clear_session: forget the layer names given so far, so the next Dense is 'dense' again.
 
     lstmcore keeps no other global model state (no graph, no session) to clear.
     """
-    from .layers.base import forget_layer_names   # layers import this module
-
-    forget_layer_names()
+    for reset in _session_state_resets:
+        reset()

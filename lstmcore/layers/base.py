@@ -45,11 +45,7 @@ __all__ = ["Layer", "InputLayer", "Input", "check_positive_int", "check_rate", "
            "planned_weight_shapes"]
 
 _name_counts = defaultdict(int)
-
-
-def forget_layer_names():
-    """Start the automatic names afresh (backend.clear_session)."""
-    _name_counts.clear()
+backend.on_clear_session(_name_counts.clear)   # Keras's clear_session starts the names afresh
 
 
 def _unique_name(prefix):
