@@ -30,7 +30,7 @@
 Everything here is public and kept stable; a plugin should need no private name of lstmcore.
 """
 from .attribution import MutagenesisResult, gradient_x_input, in_silico_mutagenesis
-from .cli.command import Command, positive_int
+from .cli.command import Command, positive_int, seed
 from .errors import UserInputError
 from .hookspecs import hookimpl
 from .io.atomic import atomic_open, atomic_path
@@ -39,6 +39,7 @@ from .io.inputs import open_binary as open_input_binary, open_text as open_input
 from .io.outputs import check_output, input_files_in, open_output, prepare_output_folder
 from .io.tables import read_table
 from .layers.pooling import POOLING_MODES, MaskedGlobalPooling
+from .progress_bars import progress_bar
 from .saving.task_models import TaskModel, load_task_model, save_task_model
 from .tasks import Encoded, ExampleData, SkippedRecord, Task, validation_arguments
 from .tasks.workflows import require_files
@@ -62,5 +63,5 @@ __all__ = [
     "require_files", "read_table", "atomic_path", "atomic_open", "MaskedGlobalPooling", "POOLING_MODES", "gradient_x_input", "in_silico_mutagenesis",
     "MutagenesisResult", "TaskModel", "save_task_model", "load_task_model",
     "open_input_text", "open_input_binary", "text_lines", "check_output", "open_output", "prepare_output_folder",
-    "input_files_in",
+    "input_files_in", "progress_bar", "seed",
 ]

@@ -23,7 +23,7 @@ def cross_validate(task, encoded, state: Mapping[str, Any], hyperparameters: Map
 
     `outputs` is the width of one prediction (default: the number of classes in `state`).
     """
-    from tqdm.auto import tqdm
+    from ..progress_bars import progress_bar
 
     from ..backend import set_seed
 
@@ -32,7 +32,7 @@ def cross_validate(task, encoded, state: Mapping[str, Any], hyperparameters: Map
     set_seed(seed)
     epochs, batch_size = task.training_schedule(hyperparameters)
     folds = splitter.split(encoded.x.shape[0], encoded.y, groups)
-    for train_index, test_index in tqdm(folds, desc=str(splitter), unit="fold", disable=not progress, leave=False):
+    for train_index, test_index in progress_bar(folds, desc=str(splitter), unit="fold", disable=not progress, leave=False):
         model = task.build_model(state, hyperparameters)
         task.fit(model, encoded.subset(train_index), epochs=epochs, batch_size=batch_size, validation_split=0.0,
                  hyperparameters=hyperparameters)

@@ -282,9 +282,9 @@ class _RowCounter:
         self.count = 0
         self.bar = None
         if progress:
-            from tqdm import tqdm
+            from ..progress_bars import progress_bar
 
-            self.bar = tqdm(desc="predict", unit=" records", leave=False, disable=None)  # terminals only
+            self.bar = progress_bar(desc="predict", unit=" records", leave=False, disable=None)  # terminals only
 
     def add(self) -> None:
         self.count += 1

@@ -6,6 +6,7 @@ import sys
 from tqdm.auto import tqdm
 
 from ..callbacks import Callback
+from ..progress_bars import progress_bar
 
 __all__ = ["ProgressBar", "format_logs"]
 
@@ -29,7 +30,7 @@ class ProgressBar(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
         if self.verbose == 1:
-            self._bar = tqdm(total=self.params.get("steps"), desc=f"Epoch {epoch + 1}/{self.params.get('epochs')}",
+            self._bar = progress_bar(total=self.params.get("steps"), desc=f"Epoch {epoch + 1}/{self.params.get('epochs')}",
                              unit="batch", file=sys.stderr, leave=True, dynamic_ncols=True, mininterval=0.25)
 
     def on_train_batch_end(self, batch, logs=None):

@@ -12,10 +12,8 @@ the optimizer.  Progress is a callback (`lstmcore.trainers.progress.ProgressBar`
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .. import losses as losses_module
 from .. import metrics as metrics_module
@@ -23,6 +21,7 @@ from .. import optimizers as optimizers_module
 from .._threads import with_blas_pinned
 from ..callbacks import CallbackList, History
 from ..precision import inference_precision
+from ..progress_bars import progress_bar
 from .array_batches import ArrayPasses
 from .batches import BatchSource, is_batch_source
 from .data import check_finite, n_samples, per_output, take
@@ -647,7 +646,7 @@ class Trainer:
         results = None
         starts = range(0, samples, batch_size)
         if verbose == 1:
-            starts = tqdm(starts, desc="predict", unit="batch", file=sys.stderr)
+            starts = progress_bar(starts, desc="predict", unit="batch")
         for start in starts:
             stop = min(start + batch_size, samples)
             out, _ = self._forward(take(x, slice(start, stop)), training=False,
@@ -667,7 +666,7 @@ class Trainer:
         """predict over a batch source: the outputs of every batch, concatenated."""
         batches = source.epoch()
         if verbose == 1:
-            batches = tqdm(batches, total=source.steps, desc="predict", unit="batch", file=sys.stderr)
+            batches = progress_bar(batches, total=source.steps, desc="predict", unit="batch")
         parts = []
         for xb, _, _ in batches:
             out, _ = self._forward(self._prepare_finite_x(xb), training=False, lengths=None, keep_cache=False)

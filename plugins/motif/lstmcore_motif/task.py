@@ -34,7 +34,6 @@ from typing import Any, Dict, List, Mapping, Optional
 import numpy as np
 
 from lstmcore import toolkit as tk
-from lstmcore.cli.command import seed
 from lstmcore.toolkit import Encoded, ExampleData, SequenceClassificationTask, SequenceRecord, UserInputError
 
 from .architecture import ARCHITECTURES, choose_architecture, describe_architecture, effective, not_learning_advice
@@ -104,7 +103,7 @@ class MotifTask(SequenceClassificationTask):
                                 help="cross-validate instead: retrain with the model's hyper-parameters in "
                                      "stratified K folds (an integer >= 2) or leave-one-out ('loo'), and "
                                      "score the pooled out-of-fold predictions")
-            parser.add_argument("--cv-seed", type=seed, default=0, help="seed of the folds and models (default 0)")
+            parser.add_argument("--cv-seed", type=tk.seed, default=0, help="seed of the folds and models (default 0)")
 
     # --- encoder -----------------------------------------------------------------------
     def fit_encoder(self, records: List[SequenceRecord], hyperparameters: Mapping[str, Any]) -> Dict[str, Any]:

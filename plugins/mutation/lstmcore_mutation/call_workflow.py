@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from lstmcore import toolkit as tk
 from lstmcore.errors import UserInputError
 from lstmcore.io.atomic import atomic_open
 from lstmcore.io.outputs import check_output
@@ -119,31 +120,10 @@ def _write_stream(run: CallRun, results, writers, reference, table: Optional[Cla
 
 def _progress(results, progress: bool, genome_paths: Sequence[os.PathLike] = ()):
     """A per-genome bar on stderr, on a terminal only (the core's bars: `disable=None`), hidden by -q."""
-    if not progress or not _is_terminal(sys.stderr):
+    if not progress:
         return results
-    from tqdm import tqdm
-
-    columns, rows = _terminal_size(sys.stderr)
-    return tqdm(results, total=_count_records(genome_paths), desc="align", unit=" genomes", leave=False,
-                disable=None, file=sys.stderr, ncols=columns, nrows=rows)
-
-
-def _is_terminal(stream) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
-def _terminal_size(stream):
-    """The terminal's (columns, rows); 80 x 24 where it says 0 (pseudo-terminals without a size, as
-    `docker exec -t` or `script` give, do, and tqdm then draws nothing at all)."""
-    try:
-        size = os.get_terminal_size(stream.fileno())
-        columns, rows = size.columns, size.lines
-    except (AttributeError, OSError, ValueError):
-        columns = rows = 0
-    return (columns if columns > 0 else 80), (rows if rows > 0 else 24)
+    return tk.progress_bar(results, total=_count_records(genome_paths), desc="align", unit=" genomes", leave=False,
+                           disable=None)
 
 
 def _count_records(paths: Sequence[os.PathLike]) -> Optional[int]:

@@ -265,14 +265,6 @@ def _warn(genome: Genome, problem: str) -> None:
 
 
 def _progress(items, show: bool, what: str):
-    import sys
-
     if not show:
         return items
-    from tqdm import tqdm
-
-    from .call_workflow import _terminal_size
-
-    columns, rows = _terminal_size(sys.stderr)   # a terminal that reports no size still gets a bar
-    return tqdm(items, desc=what, unit=" genomes", leave=False, disable=None, file=sys.stderr, ncols=columns,
-                nrows=rows)
+    return tk.progress_bar(items, desc=what, unit=" genomes", leave=False, disable=None)

@@ -106,12 +106,6 @@ def test_a_terminal_shows_a_per_genome_bar_and_quiet_hides_it(tmp_path, monkeypa
     assert outputs[False] == outputs[True]             # the bar changes no output
 
 
-def test_the_bar_has_a_size_where_the_terminal_reports_none():
-    from lstmcore_mutation.call_workflow import _terminal_size
-
-    assert _terminal_size(_Terminal()) == (80, 24)
-
-
 def test_no_bar_off_a_terminal(tmp_path, capsys, reference_file, genomes):
     status, _, err = run(["mutation", "call", str(reference_file), str(genomes), "-o", str(tmp_path / "c.tsv")],
                          capsys)

@@ -69,12 +69,10 @@ def rolling_backtest(task, data, model_state: Dict, hyperparameters: Dict, *, fo
                      season: Optional[int] = None, seed: int = 0, progress: bool = False,
                      baselines=BASELINES) -> Forecasts:
     """Refit-per-fold forecasts of `horizon` steps from each of `folds` origins."""
-    from tqdm.auto import tqdm
-
     splits = tk.RollingOrigin(folds, horizon).split(len(data))
     result = _new_result(data, splits[0][1][0])
     level = float(hyperparameters["interval"])
-    for train, test in tqdm(splits, desc="backtest", unit="fold", disable=not progress, leave=False):
+    for train, test in tk.progress_bar(splits, desc="backtest", unit="fold", disable=not progress, leave=False):
         history = data.head(int(test[0]))
         model, state = train_fold_model(task, history, _fixed_settings(model_state), hyperparameters, seed)
         inputs, _, _ = series_arrays(history, state)

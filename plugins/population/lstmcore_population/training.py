@@ -14,6 +14,8 @@ from typing import Dict
 
 import numpy as np
 
+from lstmcore import toolkit as tk
+
 from . import transforms
 from .fitting import calibrate, calibration_plan, train_ensemble
 from .model import merge_members
@@ -48,13 +50,11 @@ def fit_population_model(task, model, encoded, *, epochs: int, batch_size: int, 
 
 
 def _progress(windows: int, state: Dict, hyperparameters: Dict, *, show: bool):
-    """A tqdm bar over the networks to train: the inner backtest's folds, then the final ensemble."""
-    from tqdm.auto import tqdm
-
+    """A bar over the networks to train: the inner backtest's folds, then the final ensemble."""
     folds, _ = calibration_plan(windows, state["horizon"], int(hyperparameters["calibration_folds"]),
                                 float(hyperparameters["calibration_share"]))
-    return tqdm(total=(folds + 1) * int(hyperparameters["members"]), desc="population: training", unit="net",
-                disable=not show, leave=False)
+    return tk.progress_bar(total=(folds + 1) * int(hyperparameters["members"]), desc="population: training",
+                           unit="net", disable=not show, leave=False)
 
 
 def backtest_summary(encoded, state: Dict) -> Dict:
