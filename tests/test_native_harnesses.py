@@ -52,3 +52,21 @@ def test_the_read_harness_reports_each_size(tmp_path):
     out = _run(_build("stream_read", tmp_path, ["-O2", "-mavx512f", "-mfma"]), 16, 64)
     rates = re.findall(r"(\d+) KiB:\s+([\d.]+) GB/s", out)
     assert [size for size, _ in rates] == ["16", "64"] and all(float(rate) > 0 for _, rate in rates), out
+
+
+def test_the_fma_ceiling_harness_reports_each_width(tmp_path):
+    out = _run(_build("fma_peak", tmp_path, ["-O2"]))
+    widths = dict(re.findall(r"(\d+)-bit FMAs: ([\d.]+) GFLOP/s", out))
+    assert float(widths["256"]) > 0, out
+    assert ("512" in widths) == ("avx512f" in dispatch.cpu_features()), out
+
+
+def test_the_instruction_rates_harness_reports_the_cells_instructions(tmp_path):
+    out = _run(_build("instruction_rates", tmp_path, ["-O2"]), 4.0)
+    if "avx512f" not in dispatch.cpu_features():
+        assert out.strip() == "no AVX-512F on this CPU"
+        return
+    rates = dict(re.findall(r"^(\S+(?: \+ \S+)?)\s+([\d.]+) ns each = [\d.]+ cycles", out, re.M))
+    assert set(rates) == {"vdivps", "vscalefps", "vrndscaleps", "vminps", "vaddps", "vmulps", "vfmadd231ps",
+                          "vfmadd + vaddps"}, out
+    assert all(float(ns) > 0 for ns in rates.values())
