@@ -76,7 +76,7 @@ def _tensor_sources(value: Any) -> List[str]:
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
             history = value.get("config", {}).get("keras_history") if isinstance(value.get("config"), dict) else None
-            return [history[0]] if isinstance(history, list) and history else []
+            return [history[0]] if isinstance(history, list) and history and isinstance(history[0], str) else []
         return [name for item in value.values() for name in _tensor_sources(item)]
     if isinstance(value, list):
         return [name for item in value for name in _tensor_sources(item)]
@@ -114,10 +114,12 @@ def without_mask_operations(config: Any) -> Any:
     """
     body = config.get("config") if isinstance(config, dict) else None
     specs = body.get("layers") if isinstance(body, dict) else None
-    if not isinstance(specs, list) or not all(isinstance(spec, dict) for spec in specs):
-        return config
+    if not isinstance(specs, list) or not all(isinstance(spec, dict) and isinstance(_entry_name(spec), str)
+                                              for spec in specs):
+        return config                                 # malformed: layer_order says how
     uses = _uses(specs)
-    outputs = {ref[0] for ref in model_refs(body.get("output_layers")) if isinstance(ref, list) and ref}
+    outputs = {ref[0] for ref in model_refs(body.get("output_layers")) if isinstance(ref, list) and ref
+               and isinstance(ref[0], str)}
     candidates = {_entry_name(spec) for spec in specs if spec.get("class_name") != INPUT_LAYER} - outputs
     masks: set = set()
     while True:
