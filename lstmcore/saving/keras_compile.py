@@ -58,8 +58,14 @@ def _name_and_config(spec, what, spell=snake_case):
     if not isinstance(spec, dict) or not isinstance(spec.get("class_name"), str):
         raise ValueError(f"the {what} {spec!r} is not one lstmcore reads")
     if spec["class_name"] == "function":            # a Keras function by name: {"config": "mse"}
-        return spec.get("config") or spec.get("registered_name"), {}
-    return spell(spec["class_name"]), dict(spec.get("config") or {})
+        name = spec.get("config") or spec.get("registered_name")
+        if not isinstance(name, str):
+            raise ValueError(f"the {what} {spec!r} is not one lstmcore reads")
+        return name, {}
+    config = spec.get("config") or {}
+    if not isinstance(config, dict):
+        raise ValueError(f"the {what} {spec['class_name']!r} has a config lstmcore does not read")
+    return spell(spec["class_name"]), dict(config)
 
 
 def _constructed(cls, config, what, name):
@@ -81,7 +87,7 @@ def _constructed(cls, config, what, name):
 
 def _optimizer(spec):
     name, config = _name_and_config(spec, "optimizer", str.lower)   # Adam, SGD, RMSprop, AdamW
-    name = name.lower()
+    name = name.lower()                                             # "Adam" given as a string too
     if name not in registry.optimizers:
         raise ValueError(f"the optimizer {name!r} has no lstmcore equivalent "
                          f"({', '.join(sorted(optimizers.BUILTIN_OPTIMIZERS))} do)")
