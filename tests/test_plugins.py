@@ -193,6 +193,14 @@ def test_explicit_plugin_module_that_cannot_be_imported_is_an_error():
             plugins.add_plugin_module("no_such_module_xyz")
 
 
+def test_explicit_module_that_implements_no_hook_is_an_error_and_leaves_nothing():
+    """`-p os` imports fine and does nothing: a typo of a plugin's module, not silently accepted."""
+    with fresh_plugin_manager():
+        with pytest.raises(PluginError, match=r"plugin module 'json' \(given with -p\) implements no lstmcore hook"):
+            plugins.add_plugin_module("json")
+        assert "json" not in [name for name, _ in plugins.get_plugin_manager().list_name_plugin()]
+
+
 def test_p_no_name_blocks_a_plugin(plugin_modules, fake_entry_points):
     fake_entry_points(("good", plugin_modules("good_plugin", GOOD_PLUGIN)))
     with fresh_plugin_manager(autoload=True):

@@ -167,6 +167,10 @@ class _Manager:
             return
         report = PluginReport(module_name, "-p", module_name, getattr(module, "__version__", None))
         self.add(module, module_name, report, strict=True)
+        if not report.hooks:      # `-p os`: imports fine, does nothing; a typo of a plugin's module, likely
+            self.remove(module_name)
+            raise PluginError(f"plugin module {module_name!r} (given with -p) implements no lstmcore hook "
+                              "(register_tasks, register_commands, ...): it is not a plugin")
 
     def block(self, name: str) -> None:
         """Keep plugin `name` out (`-p no:NAME`), unregistering it if it is already in."""
