@@ -209,6 +209,12 @@ def test_npz_reads_named_arrays_without_pickle(tmp_path):
     broken.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(UserInputError, match="is not a valid .npz file"):
         read_npz(broken)
+    for content, what in ((gzip.compress(b"x"), "gzip-compressed data"), (b"", "empty"),
+                          (b"1,2,3\n", "neither a zip archive nor a .npy array")):
+        other = tmp_path / "other.npz"
+        other.write_bytes(content)          # np.load took these for pickles, and said pickles are refused
+        with pytest.raises(UserInputError, match=rf"other\.npz: is not an \.npz archive of named arrays: it is {what}"):
+            read_npz(other)
 
 
 # --- atomic outputs ----------------------------------------------------------------------------

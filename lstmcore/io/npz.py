@@ -17,6 +17,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 def read_npz(path: PathLike) -> Dict[str, np.ndarray]:
     """All arrays of an .npz file, by name; object arrays (which need pickle) are refused."""
     source = os.fspath(path)
+    _require_npz_start(source)
     try:
         with np.load(source, allow_pickle=False) as archive:
             if not hasattr(archive, "files"):
@@ -30,6 +31,23 @@ def read_npz(path: PathLike) -> Dict[str, np.ndarray]:
         raise UserInputError(f"is not a valid .npz file ({exc})", file=source) from None
     except ValueError as exc:
         raise UserInputError(f"is not a valid .npz file ({exc})", file=source) from None
+
+
+def _require_npz_start(source: str) -> None:
+    """An .npz starts as a zip archive (a .npy array as \\x93NUMPY); anything else is named here, since
+    np.load would take it for a pickle and say that pickles are not allowed."""
+    try:
+        with open(source, "rb") as handle:
+            start = handle.read(6)
+    except FileNotFoundError:
+        raise UserInputError("no such file", file=source) from None
+    except OSError as exc:
+        raise UserInputError(f"cannot be read: {exc.strerror or exc}", file=source) from None
+    if start.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
+        return
+    what = "gzip-compressed data" if start.startswith(b"\x1f\x8b") else \
+        "empty" if not start else "neither a zip archive nor a .npy array"
+    raise UserInputError(f"is not an .npz archive of named arrays: it is {what}", file=source)
 
 
 def _load_member(archive, name: str, source: str) -> np.ndarray:
