@@ -133,8 +133,8 @@ class OneHotEncoder(Encoder):
     def _problem(self, letter: str, position: int) -> str:
         where = f"at position {position + 1}"
         if letter in GAP_LETTERS:
-            return (f"gap {letter!r} {where}: choose how gaps are handled "
-                    f"(gaps 'zero' or 'skip'; the default 'error' refuses them)")
+            return (f"gap {letter!r} {where}: the model refuses gaps (its 'gaps' setting is 'error'); remove them, "
+                    "or train a model that takes them with --config '{\"gaps\": \"skip\"}' (or \"zero\")")
         codes = "".join(sorted(self.ambiguity))
         allowed = self.letters + (f" and ambiguity codes {codes}" if codes else "")
         return f"unknown letter {letter!r} {where} for {self.name.upper()} (allowed: {allowed}, any case)"
