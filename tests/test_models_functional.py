@@ -117,7 +117,7 @@ def test_the_loss_is_the_weighted_sum_of_each_outputs_loss():
     assert logs["loss"] == pytest.approx(want, rel=1e-9)
     assert logs["o2_accuracy"] == pytest.approx(np.mean(o2.argmax(axis=1) == y2))
     # Keras 3's logs: each output's own loss, before its loss weight, then the metrics, in that order
-    assert list(logs) == ["loss", "o1_loss", "o2_loss", "o2_accuracy"]
+    assert list(logs) == ["loss", "o1_loss", "o2_loss", "o2_accuracy"] == model.metrics_names
     assert logs["o1_loss"] == pytest.approx(np.mean((o1 - y1) ** 2), rel=1e-9)
     assert logs["o2_loss"] == pytest.approx(np.mean(-np.log(o2[np.arange(8), y2])), rel=1e-9)
     assert model.evaluate(x, [y1, y2], verbose=0, batch_size=3) == pytest.approx(list(logs.values()), rel=1e-9)

@@ -172,6 +172,13 @@ class Trainer:
             self._bind_weights()
 
     @property
+    def metrics_names(self):
+        """The names of evaluate()'s list, in its order: "loss", each output's loss (several outputs), the
+        metrics (a Keras 2 script's `dict(zip(model.metrics_names, model.evaluate(...)))`)."""
+        self._require_compiled("metrics_names")
+        return ["loss"] + list(self._metric_logs())
+
+    @property
     def output_names(self):
         """The names of the model's outputs (the layers that produce them); one for a Sequential."""
         return ["output"]
