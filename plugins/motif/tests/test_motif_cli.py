@@ -6,11 +6,7 @@ import pytest
 
 from lstmcore.cli import main
 
-
-def run(argv, capsys):
-    status = main(argv)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+from motif_testdata import run
 
 
 def write(path, text):

@@ -6,21 +6,16 @@ import pytest
 
 import lstmcore
 from lstmcore import toolkit as tk
-from lstmcore.cli import main
 from lstmcore.saving.task_models import describe_model_file
 
 from lstmcore_motif.architecture import choose_architecture
 from lstmcore_motif.learning_check import StopIfNotLearning, chance_accuracy
 from lstmcore_motif.model import train_classifier
 
+from motif_testdata import run
+
 DNA_STATE = {"encoder": {"name": "dna", "gaps": "error"}, "classes": ["background", "motif"]}
 SMALL = {"units": 4, "conv_filters": 6, "conv_kernel_size": 5, "conv_pool_size": 4, "dropout": 0.0}
-
-
-def run(argv, capsys):
-    status = main(argv)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def planted_fasta(path, count, length, seed=0, shuffle_labels=False):

@@ -3,38 +3,17 @@
 before any work, and nothing already there is changed."""
 import os
 
-import numpy as np
 import pytest
 
-from lstmcore.cli import main
 from lstmcore.errors import UserInputError
-from lstmcore.io.fasta import write_fasta
 from lstmcore.toolkit import prepare_output_folder
 
-
-def run(argv, capsys):
-    status = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def assert_one_line_error(status, err, *fragments):
-    lines = err.strip().splitlines()
-    assert status == 2 and len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
-    for fragment in fragments:
-        assert str(fragment) in lines[0], lines[0]
+from motif_testdata import assert_one_line_error, run, train_small_model
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """(FASTA with labels in its headers, model file) trained for one epoch: enough to run the commands."""
-    folder = tmp_path_factory.mktemp("motif-folders")
-    rng = np.random.default_rng(0)
-    data = folder / "train.fa"
-    write_fasta(data, [(f"s{i}", "".join(rng.choice(list("ACGT"), size=12)), "ab"[i % 2]) for i in range(16)])
-    model = folder / "model.lstm"
-    assert main(["-q", "train", "motif", str(data), "-o", str(model), "--epochs", "1", "--threads", "1"]) == 0
-    return data, model
+    return train_small_model(tmp_path_factory.mktemp("motif-folders"))
 
 
 def test_attribute_with_a_file_named_logos_in_the_folder(trained, tmp_path, capsys):

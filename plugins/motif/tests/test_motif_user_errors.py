@@ -1,39 +1,19 @@
 """User mistakes with the motif commands: a model of another task, unusable count matrices, and a re-run of
 `discover` into a folder that holds more motifs than the new run finds. Each mistake is one line naming the
 file (and the motif), exit status 2, and no output folder left behind."""
-import numpy as np
 import pytest
 
 from lstmcore import registry
 from lstmcore.cli import main
 from lstmcore.errors import UserInputError
-from lstmcore.io.fasta import write_fasta
 from lstmcore_motif.formats import read_motifs
 
-
-def run(argv, capsys):
-    status = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def assert_one_line_error(status, err, *fragments):
-    lines = err.strip().splitlines()
-    assert status == 2 and len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
-    for fragment in fragments:
-        assert str(fragment) in lines[0], lines[0]
+from motif_testdata import assert_one_line_error, run, train_small_model
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """(FASTA with labels in its headers, motif model file) trained for one epoch."""
-    folder = tmp_path_factory.mktemp("motif-errors")
-    rng = np.random.default_rng(0)
-    data = folder / "train.fa"
-    write_fasta(data, [(f"s{i}", "".join(rng.choice(list("ACGT"), size=12)), "ab"[i % 2]) for i in range(16)])
-    model = folder / "model.lstm"
-    assert main(["-q", "train", "motif", str(data), "-o", str(model), "--epochs", "1", "--threads", "1"]) == 0
-    return data, model
+    return train_small_model(tmp_path_factory.mktemp("motif-errors"))
 
 
 @pytest.fixture(scope="module", params=["signal", "mutation"])

@@ -4,18 +4,11 @@ import gzip
 import numpy as np
 import pytest
 
-from lstmcore.cli import main
 from lstmcore_mutation.planting import apply_calls, plant_mutations
 from lstmcore_mutation.tables import read_calls
 from lstmcore_mutation.vcf import read_vcf
 
-from mutation_testdata import write_fasta
-
-
-def run(argv, capsys):
-    status = main(argv)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+from mutation_testdata import run, write_fasta
 
 
 @pytest.fixture()

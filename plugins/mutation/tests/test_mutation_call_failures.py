@@ -10,13 +10,7 @@ import pytest
 from lstmcore.cli import main
 from lstmcore_mutation.planting import apply_calls, plant_mutations
 
-from mutation_testdata import write_fasta
-
-
-def run(argv, capsys):
-    status = main(argv)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+from mutation_testdata import run, write_fasta
 
 
 @pytest.fixture()

@@ -7,13 +7,7 @@ from lstmcore.cli import main
 from lstmcore_mutation.tables import read_calls
 from lstmcore_mutation.vcf import read_vcf
 
-from mutation_testdata import write_fasta
-
-
-def run(argv, capsys):
-    status = main(argv)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+from mutation_testdata import run, write_fasta
 
 
 @pytest.fixture(scope="module")
